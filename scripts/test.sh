@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test hardnode has: format, lints, unit and integration tests.
+# Installs what the tests need when it is missing (a fresh machine has only the Rust toolchain),
+# so this same command works for a new user, a developer and CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_packages=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have iptables || need_packages+=(iptables)
+have ip || need_packages+=(iproute2)
+have unshare || need_packages+=(util-linux)
+have setpriv || need_packages+=(util-linux)
+have apparmor_parser || need_packages+=(apparmor)
+if [ ${#need_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && have apt-get; then
+    echo "test.sh: installing ${need_packages[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
+  else
+    echo "test.sh: missing ${need_packages[*]}; install them (as root: apt-get install ${need_packages[*]})" >&2
+    [ "${CI:-}" = "true" ] && exit 1
+  fi
+fi
+
+rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked

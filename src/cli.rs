@@ -1,0 +1,441 @@
+//! The command line: clap definitions, dispatch, and the mapping of outcomes to exit codes.
+//! This is the edge: it is the only place besides `report` that writes to stdout/stderr.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::benchmark::{self, Decision, Rule, Selection};
+use crate::config::{DEFAULT_CONFIG_PATH, Policy};
+use crate::engine::{self, Status};
+use crate::error::{EXIT_FAIL, EXIT_OK, Error};
+use crate::host::{self, HostRoot};
+use crate::report::{self, Report};
+
+const EXAMPLES: &str = "\
+Examples:
+  hardnode check                              benchmark this node, text report
+  hardnode check --format json > node.json    machine-readable report (hardnode.report/v1)
+  hardnode check --only kernel,apparmor       only these sections (or rule ids, CIS ids like 4.2)
+  hardnode check --root /host                 a host mounted at /host (DaemonSet)
+  hardnode facts                              everything hardnode read, as JSON, for bug reports
+  hardnode rules                              list every rule
+  hardnode seccomp lint profiles/*.json       validate seccomp profiles
+
+Exit codes: 0 no failure, 1 a rule failed (see --fail-on), 2 usage or config error,
+3 runtime error (host root unreadable).";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hardnode",
+    version,
+    about = "Benchmark and harden a Kubernetes node: kernel, AppArmor, seccomp, components, containers.",
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Host root prefix: `/` on the node itself, `/host` in a DaemonSet, a fixture dir in tests.
+    #[arg(long, global = true, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// Site policy TOML [default: /etc/hardnode/config.toml under the root, when it exists].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Colour in text output; `auto` honours NO_COLOR and colours only a terminal.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the benchmark against the host.
+    Check(CheckArgs),
+    /// Print the facts gathered from the host as JSON (attach this to bug reports).
+    Facts(FactsArgs),
+    /// List every rule: id, CIS id, section, severity, scored, title.
+    Rules(RulesArgs),
+    /// Seccomp profile tools.
+    #[command(subcommand)]
+    Seccomp(SeccompCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Extra or overriding rules (TOML); a rule with an existing id replaces it. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub benchmark: Vec<PathBuf>,
+    /// Only these rules: ids, sections (`kernel`), CIS ids or prefixes (`4.2`). Comma-separated.
+    #[arg(long, value_name = "ID,...")]
+    pub only: Vec<String>,
+    /// Skip these rules (reported as `skip`); same forms as --only.
+    #[arg(long, value_name = "ID,...")]
+    pub skip: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write the report to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Which statuses make the exit code 1: `fail` (default), `warn` (fail and warn), `error`
+    /// (fail and error). Comma-separated to combine.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "fail")]
+    pub fail_on: Vec<FailOn>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Fail,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Args)]
+pub struct FactsArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Extra or overriding rules (TOML). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub benchmark: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeccompCommand {
+    /// Validate seccomp profile files (the validator behind the `seccomp.profiles` rule).
+    Lint(LintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match &cli.command {
+        Command::Check(args) => check(&cli.global, args),
+        Command::Facts(args) => facts(&cli.global, args),
+        Command::Rules(args) => rules(args),
+        Command::Seccomp(SeccompCommand::Lint(args)) => lint(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("hardnode: error: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+fn open_root(global: &GlobalArgs) -> Result<HostRoot, Error> {
+    let root = HostRoot::new(&global.root).map_err(|error| Error::Root {
+        path: global.root.clone(),
+        message: error.to_string(),
+    })?;
+    if root.is_live() && !nix::unistd::geteuid().is_root() {
+        eprintln!(
+            "hardnode: warning: not running as root; files only root can read are reported as `error`"
+        );
+    }
+    Ok(root)
+}
+
+fn load_policy(global: &GlobalArgs, root: &HostRoot) -> Result<Policy, Error> {
+    if let Some(path) = &global.config {
+        let text = std::fs::read_to_string(path).map_err(|error| Error::Config {
+            path: path.clone(),
+            message: format!("cannot read site config: {error}"),
+        })?;
+        return Policy::parse(path, &text);
+    }
+    let default = Path::new(DEFAULT_CONFIG_PATH);
+    match root.read_to_string(default) {
+        Ok(text) => Policy::parse(default, &text),
+        Err(host::ReadError::NotFound) => Ok(Policy::default()),
+        Err(error) => Err(Error::Config {
+            path: default.to_path_buf(),
+            message: format!("cannot read site config: {error}"),
+        }),
+    }
+}
+
+fn load_rules(extra: &[PathBuf]) -> Result<Vec<Rule>, Error> {
+    let mut rules = benchmark::load_embedded()?;
+    for path in extra {
+        benchmark::merge(&mut rules, benchmark::load_file(path)?);
+    }
+    Ok(rules)
+}
+
+/// The rules a run evaluates and those reported as deselected, in rule order.
+fn select(args: &SelectArgs) -> Result<Vec<(Rule, Decision)>, Error> {
+    let rules = load_rules(&args.benchmark)?;
+    let selection = Selection::from_lists(&args.only, &args.skip);
+    selection.validate(&rules)?;
+    Ok(rules
+        .into_iter()
+        .map(|rule| {
+            let decision = selection.decide(&rule);
+            (rule, decision)
+        })
+        .filter(|(_, decision)| *decision != Decision::Omitted)
+        .collect())
+}
+
+fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
+    let selected = select(&args.select)?;
+    let root = open_root(global)?;
+    let policy = load_policy(global, &root)?;
+    let to_evaluate = selected
+        .iter()
+        .filter(|(_, decision)| *decision == Decision::Evaluate)
+        .map(|(rule, _)| rule);
+    let needs = engine::needs(to_evaluate, &policy);
+    let facts = host::gather(&root, &needs);
+    let findings = selected
+        .iter()
+        .map(|(rule, decision)| match decision {
+            Decision::Deselected(reason) => {
+                engine::deselected(rule, reason.clone(), &facts, &policy)
+            }
+            _ => engine::evaluate(rule, &facts, &policy),
+        })
+        .collect();
+    let report = Report::new(&facts, findings);
+
+    let color = use_color(global.color, args.output.is_some());
+    let mut buffer = Vec::new();
+    let rendered = match args.format {
+        ReportFormat::Text => report::render_text(&report, color, &mut buffer),
+        ReportFormat::Json => report::render_json(&report, &mut buffer),
+    };
+    rendered.map_err(|source| Error::Output {
+        what: "report".into(),
+        source,
+    })?;
+    emit(&buffer, args.output.as_deref())?;
+
+    let counts = |status| report.summary.count(status);
+    // `fail` always counts; --fail-on adds warn and/or error.
+    let failing = counts(Status::Fail) > 0
+        || args.fail_on.iter().any(|level| match level {
+            FailOn::Fail => false,
+            FailOn::Warn => counts(Status::Warn) > 0,
+            FailOn::Error => counts(Status::Error) > 0,
+        });
+    if counts(Status::Error) > 0 {
+        eprintln!(
+            "hardnode: {} rule(s) could not be evaluated (status `error`); see their reasons",
+            counts(Status::Error)
+        );
+    }
+    Ok(if failing { EXIT_FAIL } else { EXIT_OK })
+}
+
+fn facts(global: &GlobalArgs, args: &FactsArgs) -> Result<u8, Error> {
+    let selected = select(&args.select)?;
+    let root = open_root(global)?;
+    let policy = load_policy(global, &root)?;
+    let needs = engine::needs(
+        selected
+            .iter()
+            .filter(|(_, decision)| *decision == Decision::Evaluate)
+            .map(|(rule, _)| rule),
+        &policy,
+    );
+    let facts = host::gather(&root, &needs);
+    let mut buffer = Vec::new();
+    report::render_json(&facts, &mut buffer).map_err(|source| Error::Output {
+        what: "facts".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+    Ok(EXIT_OK)
+}
+
+fn rules(args: &RulesArgs) -> Result<u8, Error> {
+    let rules = load_rules(&args.benchmark)?;
+    let mut buffer = Vec::new();
+    let rendered = match args.format {
+        ReportFormat::Text => report::render_rules_text(&rules, &mut buffer),
+        ReportFormat::Json => report::render_json(&report::rule_listing(&rules), &mut buffer),
+    };
+    rendered.map_err(|source| Error::Output {
+        what: "rule list".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+    Ok(EXIT_OK)
+}
+
+#[derive(Debug, serde::Serialize)]
+struct LintResult {
+    file: PathBuf,
+    valid: bool,
+    deny_list: bool,
+    summary: Option<crate::seccomp::ProfileSummary>,
+    problems: Vec<crate::seccomp::Problem>,
+}
+
+fn lint(args: &LintArgs) -> Result<u8, Error> {
+    let live = HostRoot::new("/").map_err(|error| Error::Root {
+        path: "/".into(),
+        message: error.to_string(),
+    })?;
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let mut results = Vec::new();
+    for file in &args.files {
+        let absolute = cwd.join(file);
+        let bytes = match live.read_capped(&absolute, host::root::DEFAULT_READ_CAP) {
+            Err(host::ReadError::NotFound) => {
+                return Err(Error::Usage(format!("{}: no such file", file.display())));
+            }
+            other => other.map_err(|error| error.to_string()),
+        };
+        let result = match bytes.map(|bytes| crate::seccomp::validate(&bytes)) {
+            Ok(Ok(summary)) => LintResult {
+                file: file.clone(),
+                valid: true,
+                deny_list: summary.deny_list,
+                summary: Some(summary),
+                problems: Vec::new(),
+            },
+            Ok(Err(problems)) => LintResult {
+                file: file.clone(),
+                valid: false,
+                deny_list: false,
+                summary: None,
+                problems,
+            },
+            Err(message) => LintResult {
+                file: file.clone(),
+                valid: false,
+                deny_list: false,
+                summary: None,
+                problems: vec![crate::seccomp::Problem {
+                    path: "$".into(),
+                    message,
+                }],
+            },
+        };
+        results.push(result);
+    }
+    let mut buffer = Vec::new();
+    match args.format {
+        ReportFormat::Json => report::render_json(&results, &mut buffer),
+        ReportFormat::Text => render_lint_text(&results, &mut buffer),
+    }
+    .map_err(|source| Error::Output {
+        what: "lint results".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+    Ok(if results.iter().all(|r| r.valid) {
+        EXIT_OK
+    } else {
+        EXIT_FAIL
+    })
+}
+
+fn render_lint_text(results: &[LintResult], out: &mut dyn Write) -> io::Result<()> {
+    for result in results {
+        let file = result.file.display();
+        match &result.summary {
+            Some(summary) if summary.deny_list => writeln!(
+                out,
+                "{file}: valid, but a deny-list: defaultAction {} allows every syscall not listed",
+                summary.default_action
+            )?,
+            Some(summary) => writeln!(
+                out,
+                "{file}: valid (defaultAction {}, {} syscall rules)",
+                summary.default_action, summary.syscall_rules
+            )?,
+            None => {
+                writeln!(out, "{file}: invalid")?;
+                for problem in &result.problems {
+                    writeln!(out, "  {problem}")?;
+                }
+            }
+        }
+    }
+    let invalid = results.iter().filter(|r| !r.valid).count();
+    writeln!(out, "{} files, {} invalid", results.len(), invalid)
+}
+
+fn use_color(choice: ColorChoice, to_file: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            !to_file
+                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+                && io::stdout().is_terminal()
+        }
+    }
+}
+
+/// Writes output to stdout, or atomically to `path` (temp file in the same directory, renamed
+/// over the target) so a reader such as node-exporter never sees half a file.
+fn emit(bytes: &[u8], path: Option<&Path>) -> Result<(), Error> {
+    let output_error = |source| Error::Output {
+        what: path.map_or("stdout".into(), |p| p.display().to_string()),
+        source,
+    };
+    let Some(path) = path else {
+        let mut stdout = io::stdout().lock();
+        return match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+            // A closed pipe (`hardnode check | head`) is the reader's choice, not our failure.
+            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.map_err(output_error),
+        };
+    };
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.hardnode-{}.tmp", std::process::id()));
+    let written = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written.map_err(output_error)
+}

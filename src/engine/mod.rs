@@ -1,0 +1,239 @@
+//! Evaluation: rules over facts into findings. Pure — no I/O — so every verdict can be unit
+//! tested with hand-built facts.
+//!
+//! A probe yields an [`Outcome`]: whether the node meets the rule, or why the rule does not apply
+//! (`skip`) or could not be decided (`error`). Scoring turns "not met" into `fail` for scored rules
+//! and `warn` for advisory ones; `error` never becomes `pass` or `fail`.
+
+mod checks;
+mod kernel;
+pub mod ops;
+pub mod value;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::benchmark::{Check, Probe, Rule, Severity};
+use crate::config::Policy;
+use crate::host::{Facts, Needs, facts::SeccompRequest};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+    Warn,
+    Skip,
+    Error,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Pass,
+        Status::Fail,
+        Status::Warn,
+        Status::Skip,
+        Status::Error,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Warn => "warn",
+            Status::Skip => "skip",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// Where a value came from: a source (`kernel-config`, `sysfs`, `flag`, `default`, …), the host
+/// path it was read from, and what was seen there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub source: String,
+    pub path: Option<PathBuf>,
+    pub detail: String,
+}
+
+impl Evidence {
+    pub fn new(source: &str, path: Option<PathBuf>, detail: impl Into<String>) -> Self {
+        Evidence {
+            source: source.to_string(),
+            path,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// One rule's result, in the shape of `hardnode.report/v1`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub id: String,
+    pub cis: Option<String>,
+    pub section: String,
+    pub title: String,
+    pub severity: Severity,
+    pub scored: bool,
+    pub status: Status,
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+    /// For `skip` and `error` always, and for `fail`/`warn` where it helps: why, in one sentence.
+    pub reason: Option<String>,
+    pub evidence: Vec<Evidence>,
+    pub remediation: String,
+}
+
+/// What a probe found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Met,
+    NotMet,
+    /// Not met, and only ever advisory whatever the rule's scoring (`warn`).
+    Advisory,
+    NotApplicable(String),
+    Undecided(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub verdict: Verdict,
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+    pub reason: Option<String>,
+    pub evidence: Vec<Evidence>,
+}
+
+impl Outcome {
+    pub fn new(verdict: Verdict) -> Self {
+        Outcome {
+            verdict,
+            expected: None,
+            actual: None,
+            reason: None,
+            evidence: Vec::new(),
+        }
+    }
+
+    pub fn undecided(reason: impl Into<String>) -> Self {
+        Outcome::new(Verdict::Undecided(reason.into()))
+    }
+
+    pub fn expected(mut self, text: impl Into<String>) -> Self {
+        self.expected = Some(text.into());
+        self
+    }
+
+    pub fn actual(mut self, text: impl Into<String>) -> Self {
+        self.actual = Some(text.into());
+        self
+    }
+
+    pub fn reason(mut self, text: impl Into<String>) -> Self {
+        self.reason = Some(text.into());
+        self
+    }
+
+    pub fn evidence(mut self, evidence: Evidence) -> Self {
+        self.evidence.push(evidence);
+        self
+    }
+}
+
+/// The facts these rules need, under this policy.
+pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> Needs {
+    let mut needs = Needs::default();
+    for rule in rules {
+        match &rule.probe {
+            Probe::KernelConfig {
+                option,
+                status_field,
+            } => {
+                needs.kernel_options.insert(option.clone());
+                if let Some(field) = status_field {
+                    needs.status_fields.insert(field.clone());
+                }
+            }
+            Probe::Check(Check::AppArmorEnabled | Check::AppArmorProfiles) => needs.apparmor = true,
+            Probe::Check(Check::SeccompProfiles) => {
+                needs.seccomp_profiles = Some(SeccompRequest {
+                    dir: policy.seccomp.profile_dir.clone(),
+                    required: policy.seccomp.required_profiles.clone(),
+                });
+            }
+        }
+    }
+    needs
+}
+
+/// Evaluates one rule.
+pub fn evaluate(rule: &Rule, facts: &Facts, policy: &Policy) -> Finding {
+    let outcome = match &rule.probe {
+        Probe::KernelConfig {
+            option,
+            status_field,
+        } => kernel::evaluate(rule, option, status_field.as_deref(), facts),
+        Probe::Check(check) => checks::evaluate(*check, facts, policy),
+    };
+    finish(rule, outcome, facts, policy)
+}
+
+/// The finding for a rule the user deselected.
+pub fn deselected(rule: &Rule, reason: String, facts: &Facts, policy: &Policy) -> Finding {
+    finish(
+        rule,
+        Outcome::new(Verdict::NotApplicable(reason)),
+        facts,
+        policy,
+    )
+}
+
+fn finish(rule: &Rule, outcome: Outcome, facts: &Facts, policy: &Policy) -> Finding {
+    let (status, reason) = match outcome.verdict {
+        Verdict::Met => (Status::Pass, outcome.reason),
+        Verdict::NotMet if rule.scored => (Status::Fail, outcome.reason),
+        Verdict::NotMet | Verdict::Advisory => (Status::Warn, outcome.reason),
+        Verdict::NotApplicable(reason) => (Status::Skip, Some(reason)),
+        Verdict::Undecided(reason) => (Status::Error, Some(reason)),
+    };
+    Finding {
+        id: rule.id.clone(),
+        cis: rule.cis.clone(),
+        section: rule.section.clone(),
+        title: rule.title.clone(),
+        severity: rule.severity,
+        scored: rule.scored,
+        status,
+        expected: outcome.expected,
+        actual: outcome.actual,
+        reason,
+        evidence: outcome.evidence,
+        remediation: substitute(&rule.remediation, facts, policy),
+    }
+}
+
+/// Fills `{placeholders}` in remediation text with this host's real paths.
+fn substitute(template: &str, facts: &Facts, policy: &Policy) -> String {
+    let release = facts.host.kernel_release.value().cloned();
+    let kernel_config = facts
+        .kernel
+        .as_ref()
+        .and_then(|kernel| kernel.config_source.as_ref())
+        .map(|path| path.display().to_string());
+    let replacements = [
+        (
+            "{seccomp.profile_dir}",
+            Some(policy.seccomp.profile_dir.display().to_string()),
+        ),
+        ("{kernel.release}", release),
+        ("{kernel.config}", kernel_config),
+    ];
+    let mut text = template.to_string();
+    for (placeholder, value) in replacements {
+        if let Some(value) = value {
+            text = text.replace(placeholder, &value);
+        }
+    }
+    text
+}

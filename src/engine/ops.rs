@@ -1,0 +1,162 @@
+//! The operators a rule's `expect` applies to a value.
+
+use crate::benchmark::{Expect, Operator};
+
+use super::value::Value;
+
+/// Applies `expect` to a value that is set. `Err` means the value cannot be compared this way
+/// (a word where a number is needed): the rule is `error`, not `fail`.
+pub fn holds(actual: &Value, expect: &Expect) -> Result<bool, String> {
+    let expected = &expect.value;
+    match expect.operator {
+        Operator::Eq => Ok(actual.equals(expected)),
+        Operator::Ne => Ok(!actual.equals(expected)),
+        Operator::Set => Ok(true),
+        Operator::Unset => Ok(false),
+        Operator::Has => {
+            let elements = actual.elements();
+            Ok(expected
+                .elements()
+                .iter()
+                .all(|wanted| elements.iter().any(|e| e.equals(wanted))))
+        }
+        Operator::Lacks => {
+            let elements = actual.elements();
+            Ok(!expected
+                .elements()
+                .iter()
+                .any(|banned| elements.iter().any(|e| e.equals(banned))))
+        }
+        Operator::SubsetOf => {
+            let allowed = expected.elements();
+            Ok(actual
+                .elements()
+                .iter()
+                .all(|element| allowed.iter().any(|a| a.equals(element))))
+        }
+        Operator::Gte | Operator::Lte => {
+            let (Some(have), Some(limit)) = (number(actual), number(expected)) else {
+                return Err(format!("{actual} is not a number"));
+            };
+            Ok(if expect.operator == Operator::Gte {
+                have >= limit
+            } else {
+                have <= limit
+            })
+        }
+        Operator::ModeAtMost => {
+            let (Some(mode), Some(mask)) = (
+                crate::benchmark::parse_mode_value(actual),
+                crate::benchmark::parse_mode_value(expected),
+            ) else {
+                return Err(format!("{actual} is not a file mode"));
+            };
+            Ok(mode & !mask == 0)
+        }
+        Operator::Owner => Ok(actual.equals(expected)),
+    }
+}
+
+/// Integers, and durations in nanoseconds, so `gte = "5m"` works on `streamingConnectionIdleTimeout`.
+fn number(value: &Value) -> Option<i128> {
+    value
+        .as_int()
+        .map(i128::from)
+        .or_else(|| value.as_duration_nanos())
+}
+
+/// How the expectation reads in a report: `= y`, `has Node`, `mode <= 0600`.
+pub fn describe(expect: &Expect) -> String {
+    let value = &expect.value;
+    match expect.operator {
+        Operator::Eq => value.to_string(),
+        Operator::Ne => format!("not {value}"),
+        Operator::Set => "set".into(),
+        Operator::Unset => "not set".into(),
+        Operator::Has => format!("includes {value}"),
+        Operator::Lacks => format!("excludes {value}"),
+        Operator::SubsetOf => format!("only {value}"),
+        Operator::Gte => format!(">= {value}"),
+        Operator::Lte => format!("<= {value}"),
+        Operator::ModeAtMost => format!("mode {value} or stricter"),
+        Operator::Owner => format!("owned by {value}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expect(operator: Operator, value: Value) -> Expect {
+        Expect {
+            operator,
+            value,
+            when_unset: None,
+        }
+    }
+
+    #[test]
+    fn has_and_lacks_use_exact_elements() {
+        let modes = Value::str("NodeX,RBAC");
+        assert_eq!(
+            holds(&modes, &expect(Operator::Has, Value::str("Node"))),
+            Ok(false)
+        );
+        assert_eq!(
+            holds(&modes, &expect(Operator::Has, Value::str("RBAC"))),
+            Ok(true)
+        );
+        assert_eq!(
+            holds(&modes, &expect(Operator::Lacks, Value::str("AlwaysAllow"))),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn subset_of_allowed_list() {
+        let allowed = Value::List(vec![Value::str("A"), Value::str("B")]);
+        assert_eq!(
+            holds(
+                &Value::str("A,B"),
+                &expect(Operator::SubsetOf, allowed.clone())
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            holds(&Value::str("A,C"), &expect(Operator::SubsetOf, allowed)),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn numeric_comparisons_and_modes() {
+        assert_eq!(
+            holds(&Value::Int(5), &expect(Operator::Gte, Value::Int(3))),
+            Ok(true)
+        );
+        assert_eq!(
+            holds(&Value::str("4h"), &expect(Operator::Gte, Value::str("5m"))),
+            Ok(true)
+        );
+        assert!(holds(&Value::str("abc"), &expect(Operator::Lte, Value::Int(3))).is_err());
+        let mask = Value::str("0600");
+        assert_eq!(
+            holds(
+                &Value::Int(0o600),
+                &expect(Operator::ModeAtMost, mask.clone())
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            holds(
+                &Value::Int(0o400),
+                &expect(Operator::ModeAtMost, mask.clone())
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            holds(&Value::Int(0o640), &expect(Operator::ModeAtMost, mask)),
+            Ok(false)
+        );
+    }
+}

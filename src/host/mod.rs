@@ -1,0 +1,106 @@
+//! Reading the node. Everything hardnode knows about a host is gathered here, once per run,
+//! through a [`HostRoot`], into plain serializable [`Facts`]. Only what the selected rules need is
+//! gathered. Nothing in this module writes, and nothing here decides pass or fail.
+
+pub mod apparmor;
+pub mod facts;
+pub mod kernel;
+pub mod root;
+pub mod seccomp_profiles;
+
+use std::path::Path;
+
+pub use facts::{Facts, HostInfo, Needs, Observed};
+pub use root::{HostRoot, ReadError};
+
+/// Gathers the facts `needs` asks for.
+pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
+    let release = read_trimmed(root, Path::new("/proc/sys/kernel/osrelease"));
+    let host = HostInfo {
+        hostname: read_trimmed(root, Path::new("/proc/sys/kernel/hostname")),
+        os: os_release(root),
+        kernel_release: release.clone(),
+        root: root.prefix().to_path_buf(),
+    };
+    let kernel = (!needs.kernel_options.is_empty() || !needs.status_fields.is_empty())
+        .then(|| kernel::gather(root, &release, needs));
+    let apparmor = needs.apparmor.then(|| apparmor::gather(root));
+    let seccomp_profiles = needs
+        .seccomp_profiles
+        .as_ref()
+        .map(|request| seccomp_profiles::gather(root, request));
+    Facts {
+        host,
+        kernel,
+        apparmor,
+        seccomp_profiles,
+    }
+}
+
+/// A small text file's trimmed content, observed with its path.
+pub fn read_trimmed(root: &HostRoot, path: &Path) -> Observed<String> {
+    Observed::read(root, path, |text| text.trim().to_string())
+}
+
+/// `PRETTY_NAME` from `/etc/os-release`, falling back to `/usr/lib/os-release` as systemd does.
+fn os_release(root: &HostRoot) -> Observed<String> {
+    let mut first = None;
+    for path in ["/etc/os-release", "/usr/lib/os-release"] {
+        let observed = Observed::read(root, Path::new(path), |text| parse_os_release(&text));
+        match observed {
+            Observed::Value {
+                value: Some(name), ..
+            } => {
+                return Observed::Value {
+                    path: path.into(),
+                    value: name,
+                };
+            }
+            Observed::Value { value: None, .. } => {
+                return Observed::Unreadable {
+                    path: path.into(),
+                    error: "has no PRETTY_NAME or NAME".into(),
+                };
+            }
+            other => {
+                first.get_or_insert(other.map(|_| String::new()));
+            }
+        }
+    }
+    first.unwrap_or(Observed::Absent {
+        path: "/etc/os-release".into(),
+    })
+}
+
+/// `PRETTY_NAME` (else `NAME`) from os-release text, unquoted.
+fn parse_os_release(text: &str) -> Option<String> {
+    let field = |key: &str| {
+        text.lines().find_map(|line| {
+            let value = line.trim().strip_prefix(key)?.strip_prefix('=')?;
+            let value = value.trim();
+            let unquoted = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+                .unwrap_or(value);
+            (!unquoted.is_empty()).then(|| unquoted.replace("\\\"", "\""))
+        })
+    };
+    field("PRETTY_NAME").or_else(|| field("NAME"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_release_prefers_pretty_name_and_unquotes() {
+        let text = "NAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nPRETTY_NAME=\"Ubuntu 22.04.4 LTS\"\n";
+        assert_eq!(
+            parse_os_release(text).as_deref(),
+            Some("Ubuntu 22.04.4 LTS")
+        );
+        assert_eq!(parse_os_release("NAME=Alpine\n").as_deref(), Some("Alpine"));
+        assert_eq!(parse_os_release("ID=x\n"), None);
+    }
+}

@@ -1,0 +1,339 @@
+//! `HostRoot`: every path hardnode reads goes through it.
+//!
+//! The root is a prefix (`/` live, a fixture directory in tests, `/host` in a DaemonSet). Paths
+//! are host paths: absolute symlinks found on the way are re-rooted, `..` never climbs above the
+//! root, so a planted `../../etc/shadow` or a symlink to `/` stays inside it. Reads are capped and
+//! never block (a FIFO or a device is refused, not opened for a read that could hang).
+
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::fmt;
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Component, Path, PathBuf};
+
+use nix::fcntl::OFlag;
+
+/// How many symbolic links one resolution may follow (Linux's own limit).
+const MAX_SYMLINKS: usize = 40;
+
+/// The default cap for a configuration or kernel file.
+pub const DEFAULT_READ_CAP: u64 = 4 * 1024 * 1024;
+
+/// Why a host path could not be read. Its text goes into evidence verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    NotFound,
+    PermissionDenied,
+    IsDirectory,
+    NotRegularFile(&'static str),
+    TooLarge { cap: u64 },
+    SymlinkLoop,
+    Other(String),
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::NotFound => f.write_str("does not exist"),
+            ReadError::PermissionDenied => {
+                f.write_str("permission denied (hardnode needs root to read it)")
+            }
+            ReadError::IsDirectory => f.write_str("is a directory, not a file"),
+            ReadError::NotRegularFile(kind) => write!(f, "is a {kind}, not a regular file"),
+            ReadError::TooLarge { cap } => write!(f, "is larger than the {cap}-byte read cap"),
+            ReadError::SymlinkLoop => f.write_str("too many levels of symbolic links"),
+            ReadError::Other(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+impl From<io::Error> for ReadError {
+    fn from(error: io::Error) -> Self {
+        match error.kind() {
+            io::ErrorKind::NotFound => ReadError::NotFound,
+            io::ErrorKind::PermissionDenied => ReadError::PermissionDenied,
+            io::ErrorKind::IsADirectory => ReadError::IsDirectory,
+            _ if error.raw_os_error() == Some(nix::libc::ELOOP) => ReadError::SymlinkLoop,
+            _ if error.raw_os_error() == Some(nix::libc::ENOTDIR) => ReadError::NotFound,
+            _ => ReadError::Other(error.to_string()),
+        }
+    }
+}
+
+/// The prefix under which the host's filesystem is read.
+#[derive(Debug, Clone)]
+pub struct HostRoot {
+    prefix: PathBuf,
+}
+
+impl HostRoot {
+    /// A root at `prefix`, which must be a readable directory.
+    pub fn new(prefix: impl Into<PathBuf>) -> Result<Self, ReadError> {
+        let prefix = prefix.into();
+        let metadata = fs::metadata(&prefix)?;
+        if !metadata.is_dir() {
+            return Err(ReadError::Other("is not a directory".into()));
+        }
+        fs::read_dir(&prefix)?;
+        Ok(HostRoot { prefix })
+    }
+
+    pub fn prefix(&self) -> &Path {
+        &self.prefix
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.prefix == Path::new("/")
+    }
+
+    /// The real path of `host_path` under the root, every symlink followed inside the root.
+    /// A missing component is kept lexically, so the caller's read reports "does not exist".
+    pub fn resolve(&self, host_path: &Path) -> Result<PathBuf, ReadError> {
+        self.resolve_inner(host_path, true)
+    }
+
+    /// Like [`resolve`](Self::resolve), but the last component is not followed when it is a
+    /// symlink (lstat semantics: the link itself is what is examined).
+    pub fn resolve_no_follow(&self, host_path: &Path) -> Result<PathBuf, ReadError> {
+        self.resolve_inner(host_path, false)
+    }
+
+    fn resolve_inner(&self, host_path: &Path, follow_final: bool) -> Result<PathBuf, ReadError> {
+        let mut pending: VecDeque<OsString> = components(host_path).collect();
+        let mut resolved: Vec<OsString> = Vec::new();
+        let mut links_followed = 0;
+        // Once a component is missing, the rest is resolved lexically: nothing below it exists.
+        let mut missing = false;
+        while let Some(name) = pending.pop_front() {
+            if name == ".." {
+                resolved.pop();
+                continue;
+            }
+            if missing {
+                resolved.push(name);
+                continue;
+            }
+            let candidate = self.join(&resolved).join(&name);
+            let is_final = pending.is_empty();
+            match fs::symlink_metadata(&candidate) {
+                Ok(meta) if meta.file_type().is_symlink() && (follow_final || !is_final) => {
+                    links_followed += 1;
+                    if links_followed > MAX_SYMLINKS {
+                        return Err(ReadError::SymlinkLoop);
+                    }
+                    let target = fs::read_link(&candidate)?;
+                    if target.is_absolute() {
+                        resolved.clear();
+                    }
+                    for part in components(&target).collect::<Vec<_>>().into_iter().rev() {
+                        pending.push_front(part);
+                    }
+                }
+                Ok(_) => resolved.push(name),
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                    missing = true;
+                    resolved.push(name);
+                }
+                Err(error) if error.raw_os_error() == Some(nix::libc::ENOTDIR) => {
+                    return Err(ReadError::NotFound);
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(self.join(&resolved))
+    }
+
+    fn join(&self, parts: &[OsString]) -> PathBuf {
+        let mut path = self.prefix.clone();
+        path.extend(parts);
+        path
+    }
+
+    /// The path as it is shown in evidence: the host path, independent of the root prefix.
+    pub fn display_path(&self, real_path: &Path) -> PathBuf {
+        match real_path.strip_prefix(&self.prefix) {
+            Ok(rest) => Path::new("/").join(rest),
+            Err(_) => real_path.to_path_buf(),
+        }
+    }
+
+    /// Reads a regular file, at most `cap` bytes, without blocking on FIFOs or devices.
+    pub fn read_capped(&self, host_path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+        let real = self.resolve(host_path)?;
+        read_regular_file(&real, cap)
+    }
+
+    /// Reads a text file with the default cap; invalid UTF-8 is replaced, not fatal.
+    pub fn read_to_string(&self, host_path: &Path) -> Result<String, ReadError> {
+        let bytes = self.read_capped(host_path, DEFAULT_READ_CAP)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Metadata of the file at `host_path`, following symlinks inside the root.
+    pub fn metadata(&self, host_path: &Path) -> Result<Metadata, ReadError> {
+        Ok(fs::metadata(self.resolve(host_path)?)?)
+    }
+
+    /// Metadata of the entry itself (a symlink is reported as a symlink).
+    pub fn symlink_metadata(&self, host_path: &Path) -> Result<Metadata, ReadError> {
+        Ok(fs::symlink_metadata(self.resolve_no_follow(host_path)?)?)
+    }
+
+    pub fn exists(&self, host_path: &Path) -> bool {
+        self.symlink_metadata(host_path).is_ok()
+    }
+
+    /// The names in a directory, sorted so every run sees the same order.
+    pub fn read_dir_names(&self, host_path: &Path) -> Result<Vec<OsString>, ReadError> {
+        let real = self.resolve(host_path)?;
+        let metadata = fs::metadata(&real)?;
+        if !metadata.is_dir() {
+            return Err(ReadError::Other("is not a directory".into()));
+        }
+        let mut names = Vec::new();
+        for entry in fs::read_dir(&real)? {
+            names.push(entry?.file_name());
+        }
+        names.sort();
+        Ok(names)
+    }
+}
+
+fn components(path: &Path) -> impl Iterator<Item = OsString> + '_ {
+    path.components().filter_map(|component| match component {
+        Component::Normal(name) => Some(name.to_os_string()),
+        Component::ParentDir => Some(OsString::from("..")),
+        Component::RootDir | Component::CurDir | Component::Prefix(_) => None,
+    })
+}
+
+/// Opens `real` (already resolved, so the last component must not be a symlink any more) and reads
+/// at most `cap` bytes. `O_NONBLOCK` makes opening a FIFO return at once; the type check refuses it.
+pub fn read_regular_file(real: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC).bits())
+        .open(real)?;
+    check_regular(&file)?;
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(ReadError::TooLarge { cap });
+    }
+    Ok(bytes)
+}
+
+fn check_regular(file: &File) -> Result<(), ReadError> {
+    use std::os::unix::fs::FileTypeExt;
+    let file_type = file.metadata()?.file_type();
+    if file_type.is_file() {
+        Ok(())
+    } else if file_type.is_dir() {
+        Err(ReadError::IsDirectory)
+    } else if file_type.is_fifo() {
+        Err(ReadError::NotRegularFile("FIFO"))
+    } else if file_type.is_socket() {
+        Err(ReadError::NotRegularFile("socket"))
+    } else if file_type.is_char_device() {
+        Err(ReadError::NotRegularFile("character device"))
+    } else if file_type.is_block_device() {
+        Err(ReadError::NotRegularFile("block device"))
+    } else {
+        Err(ReadError::NotRegularFile("special file"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn fixture() -> (tempfile::TempDir, HostRoot) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = HostRoot::new(dir.path()).expect("root");
+        (dir, root)
+    }
+
+    #[test]
+    fn dotdot_never_escapes_the_root() {
+        let (dir, root) = fixture();
+        fs::create_dir_all(dir.path().join("etc")).expect("mkdir");
+        fs::write(dir.path().join("etc/shadow"), "inside").expect("write");
+        let text = root
+            .read_to_string(Path::new("var/lib/../../../../../etc/shadow"))
+            .expect("read");
+        assert_eq!(text, "inside");
+    }
+
+    #[test]
+    fn absolute_symlink_is_rerooted() {
+        let (dir, root) = fixture();
+        fs::create_dir_all(dir.path().join("real")).expect("mkdir");
+        fs::write(dir.path().join("real/file"), "x").expect("write");
+        symlink("/real", dir.path().join("link")).expect("symlink");
+        assert_eq!(
+            root.read_to_string(Path::new("/link/file")).expect("read"),
+            "x"
+        );
+        assert_eq!(
+            root.display_path(&root.resolve(Path::new("/link/file")).expect("resolve")),
+            Path::new("/real/file")
+        );
+    }
+
+    #[test]
+    fn symlink_loop_is_an_error_not_a_hang() {
+        let (dir, root) = fixture();
+        symlink("b", dir.path().join("a")).expect("symlink");
+        symlink("a", dir.path().join("b")).expect("symlink");
+        assert_eq!(
+            root.read_to_string(Path::new("/a")),
+            Err(ReadError::SymlinkLoop)
+        );
+    }
+
+    #[test]
+    fn fifo_is_refused_without_blocking() {
+        let (dir, root) = fixture();
+        nix::unistd::mkfifo(&dir.path().join("fifo"), nix::sys::stat::Mode::S_IRWXU)
+            .expect("mkfifo");
+        assert_eq!(
+            root.read_to_string(Path::new("/fifo")),
+            Err(ReadError::NotRegularFile("FIFO"))
+        );
+    }
+
+    #[test]
+    fn reads_are_capped() {
+        let (dir, root) = fixture();
+        fs::write(dir.path().join("big"), vec![b'a'; 100]).expect("write");
+        assert_eq!(
+            root.read_capped(Path::new("/big"), 10),
+            Err(ReadError::TooLarge { cap: 10 })
+        );
+        assert_eq!(
+            root.read_capped(Path::new("/big"), 100)
+                .expect("read")
+                .len(),
+            100
+        );
+    }
+
+    #[test]
+    fn directory_and_missing_file_are_named() {
+        let (dir, root) = fixture();
+        fs::create_dir(dir.path().join("d")).expect("mkdir");
+        assert_eq!(
+            root.read_to_string(Path::new("/d")),
+            Err(ReadError::IsDirectory)
+        );
+        assert_eq!(
+            root.read_to_string(Path::new("/nope/x")),
+            Err(ReadError::NotFound)
+        );
+    }
+}

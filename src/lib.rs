@@ -1,0 +1,14 @@
+//! hardnode: benchmark and remediate the hardening of a Kubernetes node.
+//!
+//! Data flows one way: `host` reads the node into [`host::Facts`], `engine` evaluates the rules of
+//! `benchmark` over those facts into findings, and `report` renders them. Only `host` reads the
+//! system and only `remedy` changes it; `engine` and `report` are pure.
+
+pub mod benchmark;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod host;
+pub mod report;
+pub mod seccomp;

@@ -1,0 +1,174 @@
+//! Rendering results. The [`Report`] is the `hardnode.report/v1` document; each renderer writes
+//! it to the writer it is given and nowhere else.
+
+mod text;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::benchmark::{BENCHMARK_NAME, BENCHMARK_VERSION, CIS_VERSION, Rule};
+use crate::engine::{Finding, Status};
+use crate::host::{Facts, Observed};
+
+pub use text::render_text;
+
+pub const SCHEMA: &str = "hardnode.report/v1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub tool: Tool,
+    pub host: HostSummary,
+    pub benchmark: BenchmarkSummary,
+    pub results: Vec<Finding>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HostSummary {
+    pub hostname: Option<String>,
+    pub os: Option<String>,
+    pub kernel: Option<String>,
+    pub root: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchmarkSummary {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub cis: &'static str,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub pass: usize,
+    pub fail: usize,
+    pub warn: usize,
+    pub skip: usize,
+    pub error: usize,
+}
+
+impl Summary {
+    pub fn count(&self, status: Status) -> usize {
+        match status {
+            Status::Pass => self.pass,
+            Status::Fail => self.fail,
+            Status::Warn => self.warn,
+            Status::Skip => self.skip,
+            Status::Error => self.error,
+        }
+    }
+}
+
+impl Report {
+    pub fn new(facts: &Facts, results: Vec<Finding>) -> Self {
+        let mut summary = Summary::default();
+        for finding in &results {
+            match finding.status {
+                Status::Pass => summary.pass += 1,
+                Status::Fail => summary.fail += 1,
+                Status::Warn => summary.warn += 1,
+                Status::Skip => summary.skip += 1,
+                Status::Error => summary.error += 1,
+            }
+        }
+        let value = |observed: &Observed<String>| observed.value().cloned();
+        Report {
+            schema: SCHEMA,
+            tool: Tool {
+                name: "hardnode",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            host: HostSummary {
+                hostname: value(&facts.host.hostname),
+                os: value(&facts.host.os),
+                kernel: value(&facts.host.kernel_release),
+                root: facts.host.root.clone(),
+            },
+            benchmark: BenchmarkSummary {
+                name: BENCHMARK_NAME,
+                version: BENCHMARK_VERSION,
+                cis: CIS_VERSION,
+            },
+            results,
+            summary,
+        }
+    }
+}
+
+/// Writes any serializable value as pretty JSON followed by a newline.
+pub fn render_json<T: Serialize>(value: &T, out: &mut dyn Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
+    writeln!(out)
+}
+
+/// The rule list for `hardnode rules`.
+#[derive(Debug, Serialize)]
+pub struct RuleListing<'a> {
+    pub id: &'a str,
+    pub cis: Option<&'a str>,
+    pub section: &'a str,
+    pub severity: &'a str,
+    pub scored: bool,
+    pub title: &'a str,
+    pub origin: &'a str,
+}
+
+pub fn rule_listing(rules: &[Rule]) -> Vec<RuleListing<'_>> {
+    rules
+        .iter()
+        .map(|rule| RuleListing {
+            id: &rule.id,
+            cis: rule.cis.as_deref(),
+            section: &rule.section,
+            severity: rule.severity.as_str(),
+            scored: rule.scored,
+            title: &rule.title,
+            origin: &rule.origin,
+        })
+        .collect()
+}
+
+pub fn render_rules_text(rules: &[Rule], out: &mut dyn Write) -> std::io::Result<()> {
+    let id_width = rules
+        .iter()
+        .map(|rule| rule.id.len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    let mut by_section: BTreeMap<&str, Vec<&Rule>> = BTreeMap::new();
+    for rule in rules {
+        by_section.entry(&rule.section).or_default().push(rule);
+    }
+    writeln!(
+        out,
+        "{:id_width$}  {:8}  {:8}  {:6}  TITLE",
+        "ID", "CIS", "SEVERITY", "SCORED"
+    )?;
+    for rule in rules {
+        writeln!(
+            out,
+            "{:id_width$}  {:8}  {:8}  {:6}  {}",
+            rule.id,
+            rule.cis.as_deref().unwrap_or("-"),
+            rule.severity.as_str(),
+            if rule.scored { "yes" } else { "no" },
+            rule.title
+        )?;
+    }
+    writeln!(
+        out,
+        "{} rules in {} sections",
+        rules.len(),
+        by_section.len()
+    )
+}
