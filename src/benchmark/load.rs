@@ -24,6 +24,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "benchmarks/seccomp.toml",
         include_str!("../../benchmarks/seccomp.toml"),
     ),
+    (
+        "benchmarks/containers.toml",
+        include_str!("../../benchmarks/containers.toml"),
+    ),
 ];
 
 #[derive(Deserialize)]

@@ -61,6 +61,24 @@ pub enum Check {
     AppArmorEnabled,
     AppArmorProfiles,
     SeccompProfiles,
+    Container(ContainerCheck),
+}
+
+/// The `containers.*` probes: one aspect of every running container's confinement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContainerCheck {
+    Privileged,
+    Capabilities,
+    Seccomp,
+    AppArmor,
+    NoNewPrivs,
+    RunAsRoot,
+    HostNamespaces,
+    SensitiveMounts,
+    RuntimeSocket,
+    Sshd,
+    ReadonlyRootfs,
 }
 
 impl Check {
@@ -68,6 +86,47 @@ impl Check {
         ("apparmor_enabled", Check::AppArmorEnabled),
         ("apparmor_profiles", Check::AppArmorProfiles),
         ("seccomp_profiles", Check::SeccompProfiles),
+        (
+            "containers.privileged",
+            Check::Container(ContainerCheck::Privileged),
+        ),
+        (
+            "containers.capabilities",
+            Check::Container(ContainerCheck::Capabilities),
+        ),
+        (
+            "containers.seccomp",
+            Check::Container(ContainerCheck::Seccomp),
+        ),
+        (
+            "containers.apparmor",
+            Check::Container(ContainerCheck::AppArmor),
+        ),
+        (
+            "containers.no-new-privs",
+            Check::Container(ContainerCheck::NoNewPrivs),
+        ),
+        (
+            "containers.run-as-root",
+            Check::Container(ContainerCheck::RunAsRoot),
+        ),
+        (
+            "containers.host-namespaces",
+            Check::Container(ContainerCheck::HostNamespaces),
+        ),
+        (
+            "containers.sensitive-mounts",
+            Check::Container(ContainerCheck::SensitiveMounts),
+        ),
+        (
+            "containers.runtime-socket",
+            Check::Container(ContainerCheck::RuntimeSocket),
+        ),
+        ("containers.sshd", Check::Container(ContainerCheck::Sshd)),
+        (
+            "containers.readonly-rootfs",
+            Check::Container(ContainerCheck::ReadonlyRootfs),
+        ),
     ];
 
     pub fn name(self) -> &'static str {

@@ -6,6 +6,7 @@
 //! and `warn` for advisory ones; `error` never becomes `pass` or `fail`.
 
 mod checks;
+pub mod containers;
 mod kernel;
 pub mod ops;
 pub mod value;
@@ -141,6 +142,11 @@ impl Outcome {
     }
 }
 
+/// Whether AppArmor is enabled and active, as the `apparmor.enabled` rule decides it.
+pub fn apparmor_is_enabled(apparmor: &crate::host::facts::AppArmorFacts) -> bool {
+    checks::apparmor_enabled(apparmor).verdict == Verdict::Met
+}
+
 /// The facts these rules need, under this policy.
 pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> Needs {
     let mut needs = Needs::default();
@@ -156,6 +162,13 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
                 }
             }
             Probe::Check(Check::AppArmorEnabled | Check::AppArmorProfiles) => needs.apparmor = true,
+            Probe::Check(Check::Container(check)) => {
+                needs.containers = true;
+                // Whether AppArmor is enabled decides if `containers.apparmor` applies.
+                if *check == crate::benchmark::ContainerCheck::AppArmor {
+                    needs.apparmor = true;
+                }
+            }
             Probe::Check(Check::SeccompProfiles) => {
                 needs.seccomp_profiles = Some(SeccompRequest {
                     dir: policy.seccomp.profile_dir.clone(),

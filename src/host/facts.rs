@@ -79,6 +79,8 @@ pub struct Needs {
     pub status_fields: BTreeSet<String>,
     pub apparmor: bool,
     pub seccomp_profiles: Option<SeccompRequest>,
+    /// The containers running on the node (a walk of `/proc`).
+    pub containers: bool,
 }
 
 /// Where the kubelet's seccomp profiles live and which the site requires.
@@ -97,6 +99,8 @@ pub struct Facts {
     pub apparmor: Option<AppArmorFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seccomp_profiles: Option<SeccompProfileFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub containers: Option<super::containers::ContainerFacts>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -3,6 +3,7 @@
 //! gathered. Nothing in this module writes, and nothing here decides pass or fail.
 
 pub mod apparmor;
+pub mod containers;
 pub mod facts;
 pub mod kernel;
 pub mod root;
@@ -29,11 +30,13 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         .seccomp_profiles
         .as_ref()
         .map(|request| seccomp_profiles::gather(root, request));
+    let containers = needs.containers.then(|| containers::gather(root));
     Facts {
         host,
         kernel,
         apparmor,
         seccomp_profiles,
+        containers,
     }
 }
 
