@@ -52,6 +52,23 @@ pub enum Probe {
     },
     /// A named Rust probe for logic beyond comparing one value.
     Check(Check),
+    /// Kernel parameters under `/proc/sys`: one key compared with the rule's `expect`, or several
+    /// keys each with its own expectation (`{ sysctl = { "kernel.panic" = { eq = 10 } } }`).
+    Sysctl(Vec<SysctlCheck>),
+    /// An `sshd_config` keyword as sshd resolves it, with sshd's default when it is unset.
+    Sshd {
+        keyword: String,
+        default: Option<String>,
+    },
+}
+
+/// One kernel parameter and, in the multi-key form, its own expectation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SysctlCheck {
+    /// Dotted name: `kernel.panic`.
+    pub key: String,
+    /// `None`: the rule's `expect` applies.
+    pub expect: Option<Expect>,
 }
 
 /// The named probes.
@@ -62,6 +79,16 @@ pub enum Check {
     AppArmorProfiles,
     SeccompProfiles,
     Container(ContainerCheck),
+    Account(AccountCheck),
+}
+
+/// The node's own privileged accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountCheck {
+    Uid0,
+    EmptyPasswords,
+    SudoNopasswd,
 }
 
 /// The `containers.*` probes: one aspect of every running container's confinement.
@@ -127,6 +154,15 @@ impl Check {
             "containers.readonly-rootfs",
             Check::Container(ContainerCheck::ReadonlyRootfs),
         ),
+        ("accounts.uid0", Check::Account(AccountCheck::Uid0)),
+        (
+            "accounts.empty-passwords",
+            Check::Account(AccountCheck::EmptyPasswords),
+        ),
+        (
+            "accounts.sudo-nopasswd",
+            Check::Account(AccountCheck::SudoNopasswd),
+        ),
     ];
 
     pub fn name(self) -> &'static str {
@@ -177,7 +213,7 @@ impl Operator {
 }
 
 /// What a rule's probe must yield to pass.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Expect {
     pub operator: Operator,
     pub value: Value,

@@ -24,6 +24,10 @@ pub fn evaluate(check: Check, facts: &Facts, policy: &Policy) -> Outcome {
             Some(profiles) => seccomp_profiles(profiles),
             None => not_gathered(),
         },
+        Check::Account(check) => match &facts.accounts {
+            Some(accounts) => super::accounts::evaluate(check, accounts),
+            None => not_gathered(),
+        },
         Check::Container(check) => match &facts.containers {
             Some(containers) => {
                 let apparmor_on = facts

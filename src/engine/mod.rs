@@ -5,10 +5,12 @@
 //! (`skip`) or could not be decided (`error`). Scoring turns "not met" into `fail` for scored rules
 //! and `warn` for advisory ones; `error` never becomes `pass` or `fail`.
 
+mod accounts;
 mod checks;
 pub mod containers;
 mod kernel;
 pub mod ops;
+mod sysctl;
 pub mod value;
 
 use std::path::PathBuf;
@@ -169,6 +171,15 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
                     needs.apparmor = true;
                 }
             }
+            Probe::Check(Check::Account(_)) => needs.accounts = true,
+            Probe::Sysctl(checks) => {
+                needs
+                    .sysctls
+                    .extend(checks.iter().map(|check| check.key.clone()));
+            }
+            Probe::Sshd { keyword, .. } => {
+                needs.sshd_keywords.insert(keyword.clone());
+            }
             Probe::Check(Check::SeccompProfiles) => {
                 needs.seccomp_profiles = Some(SeccompRequest {
                     dir: policy.seccomp.profile_dir.clone(),
@@ -188,6 +199,14 @@ pub fn evaluate(rule: &Rule, facts: &Facts, policy: &Policy) -> Finding {
             status_field,
         } => kernel::evaluate(rule, option, status_field.as_deref(), facts),
         Probe::Check(check) => checks::evaluate(*check, facts, policy),
+        Probe::Sysctl(checks) => match &facts.sysctls {
+            Some(values) => sysctl::evaluate(rule, checks, values),
+            None => Outcome::undecided("sysctl facts were not gathered (a bug: please report it)"),
+        },
+        Probe::Sshd { keyword, default } => match &facts.sshd {
+            Some(sshd) => accounts::evaluate_sshd(rule, keyword, default.as_deref(), sshd),
+            None => Outcome::undecided("sshd facts were not gathered (a bug: please report it)"),
+        },
     };
     finish(rule, outcome, facts, policy)
 }

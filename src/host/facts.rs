@@ -81,6 +81,12 @@ pub struct Needs {
     pub seccomp_profiles: Option<SeccompRequest>,
     /// The containers running on the node (a walk of `/proc`).
     pub containers: bool,
+    /// `/etc/passwd`, `/etc/shadow`, sudoers.
+    pub accounts: bool,
+    /// `sshd_config` keywords to resolve.
+    pub sshd_keywords: BTreeSet<String>,
+    /// Kernel parameters (dotted names) to read under `/proc/sys`.
+    pub sysctls: BTreeSet<String>,
 }
 
 /// Where the kubelet's seccomp profiles live and which the site requires.
@@ -101,6 +107,13 @@ pub struct Facts {
     pub seccomp_profiles: Option<SeccompProfileFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub containers: Option<super::containers::ContainerFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<super::accounts::AccountFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sshd: Option<super::sshd::SshdFacts>,
+    /// Dotted name -> the value under `/proc/sys`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sysctls: Option<BTreeMap<String, Observed<String>>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
