@@ -448,3 +448,62 @@ fn containers_command_lists_worst_first() {
         "{text}"
     );
 }
+
+#[test]
+fn pods_are_named_as_far_as_the_node_can_tell() {
+    let root = Root::new();
+    root.identity("node1", "6.8.0", "Ubuntu");
+    root.host_init();
+    let privileged = |name: &str, cgroup: &str| ContainerProc {
+        cap_eff: ALL_CAPS,
+        cap_bnd: ALL_CAPS,
+        ..ContainerProc::confined(name, cgroup)
+    };
+    // A two-container pod known only from /var/log/pods: the pod is named, the container is not.
+    root.container_process(
+        700,
+        &privileged("a", &format!("0::/kubepods/pod{UID_A}/{}\n", id(7))),
+    );
+    root.pod_logs("team", "two-ctr", UID_A, &["a", "b"]);
+    // Known only from the kubelet's pod directory: the container is named, the pod by its uid.
+    root.container_process(
+        800,
+        &privileged("c", &format!("0::/kubepods/pod{UID_B}/{}\n", id(8))),
+    );
+    root.dir(&format!("/var/lib/kubelet/pods/{UID_B}/containers/worker"));
+    // Nothing at all: the pod uid from the cgroup path.
+    root.container_process(
+        900,
+        &privileged("d", &format!("0::/kubepods/pod{UID_C}/{}\n", id(9))),
+    );
+    let (_, report) = root.check_json(&["--only", "containers.privileged"]);
+    let text = evidence_text(&report, "containers.privileged");
+    assert!(
+        text.contains("team/two-ctr (unknown 070707070707, pid 700)"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("pod {UID_B}/worker (")), "{text}");
+    assert!(text.contains(&format!("pod {UID_C} (")), "{text}");
+}
+
+#[test]
+fn proc_is_walked_only_when_a_container_rule_is_selected() {
+    let root = node();
+    let output = root
+        .hardnode(&["facts", "--only", "kernel"])
+        .output()
+        .expect("run");
+    let facts = json(&output);
+    assert!(facts.get("containers").is_none(), "{facts:#}");
+    let output = root
+        .hardnode(&["facts", "--only", "containers.sshd"])
+        .output()
+        .expect("run");
+    let facts = json(&output);
+    assert_eq!(
+        facts["containers"]["containers"].as_array().map(Vec::len),
+        Some(7)
+    );
+    // containers.sshd does not need AppArmor.
+    assert!(facts.get("apparmor").is_none(), "{facts:#}");
+}

@@ -759,8 +759,8 @@ pub fn view(container: &Container, host: &HostReference, apparmor_enabled: bool)
         + u32::from(read_only_rootfs == Some(false));
     ContainerView {
         pod: container.label(),
-        namespace: container.pod.as_ref().map(|p| p.namespace.clone()),
-        pod_name: container.pod.as_ref().map(|p| p.name.clone()),
+        namespace: container.pod.as_ref().and_then(|p| p.namespace.clone()),
+        pod_name: container.pod.as_ref().and_then(|p| p.name.clone()),
         container: container.pod.as_ref().and_then(|p| p.container.clone()),
         id: container.id.clone(),
         runtime: container.runtime.clone(),

@@ -82,17 +82,22 @@ pub struct Container {
 }
 
 impl Container {
-    /// `namespace/pod/container` as far as known, else the pod uid, else the short id.
+    /// `namespace/pod/container` as far as known; `pod <uid>` stands in for an unknown name.
     pub fn label(&self) -> String {
-        match &self.pod {
-            Some(pod) => match &pod.container {
-                Some(container) => format!("{}/{}/{}", pod.namespace, pod.name, container),
-                None => format!("{}/{}", pod.namespace, pod.name),
-            },
-            None => match &self.pod_uid {
+        let pod = self.pod.as_ref();
+        let base = match (
+            pod.and_then(|p| p.namespace.as_ref()),
+            pod.and_then(|p| p.name.as_ref()),
+        ) {
+            (Some(namespace), Some(name)) => format!("{namespace}/{name}"),
+            _ => match &self.pod_uid {
                 Some(uid) => format!("pod {uid}"),
                 None => "unknown pod".to_string(),
             },
+        };
+        match pod.and_then(|p| p.container.as_ref()) {
+            Some(container) => format!("{base}/{container}"),
+            None => base,
         }
     }
 
@@ -103,8 +108,8 @@ impl Container {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PodRef {
-    pub namespace: String,
-    pub name: String,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
     pub container: Option<String>,
     /// The file or directory the name was read from.
     pub source: PathBuf,
@@ -629,8 +634,8 @@ fn name_container(root: &HostRoot, logs: &PodLogDirs, container: &mut Container)
         }
         if let (Some(namespace), Some(name)) = (namespace, name) {
             container.pod = Some(PodRef {
-                namespace,
-                name,
+                namespace: Some(namespace),
+                name: Some(name),
                 container: if container.sandbox {
                     None
                 } else {
@@ -658,8 +663,8 @@ fn name_container(root: &HostRoot, logs: &PodLogDirs, container: &mut Container)
             _ => None,
         };
         container.pod = Some(PodRef {
-            namespace: namespace.clone(),
-            name: name.clone(),
+            namespace: Some(namespace.clone()),
+            name: Some(name.clone()),
             container: only,
             source: Path::new(POD_LOG_DIR).join(format!("{namespace}_{name}_{uid}")),
         });
@@ -672,8 +677,8 @@ fn name_container(root: &HostRoot, logs: &PodLogDirs, container: &mut Container)
         && !container.sandbox
     {
         container.pod = Some(PodRef {
-            namespace: "?".into(),
-            name: format!("pod {uid}"),
+            namespace: None,
+            name: None,
             container: Some(only.to_string_lossy().into_owned()),
             source: dir,
         });

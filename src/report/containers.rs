@@ -36,6 +36,21 @@ fn list(items: &[String]) -> String {
     }
 }
 
+/// The AppArmor column: the mode of each label (`enforce` for `profile (enforce)`), or the label
+/// itself when it has none (`unconfined`, `n/a`); the full labels go on the detail lines.
+fn apparmor_modes(labels: &[String]) -> String {
+    let modes: Vec<String> = labels
+        .iter()
+        .map(|label| {
+            label
+                .strip_suffix(')')
+                .and_then(|rest| rest.rsplit_once(" ("))
+                .map_or(label.clone(), |(_, mode)| mode.to_string())
+        })
+        .collect();
+    list(&modes)
+}
+
 pub fn render_containers_text(listing: &ContainerListing, out: &mut dyn Write) -> io::Result<()> {
     let workloads = listing.containers.iter().filter(|c| !c.sandbox).count();
     writeln!(
@@ -59,9 +74,21 @@ pub fn render_containers_text(listing: &ContainerListing, out: &mut dyn Write) -
         .max()
         .unwrap_or(3)
         .clamp(3, 48);
+    let pids_width = listing
+        .containers
+        .iter()
+        .map(|c| {
+            c.pids
+                .iter()
+                .map(|p| p.to_string().len() + 1)
+                .sum::<usize>()
+        })
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 24);
     writeln!(
         out,
-        "\n{:>4}  {:pod_width$}  {:12}  {:8}  {:4}  {:8}  {:12}  {:12}  CAPS",
+        "\n{:>4}  {:pod_width$}  {:12}  {:pids_width$}  {:4}  {:8}  {:12}  {:12}  CAPS",
         "RISK", "POD", "ID", "PIDS", "PRIV", "SECCOMP", "APPARMOR", "HOST NS"
     )?;
     for row in &listing.containers {
@@ -89,18 +116,23 @@ pub fn render_containers_text(listing: &ContainerListing, out: &mut dyn Write) -
         };
         writeln!(
             out,
-            "{:>4}  {:pod_width$}  {:12}  {:8}  {:4}  {:8}  {:12}  {:12}  {}",
+            "{:>4}  {:pod_width$}  {:12}  {:pids_width$}  {:4}  {:8}  {:12}  {:12}  {}",
             row.risk,
             pod,
             row.id.get(..12).unwrap_or(&row.id),
             pids.join(","),
             yes(row.privileged),
             row.seccomp,
-            list(&row.apparmor),
+            apparmor_modes(&row.apparmor),
             list(&row.host_namespaces),
             caps
         )?;
         let mut notes = Vec::new();
+        for label in &row.apparmor {
+            if label.ends_with(')') {
+                notes.push(format!("apparmor: {label}"));
+            }
+        }
         for mount in &row.risky_mounts {
             notes.push(format!(
                 "mount: host {} at {} ({})",
