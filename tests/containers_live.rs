@@ -49,10 +49,12 @@ impl Drop for LiveContainer {
     fn drop(&mut self) {
         // The processes in our cgroup are ours: unshare (the child) and the sleep it forked.
         for pid in self.procs() {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .stderr(Stdio::null())
-                .status();
+            if let Ok(pid) = i32::try_from(pid) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
