@@ -151,6 +151,15 @@ fn node() -> Root {
         },
     );
     root.containerd_record(&id(5), "legacy", "app-0", "legacy");
+    // A zombie of the same container: nothing runs, its ns links and mountinfo are gone.
+    root.file(
+        "/proc/1205/cgroup",
+        format!("0::/kubepods/burstable/pod{UID_E}/{}\n", id(5)),
+    );
+    root.file(
+        "/proc/1205/status",
+        "Name:\tworker\nState:\tZ (zombie)\nUid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n",
+    );
     // A process of the same container that exited mid-scan: cgroup listed, nothing else.
     root.file(
         "/proc/1105/cgroup",

@@ -530,6 +530,8 @@ pub fn host_mounts(container: &Container, host: &HostReference) -> Result<Vec<Ho
     }
     if readable {
         Ok(out)
+    } else if errors.is_empty() {
+        Err("no mount table could be read (its processes exited)".into())
     } else {
         Err(errors.join("; "))
     }

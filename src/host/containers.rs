@@ -242,6 +242,7 @@ pub fn gather(root: &HostRoot) -> ContainerFacts {
         let Some(placement) = parse_cgroup(&text) else {
             continue;
         };
+        // Exited, or a zombie (nothing runs; its ns links and mountinfo are gone).
         let Some(process) = read_process(root, pid) else {
             continue;
         };
@@ -269,11 +270,14 @@ pub fn gather(root: &HostRoot) -> ContainerFacts {
         if !known_mnt {
             let path = PathBuf::from(format!("/proc/{pid}/mountinfo"));
             let mounts = Observed::read(root, &path, |text| parse_mountinfo(&text));
-            container.mount_tables.push(MountTable {
-                pid,
-                mnt_namespace: mnt,
-                mounts,
-            });
+            // Absent: the process exited after its status was read; another one may tell.
+            if !matches!(mounts, Observed::Absent { .. }) {
+                container.mount_tables.push(MountTable {
+                    pid,
+                    mnt_namespace: mnt,
+                    mounts,
+                });
+            }
         }
         container.processes.push(process);
     }
@@ -290,6 +294,9 @@ fn read_process(root: &HostRoot, pid: u32) -> Option<ContainerProcess> {
     let status_path = PathBuf::from(format!("/proc/{pid}/status"));
     let (status, name) = match root.read_to_string(&status_path) {
         Ok(text) => {
+            if status_value(&text, "State").is_some_and(|state| state.starts_with(['Z', 'X'])) {
+                return None;
+            }
             let name = status_value(&text, "Name").map(String::from);
             (
                 Observed::Value {
@@ -312,10 +319,17 @@ fn read_process(root: &HostRoot, pid: u32) -> Option<ContainerProcess> {
                 .collect()
         })
         .unwrap_or_default();
-    let namespaces = NAMESPACES
+    let namespaces: BTreeMap<String, Observed<String>> = NAMESPACES
         .iter()
         .map(|kind| (kind.to_string(), read_namespace(root, pid, kind)))
         .collect();
+    // A live process always has its namespace links: a missing one means it just exited.
+    if namespaces
+        .values()
+        .any(|ns| matches!(ns, Observed::Absent { .. }))
+    {
+        return None;
+    }
     Some(ContainerProcess {
         pid,
         name,
