@@ -145,7 +145,7 @@ fn hardened_node_passes_everything() {
     );
     assert!(
         evidence_text(&report, "seccomp.profiles")
-            .contains("3 profiles under /var/lib/kubelet/seccomp")
+            .contains("/var/lib/kubelet/seccomp\" \"3 profiles: 3 allow-list")
     );
 }
 
