@@ -114,6 +114,9 @@ pub struct Facts {
     /// Dotted name -> the value under `/proc/sys`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sysctls: Option<BTreeMap<String, Observed<String>>>,
+    /// hardnode's own capabilities while it read the host (set by the CLI after dropping them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privileges: Option<crate::privilege::Privileges>,
 }
 
 #[derive(Debug, Clone, Serialize)]

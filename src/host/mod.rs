@@ -46,6 +46,7 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         accounts,
         sshd,
         sysctls,
+        privileges: None,
     }
 }
 
