@@ -334,6 +334,7 @@ fn containers(global: &GlobalArgs, args: &ContainersArgs) -> Result<u8, Error> {
         root: facts.host.root.clone(),
         hostname: facts.host.hostname.value().cloned(),
         processes_scanned: containers.processes_scanned,
+        unreadable_processes: containers.unreadable_count,
         host_reference_pid: containers.host.pid,
         host_reference_note: containers.host.note.clone(),
         apparmor_enabled,

@@ -250,6 +250,11 @@ fn judge_process(
             let extra = extra_capabilities(eff);
             if extra.is_empty() {
                 Ok(None)
+            } else if eff & CLASSIC_FULL_SET == CLASSIC_FULL_SET {
+                found(format!(
+                    "CapEff {eff:016x}: every capability (privileged), {} high risk among them",
+                    HIGH_RISK_CAPS.join(", ")
+                ))
             } else {
                 found(format!("CapEff {eff:016x} adds {}", describe_caps(&extra)))
             }

@@ -16,6 +16,8 @@ pub struct ContainerListing {
     pub root: PathBuf,
     pub hostname: Option<String>,
     pub processes_scanned: usize,
+    /// Processes whose cgroup could not be read (a container among them would be missed).
+    pub unreadable_processes: usize,
     /// The process whose namespaces stand for the host's.
     pub host_reference_pid: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,6 +63,13 @@ pub fn render_containers_text(listing: &ContainerListing, out: &mut dyn Write) -
         listing.processes_scanned,
         listing.root.display()
     )?;
+    if listing.unreadable_processes > 0 {
+        writeln!(
+            out,
+            "warning: the cgroup of {} processes could not be read; containers among them are missing",
+            listing.unreadable_processes
+        )?;
+    }
     if let Some(note) = &listing.host_reference_note {
         writeln!(out, "host namespaces: {note}")?;
     }
