@@ -82,9 +82,9 @@ fn match_blocks_override_for_their_connections() {
         .unwrap_or_default()
         .to_string();
     assert!(actual.contains("Match User backup"), "{actual}");
-    // The `PermitRootLogin yes` after `Match all` is global again, but the first global (no)
-    // already won: it is not reported.
-    assert!(!evidence_text(&report, "ssh.root-login").contains("line 9"));
+    // `Match all` is a Match block for every connection: its value overrides the global one.
+    assert!(actual.contains("Match all"), "{actual}");
+    assert!(evidence_text(&report, "ssh.root-login").contains("line 9"));
     // An Include inside a Match block belongs to that block.
     assert_eq!(status(&report, "ssh.password-auth"), "fail");
     let text = evidence_text(&report, "ssh.password-auth");

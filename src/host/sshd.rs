@@ -1,7 +1,8 @@
 //! `sshd_config` read the way sshd reads it: keywords are case-insensitive, the first value
 //! obtained for a keyword wins, `Include` (globs; relative paths under `/etc/ssh`) is read in
-//! place, in lexical order, and `Match` blocks are recorded with their criteria — a matching
-//! block overrides the global value for the connections it matches, so they are kept apart.
+//! place, in lexical order, and `Match` blocks (`Match all` included) are recorded with their
+//! criteria — a matching block overrides the global value for the connections it matches, so
+//! they are kept apart. A `Match` inside an included file ends with that file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -106,13 +107,13 @@ impl Reader<'_> {
             let keyword = keyword.to_ascii_lowercase();
             match keyword.as_str() {
                 "match" => {
+                    // `Match all` is a block too: it matches every connection, so what follows
+                    // it overrides the global values (sshd -T -C shows it doing so).
                     let criteria = args.join(" ");
-                    // `Match all` applies to every connection: the global section again.
-                    current = if criteria.eq_ignore_ascii_case("all") {
-                        context.clone()
-                    } else {
-                        Some(criteria)
-                    };
+                    current = Some(match &context {
+                        Some(outer) => format!("{outer}, then {criteria}"),
+                        None => criteria,
+                    });
                 }
                 "include" => {
                     for pattern in &args {
