@@ -57,6 +57,13 @@ fn fixture(files: &[(&str, &str)]) -> Root {
     root
 }
 
+/// A case's name, its files (host path, text) and the users to ask sshd about.
+type Case = (
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    Vec<&'static str>,
+);
+
 #[test]
 fn ssh_rules_agree_with_sshd_t() {
     let test = "ssh_rules_agree_with_sshd_t";
@@ -69,7 +76,7 @@ fn ssh_rules_agree_with_sshd_t() {
     }
     // Each case: files, and the users whose connections to ask sshd about (one matching no
     // Match block, plus one per `Match User`).
-    let cases: Vec<(&str, Vec<(&str, &str)>, Vec<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "drop-in included first wins",
             vec![
