@@ -283,7 +283,14 @@ pub fn gather(root: &HostRoot) -> ContainerFacts {
         }
         container.processes.push(process);
     }
-    let pod_logs = PodLogDirs::read(root);
+    // Listed only when there is a container to name.
+    let pod_logs = if by_id.is_empty() {
+        PodLogDirs {
+            by_uid: BTreeMap::new(),
+        }
+    } else {
+        PodLogDirs::read(root)
+    };
     for mut container in by_id.into_values() {
         name_container(root, &pod_logs, &mut container);
         facts.containers.push(container);
