@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::components::{ComponentFacts, ComponentNeeds};
 use super::root::{HostRoot, ReadError};
 use crate::seccomp::{Problem, ProfileSummary};
 
@@ -79,6 +80,8 @@ pub struct Needs {
     pub status_fields: BTreeSet<String>,
     pub apparmor: bool,
     pub seccomp_profiles: Option<SeccompRequest>,
+    /// Kubernetes component settings, files and documents.
+    pub components: ComponentNeeds,
 }
 
 /// Where the kubelet's seccomp profiles live and which the site requires.
@@ -97,6 +100,9 @@ pub struct Facts {
     pub apparmor: Option<AppArmorFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seccomp_profiles: Option<SeccompProfileFacts>,
+    /// Kubernetes components: processes, resolved settings with their sources, files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub components: Option<ComponentFacts>,
 }
 
 #[derive(Debug, Clone, Serialize)]
