@@ -1161,3 +1161,30 @@ fn only_selects_a_cis_section() {
             .all(|r| r["cis"].as_str().is_some_and(|c| c.starts_with("4.2.")))
     );
 }
+
+#[test]
+fn structured_authorization_config_replaces_the_authorization_mode_default() {
+    let root = Root::new();
+    root.process(
+        20,
+        &[
+            "kube-apiserver",
+            "--authorization-config=/etc/kubernetes/authz.yaml",
+        ],
+    );
+    root.file(
+        "/etc/kubernetes/authz.yaml",
+        "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthorizationConfiguration\nauthorizers:\n  - type: Node\n    name: node\n  - type: RBAC\n    name: rbac\n",
+    );
+    let (_, report) = root.check_json(&["--only", "1.2.6,1.2.7,1.2.8"]);
+    assert_statuses(
+        &report,
+        &[
+            ("apiserver.authorization-mode-not-always-allow", "pass"),
+            ("apiserver.authorization-mode-node", "pass"),
+            ("apiserver.authorization-mode-rbac", "pass"),
+        ],
+    );
+    let node = evidence_text(&report, "apiserver.authorization-mode-node");
+    assert!(node.contains("/etc/kubernetes/authz.yaml"), "{node}");
+}

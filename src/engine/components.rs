@@ -165,12 +165,17 @@ pub fn evaluate_file(rule: &Rule, request: &FileRequest, facts: &Facts) -> Outco
             bad.push((entry, shown));
         }
     }
+    let first = set
+        .entries
+        .first()
+        .map(|entry| entry.path.clone())
+        .or_else(|| set.looked_at.first().cloned());
     let mut outcome = base.evidence(Evidence::new(
         "file",
-        set.looked_at.first().cloned(),
+        first,
         format!(
-            "{} examined ({}): {}",
-            set.entries.len(),
+            "{} examined; paths from {}; looked at {}",
+            plural(set.entries.len(), "file"),
             set.how,
             looked_at.join(", ")
         ),
@@ -224,6 +229,14 @@ pub fn evaluate_file(rule: &Rule, request: &FileRequest, facts: &Facts) -> Outco
         entries => format!("all {} files comply", entries.len()),
     };
     outcome.actual(actual)
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }
 
 /// `user:group` matches by name, by number, and `root` is uid/gid 0 whatever the tables say.

@@ -136,6 +136,7 @@ pub fn gather(
     request: &FileRequest,
     facts: &ComponentFacts,
     manifest_dir: &Path,
+    owners: &Owners,
 ) -> FileSet {
     let (paths, walk, how) = match request {
         FileRequest::Paths {
@@ -171,14 +172,13 @@ pub fn gather(
             }
         },
     };
-    let owners = Owners::read(root);
     let mut set = FileSet {
         how,
         looked_at: paths.clone(),
         ..Default::default()
     };
     for path in &paths {
-        examine(root, path, &walk, &owners, &mut set, true);
+        examine(root, path, &walk, owners, &mut set, true);
     }
     set
 }
@@ -466,13 +466,13 @@ fn resolve_named(
 }
 
 /// uid and gid names from the host's `/etc/passwd` and `/etc/group`.
-struct Owners {
+pub struct Owners {
     users: BTreeMap<u32, String>,
     groups: BTreeMap<u32, String>,
 }
 
 impl Owners {
-    fn read(root: &HostRoot) -> Self {
+    pub fn read(root: &HostRoot) -> Self {
         let table = |path: &str| {
             root.read_to_string(Path::new(path))
                 .map(|text| parse_id_table(&text))

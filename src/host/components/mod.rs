@@ -267,7 +267,6 @@ pub fn flag_key(flag: &str) -> String {
 
 /// Gathers what `needs` asks for: one walk of `/proc`, then each needed component.
 pub fn gather(root: &HostRoot, needs: &ComponentNeeds) -> ComponentFacts {
-    let processes = process::scan(root);
     let mut wanted: BTreeSet<ComponentKind> = needs.settings.keys().copied().collect();
     for request in &needs.files {
         wanted.extend(request.components());
@@ -275,6 +274,12 @@ pub fn gather(root: &HostRoot, needs: &ComponentNeeds) -> ComponentFacts {
     if !needs.documents.is_empty() {
         wanted.insert(ComponentKind::Apiserver);
     }
+    // /proc is walked only when some rule needs a component (not for literal paths).
+    let processes = if wanted.is_empty() {
+        ProcessScan::default()
+    } else {
+        process::scan(root)
+    };
     let mut facts = ComponentFacts {
         processes,
         ..Default::default()
@@ -292,8 +297,9 @@ pub fn gather(root: &HostRoot, needs: &ComponentNeeds) -> ComponentFacts {
         }
         facts.components.insert(kind, state);
     }
+    let owners = files::Owners::read(root);
     for request in &needs.files {
-        let set = files::gather(root, request, &facts, &manifest_dir);
+        let set = files::gather(root, request, &facts, &manifest_dir, &owners);
         facts.files.insert(request.key(), set);
     }
     for name in &needs.documents {
@@ -333,7 +339,8 @@ fn resolve(
         if let Some((path, vars)) = environ {
             apply_env(&mut component, &vars, Source::Env, &path);
         }
-        apply_defaults(&mut component, pairs);
+        apply_authorization_config(root, &mut component);
+        apply_defaults(&mut component);
         return ComponentState::Found(Box::new(component));
     }
     let embedded = scan
@@ -384,7 +391,8 @@ fn resolve(
                 },
             );
             apply_env(&mut component, &env, Source::Manifest, &manifest);
-            apply_defaults(&mut component, pairs);
+            apply_authorization_config(root, &mut component);
+            apply_defaults(&mut component);
             ComponentState::Found(Box::new(component))
         }
         Ok(None) => ComponentState::NotRunning {
@@ -709,8 +717,56 @@ fn apply_env(component: &mut Component, vars: &[(String, String)], source: Sourc
     }
 }
 
+/// kube-apiserver 1.29+ can take its authorizers from `--authorization-config` (an
+/// AuthorizationConfiguration) instead of `--authorization-mode`; the two are exclusive. The
+/// authorizer types in the file become the `--authorization-mode` setting, so the CIS rules
+/// judge what the apiserver really uses instead of the AlwaysAllow default.
+fn apply_authorization_config(root: &HostRoot, component: &mut Component) {
+    if component.kind != ComponentKind::Apiserver
+        || component.settings.contains_key("--authorization-mode")
+    {
+        return;
+    }
+    let Some(path) = component.host_path("--authorization-config") else {
+        return;
+    };
+    match read_document(root, &path) {
+        Ok((display, document)) => {
+            let types: Vec<String> = document
+                .root
+                .get("authorizers")
+                .and_then(serde_json::Value::as_array)
+                .map(|authorizers| {
+                    authorizers
+                        .iter()
+                        .filter_map(|a| document::str_field(a, "type").map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            component.settings.insert(
+                "--authorization-mode".into(),
+                Setting {
+                    value: Value::str(types.join(",")),
+                    source: Source::ConfigFile,
+                    path: Some(display),
+                    detail: format!(
+                        "authorizers[].type in the --authorization-config file: {}",
+                        types.join(",")
+                    ),
+                },
+            );
+        }
+        Err((display, message)) => {
+            component.config_error = Some(format!(
+                "--authorization-config {} {message}",
+                display.display()
+            ));
+        }
+    }
+}
+
 /// Fills what is unset with the component's real default for the way it was configured.
-fn apply_defaults(component: &mut Component, pairs: &BTreeSet<(String, Option<String>)>) {
+fn apply_defaults(component: &mut Component) {
     let has_config_file = component
         .files
         .iter()
@@ -784,7 +840,6 @@ fn apply_defaults(component: &mut Component, pairs: &BTreeSet<(String, Option<St
             },
         );
     }
-    let _ = pairs;
 }
 
 /// `0`, `0s`, `""`: what Go's zero value looks like in a config file.
