@@ -926,7 +926,7 @@ fn flags_override_the_config_file_and_drop_ins_override_it_too() {
     );
     root.file(
         "/var/lib/kubelet/config.yaml",
-        "kind: KubeletConfiguration\nreadOnlyPort: 0\nseccompDefault: false\nauthentication:\n  anonymous:\n    enabled: true\n",
+        "kind: KubeletConfiguration\nreadOnlyPort: 0\nseccompDefault: false\ntlsCertFile: \"\"\nauthentication:\n  anonymous:\n    enabled: true\n",
     );
     root.file(
         "/etc/kubernetes/kubelet.conf.d/20-b.conf",
@@ -940,8 +940,12 @@ fn flags_override_the_config_file_and_drop_ins_override_it_too() {
         "/etc/kubernetes/kubelet.conf.d/30-ignored.yaml",
         "seccompDefault: false\n",
     );
-    let (_, report) = root.check_json(&["--only", "4.2.1,4.2.4,4.2.14"]);
+    let (_, report) = root.check_json(&["--only", "4.2.1,4.2.4,4.2.9,4.2.14"]);
     assert_eq!(status(&report, "kubelet.read-only-port"), "warn");
+    // `tlsCertFile: ""` is not a certificate.
+    assert_eq!(status(&report, "kubelet.tls-cert-file"), "warn");
+    let empty = evidence_text(&report, "kubelet.tls-cert-file");
+    assert!(empty.contains("empty value"), "{empty}");
     let port = evidence_text(&report, "kubelet.read-only-port");
     assert!(
         port.contains("\"flag\"") && port.contains("/proc/10/cmdline"),

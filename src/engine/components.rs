@@ -56,7 +56,10 @@ pub fn evaluate_setting(
         None => return Outcome::undecided(format!("{} was not examined (a bug)", kind.binary())),
     };
     let base = Outcome::new(Verdict::Met).expected(ops::describe(expect));
-    let setting = component.setting(key, flag);
+    let found = component.setting(key, flag);
+    // An empty value (`tlsCertFile: ""`, `--token-auth-file=`) is Go's "unset".
+    let empty = found.filter(|s| matches!(&s.value, Value::Str(text) if text.is_empty()));
+    let setting = found.filter(|_| empty.is_none());
     let from_command_line =
         setting.is_some_and(|s| matches!(s.source, Source::Flag | Source::Manifest | Source::Env));
     if let Some(error) = &component.config_error
@@ -75,11 +78,22 @@ pub fn evaluate_setting(
             Origin::Process { pid, .. } => format!("{} (pid {pid})", kind.binary()),
             Origin::Manifest { path } => format!("{} manifest {}", kind.binary(), path.display()),
         };
-        let outcome = base.actual("not set").evidence(Evidence::new(
-            "default",
-            None,
-            format!("{name} is not set for {where_}, and it has no default"),
-        ));
+        let evidence = match empty {
+            Some(empty) => Evidence::new(
+                empty.source.as_str(),
+                empty.path.clone(),
+                format!(
+                    "{} for {where_}: an empty value, which means not set",
+                    empty.detail
+                ),
+            ),
+            None => Evidence::new(
+                "default",
+                None,
+                format!("{name} is not set for {where_}, and it has no default"),
+            ),
+        };
+        let outcome = base.actual("not set").evidence(evidence);
         let verdict = match expect.when_unset {
             Some(WhenUnset::Pass) => Verdict::Met,
             Some(WhenUnset::Fail) => Verdict::NotMet,
@@ -549,4 +563,93 @@ pub fn fallback_placeholders() -> &'static [(&'static str, &'static str)] {
         ("{scheduler.kubeconfig}", "/etc/kubernetes/scheduler.conf"),
         ("{cni.config}", "/etc/cni/net.d"),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(uid: u32, gid: u32, user: Option<&str>, group: Option<&str>) -> FileEntry {
+        FileEntry {
+            path: "/x".into(),
+            kind: "file".into(),
+            mode: 0o600,
+            uid,
+            gid,
+            user: user.map(String::from),
+            group: group.map(String::from),
+        }
+    }
+
+    #[test]
+    fn owners_match_by_name_number_and_root() {
+        assert!(owner_matches(&entry(0, 0, None, None), "root:root"));
+        assert!(owner_matches(
+            &entry(998, 998, Some("etcd"), Some("etcd")),
+            "etcd:etcd"
+        ));
+        assert!(owner_matches(&entry(998, 998, None, None), "998:998"));
+        assert!(!owner_matches(
+            &entry(0, 0, Some("root"), Some("root")),
+            "etcd:etcd"
+        ));
+        assert!(!owner_matches(&entry(1000, 0, None, None), "root:root"));
+    }
+
+    #[test]
+    fn first_provider_of_each_resource_entry() {
+        let content: Json = serde_json::json!({
+            "kind": "EncryptionConfiguration",
+            "resources": [
+                {"resources": ["secrets"], "providers": [{"identity": {}}, {"aescbc": {}}]},
+                {"resources": ["configmaps"], "providers": [{"kms": {"name": "k"}}]},
+                {"resources": ["events"]}
+            ]
+        });
+        let entries = first_providers(&content);
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries[0].1.as_deref(), Some("identity"));
+        assert_eq!(entries[1].1.as_deref(), Some("kms"));
+        assert_eq!(entries[2].1, None);
+        let document = DocumentFact::Parsed {
+            path: "/e.yaml".into(),
+            content,
+        };
+        assert_eq!(encryption(&document, true).verdict, Verdict::NotMet);
+        assert_eq!(encryption(&document, false).verdict, Verdict::NotMet);
+    }
+
+    #[test]
+    fn audit_policy_must_be_a_policy_with_rules() {
+        let parsed = |content: Json| DocumentFact::Parsed {
+            path: "/p.yaml".into(),
+            content,
+        };
+        assert_eq!(
+            audit_policy(&parsed(
+                serde_json::json!({"kind": "Policy", "rules": [{"level": "Metadata"}]})
+            ))
+            .verdict,
+            Verdict::Met
+        );
+        assert_eq!(
+            audit_policy(&parsed(serde_json::json!({"kind": "Policy", "rules": []}))).verdict,
+            Verdict::NotMet
+        );
+        assert_eq!(
+            audit_policy(&DocumentFact::NotConfigured {
+                flag: "--audit-policy-file".into()
+            })
+            .verdict,
+            Verdict::NotMet
+        );
+        assert!(matches!(
+            audit_policy(&DocumentFact::Unreadable {
+                path: "/p".into(),
+                error: "permission denied".into()
+            })
+            .verdict,
+            Verdict::Undecided(_)
+        ));
+    }
 }
