@@ -6,6 +6,7 @@
 //! and `warn` for advisory ones; `error` never becomes `pass` or `fail`.
 
 mod checks;
+mod components;
 mod kernel;
 pub mod ops;
 pub mod value;
@@ -162,6 +163,33 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
                     required: policy.seccomp.required_profiles.clone(),
                 });
             }
+            Probe::Check(Check::EncryptionProviders | Check::EncryptionAtRest) => {
+                needs
+                    .components
+                    .documents
+                    .insert("apiserver.encryption_config".into());
+            }
+            Probe::Check(Check::AuditPolicy) => {
+                needs
+                    .components
+                    .documents
+                    .insert("apiserver.audit_policy".into());
+            }
+            Probe::Setting {
+                component,
+                key,
+                flag,
+            } => {
+                needs
+                    .components
+                    .settings
+                    .entry(*component)
+                    .or_default()
+                    .insert((key.clone(), flag.clone()));
+            }
+            Probe::File(request) => {
+                needs.components.files.insert(request.clone());
+            }
         }
     }
     needs
@@ -174,6 +202,15 @@ pub fn evaluate(rule: &Rule, facts: &Facts, policy: &Policy) -> Finding {
             option,
             status_field,
         } => kernel::evaluate(rule, option, status_field.as_deref(), facts),
+        Probe::Setting {
+            component,
+            key,
+            flag,
+        } => components::evaluate_setting(rule, *component, key, flag.as_deref(), facts),
+        Probe::File(request) => components::evaluate_file(rule, request, facts),
+        Probe::Check(
+            check @ (Check::EncryptionProviders | Check::EncryptionAtRest | Check::AuditPolicy),
+        ) => components::evaluate_check(*check, facts),
         Probe::Check(check) => checks::evaluate(*check, facts, policy),
     };
     finish(rule, outcome, facts, policy)
@@ -233,6 +270,14 @@ fn substitute(template: &str, facts: &Facts, policy: &Policy) -> String {
     for (placeholder, value) in replacements {
         if let Some(value) = value {
             text = text.replace(placeholder, &value);
+        }
+    }
+    if text.contains('{') {
+        for (placeholder, value) in components::placeholders(facts) {
+            text = text.replace(&placeholder, &value);
+        }
+        for (placeholder, value) in components::fallback_placeholders() {
+            text = text.replace(placeholder, value);
         }
     }
     text

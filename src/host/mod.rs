@@ -3,8 +3,11 @@
 //! gathered. Nothing in this module writes, and nothing here decides pass or fail.
 
 pub mod apparmor;
+pub mod components;
 pub mod facts;
+pub mod flags;
 pub mod kernel;
+pub mod process;
 pub mod root;
 pub mod seccomp_profiles;
 
@@ -29,12 +32,15 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         .seccomp_profiles
         .as_ref()
         .map(|request| seccomp_profiles::gather(root, request));
+    let components =
+        (!needs.components.is_empty()).then(|| components::gather(root, &needs.components));
     Facts {
         host,
         kernel,
         apparmor,
         seccomp_profiles,
         privileges: None,
+        components,
     }
 }
 
