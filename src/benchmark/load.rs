@@ -6,9 +6,13 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::model::{Check, Expect, Operator, Probe, Rule, Severity, SysctlCheck, WhenUnset};
+use super::model::{
+    Check, ComponentKind, Expect, FileRequest, Operator, Probe, Rule, Severity, SysctlCheck,
+    WhenUnset,
+};
 use crate::engine::value::Value;
 use crate::error::Error;
+use crate::host::components::files::NAMED_FILES;
 
 /// The rule files compiled into the binary, so the binary alone is enough on a node.
 pub const EMBEDDED: &[(&str, &str)] = &[
@@ -23,6 +27,18 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "benchmarks/seccomp.toml",
         include_str!("../../benchmarks/seccomp.toml"),
+    ),
+    (
+        "benchmarks/kubelet.toml",
+        include_str!("../../benchmarks/kubelet.toml"),
+    ),
+    (
+        "benchmarks/controlplane.toml",
+        include_str!("../../benchmarks/controlplane.toml"),
+    ),
+    (
+        "benchmarks/etcd.toml",
+        include_str!("../../benchmarks/etcd.toml"),
     ),
     (
         "benchmarks/containers.toml",
@@ -186,7 +202,20 @@ fn validate_id(id: &str) -> Result<(), String> {
     }
 }
 
-const PROBE_KINDS: &[&str] = &["kernel_config", "check", "sysctl", "sshd"];
+const PROBE_KINDS: &[&str] = &[
+    "kernel_config",
+    "check",
+    "kubelet",
+    "apiserver",
+    "controller_manager",
+    "scheduler",
+    "etcd",
+    "proxy",
+    "file",
+    "path",
+    "sysctl",
+    "sshd",
+];
 
 fn parse_probe(table: &toml::Table) -> Result<Probe, String> {
     let kinds: Vec<&str> = table
@@ -209,6 +238,8 @@ fn parse_probe(table: &toml::Table) -> Result<Probe, String> {
     let allowed_extra: &[&str] = match *kind {
         "kernel_config" => &["status_field"],
         "sshd" => &["default"],
+        "kubelet" | "proxy" => &["flag"],
+        "path" => &["recurse", "glob"],
         _ => &[],
     };
     if let Some(extra) = table
@@ -226,7 +257,66 @@ fn parse_probe(table: &toml::Table) -> Result<Probe, String> {
             )),
         }
     };
+    if let Some(component) = ComponentKind::from_probe_key(kind) {
+        let key = text(kind)?.unwrap_or_default();
+        let flag = text("flag")?;
+        if let Some(flag) = &flag
+            && !flag.starts_with("--")
+        {
+            return Err(format!("flag must be written --name, found {flag:?}"));
+        }
+        if key.starts_with('-') && !key.starts_with("--") {
+            return Err(format!("a flag key is written --name, found {key:?}"));
+        }
+        if !matches!(component, ComponentKind::Kubelet | ComponentKind::Proxy)
+            && !key.starts_with("--")
+            && !key.starts_with("featureGates.")
+        {
+            return Err(format!(
+                "{kind} settings are flags (\"--name\") or featureGates.Name, found {key:?}"
+            ));
+        }
+        return Ok(Probe::Setting {
+            component,
+            key,
+            flag,
+        });
+    }
     match *kind {
+        "file" => {
+            let name = text("file")?.unwrap_or_default();
+            if !NAMED_FILES.contains(&name.as_str()) {
+                return Err(format!(
+                    "unknown named file {name:?} (known: {})",
+                    NAMED_FILES.join(", ")
+                ));
+            }
+            Ok(Probe::File(FileRequest::Named(name)))
+        }
+        "path" => {
+            let paths: Vec<String> = match table.get("path") {
+                Some(toml::Value::String(path)) => vec![path.clone()],
+                Some(toml::Value::Array(items)) => items
+                    .iter()
+                    .map(|item| item.as_str().map(String::from))
+                    .collect::<Option<_>>()
+                    .ok_or("path must be a string or a list of strings")?,
+                _ => return Err("path must be a string or a list of strings".into()),
+            };
+            if paths.is_empty() || paths.iter().any(|p| !p.starts_with('/')) {
+                return Err(format!("path must be absolute host paths, found {paths:?}"));
+            }
+            let recurse = match table.get("recurse") {
+                None => false,
+                Some(toml::Value::Boolean(value)) => *value,
+                Some(other) => return Err(format!("recurse must be true or false, found {other}")),
+            };
+            Ok(Probe::File(FileRequest::Paths {
+                paths,
+                recurse,
+                glob: text("glob")?,
+            }))
+        }
         "sysctl" => parse_sysctl(table.get("sysctl")),
         "sshd" => {
             let keyword = text("sshd")?.unwrap_or_default();

@@ -3,6 +3,8 @@
 use serde::Serialize;
 
 use crate::engine::value::Value;
+pub use crate::host::components::ComponentKind;
+pub use crate::host::components::files::FileRequest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -50,6 +52,16 @@ pub enum Probe {
         option: String,
         status_field: Option<String>,
     },
+    /// A Kubernetes component setting, resolved as the component resolves it: a config path
+    /// (`authentication.anonymous.enabled`) or a flag-only setting (`--hostname-override`), with
+    /// the flag that overrides the config path when the component has a config file.
+    Setting {
+        component: ComponentKind,
+        key: String,
+        flag: Option<String>,
+    },
+    /// A component file (named, like `kubelet.config`) or literal host paths: mode and owner.
+    File(FileRequest),
     /// A named Rust probe for logic beyond comparing one value.
     Check(Check),
     /// Kernel parameters under `/proc/sys`: one key compared with the rule's `expect`, or several
@@ -78,6 +90,12 @@ pub enum Check {
     AppArmorEnabled,
     AppArmorProfiles,
     SeccompProfiles,
+    /// CIS 1.2.28: every resource's first encryption provider is aescbc, kms or secretbox.
+    EncryptionProviders,
+    /// NSA/CISA: secrets are encrypted at rest (their first provider is not `identity`).
+    EncryptionAtRest,
+    /// NSA/CISA: `--audit-policy-file` exists and parses as an audit Policy with rules.
+    AuditPolicy,
     Container(ContainerCheck),
     Account(AccountCheck),
 }
@@ -113,6 +131,9 @@ impl Check {
         ("apparmor_enabled", Check::AppArmorEnabled),
         ("apparmor_profiles", Check::AppArmorProfiles),
         ("seccomp_profiles", Check::SeccompProfiles),
+        ("encryption_providers", Check::EncryptionProviders),
+        ("encryption_at_rest", Check::EncryptionAtRest),
+        ("audit_policy", Check::AuditPolicy),
         (
             "containers.privileged",
             Check::Container(ContainerCheck::Privileged),
@@ -187,6 +208,8 @@ pub enum Operator {
     Unset,
     ModeAtMost,
     Owner,
+    /// The address (`host` or `host:port`) is a loopback address; `{ loopback = true }`.
+    Loopback,
 }
 
 impl Operator {
@@ -202,6 +225,7 @@ impl Operator {
         ("unset", Operator::Unset),
         ("mode_at_most", Operator::ModeAtMost),
         ("owner", Operator::Owner),
+        ("loopback", Operator::Loopback),
     ];
 
     pub fn name(self) -> &'static str {

@@ -24,6 +24,8 @@ pub fn evaluate(check: Check, facts: &Facts, policy: &Policy) -> Outcome {
             Some(profiles) => seccomp_profiles(profiles),
             None => not_gathered(),
         },
+        // Evaluated in `engine::components`; never dispatched here.
+        Check::EncryptionProviders | Check::EncryptionAtRest | Check::AuditPolicy => not_gathered(),
         Check::Account(check) => match &facts.accounts {
             Some(accounts) => super::accounts::evaluate(check, accounts),
             None => not_gathered(),

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod checks;
+mod components;
 pub mod containers;
 mod kernel;
 pub mod ops;
@@ -186,6 +187,33 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
                     required: policy.seccomp.required_profiles.clone(),
                 });
             }
+            Probe::Check(Check::EncryptionProviders | Check::EncryptionAtRest) => {
+                needs
+                    .components
+                    .documents
+                    .insert("apiserver.encryption_config".into());
+            }
+            Probe::Check(Check::AuditPolicy) => {
+                needs
+                    .components
+                    .documents
+                    .insert("apiserver.audit_policy".into());
+            }
+            Probe::Setting {
+                component,
+                key,
+                flag,
+            } => {
+                needs
+                    .components
+                    .settings
+                    .entry(*component)
+                    .or_default()
+                    .insert((key.clone(), flag.clone()));
+            }
+            Probe::File(request) => {
+                needs.components.files.insert(request.clone());
+            }
         }
     }
     needs
@@ -198,6 +226,15 @@ pub fn evaluate(rule: &Rule, facts: &Facts, policy: &Policy) -> Finding {
             option,
             status_field,
         } => kernel::evaluate(rule, option, status_field.as_deref(), facts),
+        Probe::Setting {
+            component,
+            key,
+            flag,
+        } => components::evaluate_setting(rule, *component, key, flag.as_deref(), facts),
+        Probe::File(request) => components::evaluate_file(rule, request, facts),
+        Probe::Check(
+            check @ (Check::EncryptionProviders | Check::EncryptionAtRest | Check::AuditPolicy),
+        ) => components::evaluate_check(*check, facts),
         Probe::Check(check) => checks::evaluate(*check, facts, policy),
         Probe::Sysctl(checks) => match &facts.sysctls {
             Some(values) => sysctl::evaluate(rule, checks, values),
@@ -265,6 +302,14 @@ fn substitute(template: &str, facts: &Facts, policy: &Policy) -> String {
     for (placeholder, value) in replacements {
         if let Some(value) = value {
             text = text.replace(placeholder, &value);
+        }
+    }
+    if text.contains('{') {
+        for (placeholder, value) in components::placeholders(facts) {
+            text = text.replace(&placeholder, &value);
+        }
+        for (placeholder, value) in components::fallback_placeholders() {
+            text = text.replace(placeholder, value);
         }
     }
     text

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::components::{ComponentFacts, ComponentNeeds};
 use super::root::{HostRoot, ReadError};
 use crate::seccomp::{Problem, ProfileSummary};
 
@@ -87,6 +88,8 @@ pub struct Needs {
     pub sshd_keywords: BTreeSet<String>,
     /// Kernel parameters (dotted names) to read under `/proc/sys`.
     pub sysctls: BTreeSet<String>,
+    /// Kubernetes component settings, files and documents.
+    pub components: ComponentNeeds,
 }
 
 /// Where the kubelet's seccomp profiles live and which the site requires.
@@ -117,6 +120,9 @@ pub struct Facts {
     /// hardnode's own capabilities while it read the host (set by the CLI after dropping them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privileges: Option<crate::privilege::Privileges>,
+    /// Kubernetes components: processes, resolved settings with their sources, files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub components: Option<ComponentFacts>,
 }
 
 #[derive(Debug, Clone, Serialize)]

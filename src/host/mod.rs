@@ -4,9 +4,12 @@
 
 pub mod accounts;
 pub mod apparmor;
+pub mod components;
 pub mod containers;
 pub mod facts;
+pub mod flags;
 pub mod kernel;
+pub mod process;
 pub mod root;
 pub mod seccomp_profiles;
 pub mod sshd;
@@ -37,6 +40,8 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
     let accounts = needs.accounts.then(|| accounts::gather(root));
     let sshd = (!needs.sshd_keywords.is_empty()).then(|| sshd::gather(root, &needs.sshd_keywords));
     let sysctls = (!needs.sysctls.is_empty()).then(|| sysctl::gather(root, &needs.sysctls));
+    let components =
+        (!needs.components.is_empty()).then(|| components::gather(root, &needs.components));
     Facts {
         host,
         kernel,
@@ -47,6 +52,7 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         sshd,
         sysctls,
         privileges: None,
+        components,
     }
 }
 

@@ -97,6 +97,27 @@ impl Root {
         self.file(&format!("/proc/{pid}/cmdline"), cmdline);
     }
 
+    /// `proc/<pid>/environ`: NUL-separated `NAME=value` entries.
+    pub fn environ(&self, pid: u32, vars: &[&str]) {
+        let mut environ = vars.join("\0").into_bytes();
+        environ.push(0);
+        self.file(&format!("/proc/{pid}/environ"), environ);
+    }
+
+    /// `/etc/passwd` and `/etc/group` with root and the given extra `(name, id)` accounts.
+    pub fn accounts(&self, extra: &[(&str, u32)]) {
+        let mut passwd = String::from("root:x:0:0:root:/root:/bin/bash\n");
+        let mut group = String::from("root:x:0:\n");
+        for (name, id) in extra {
+            passwd.push_str(&format!(
+                "{name}:x:{id}:{id}::/nonexistent:/usr/sbin/nologin\n"
+            ));
+            group.push_str(&format!("{name}:x:{id}:\n"));
+        }
+        self.file("/etc/passwd", passwd);
+        self.file("/etc/group", group);
+    }
+
     /// The basic host identity files every fixture has.
     pub fn identity(&self, hostname: &str, release: &str, pretty_name: &str) {
         self.file("/proc/sys/kernel/hostname", format!("{hostname}\n"));
