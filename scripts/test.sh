@@ -12,6 +12,9 @@ have ip || need_packages+=(iproute2)
 have unshare || need_packages+=(util-linux)
 have setpriv || need_packages+=(util-linux)
 have apparmor_parser || need_packages+=(apparmor)
+# The ssh rules are checked against the real `sshd -T` (tests/sshd_differential.rs).
+have sshd || need_packages+=(openssh-server)
+have ssh-keygen || need_packages+=(openssh-client)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && have apt-get; then
     echo "test.sh: installing ${need_packages[*]}" >&2

@@ -7,7 +7,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::model::{
-    Check, ComponentKind, Expect, FileRequest, Operator, Probe, Rule, Severity, WhenUnset,
+    Check, ComponentKind, Expect, FileRequest, Operator, Probe, Rule, Severity, SysctlCheck,
+    WhenUnset,
 };
 use crate::engine::value::Value;
 use crate::error::Error;
@@ -38,6 +39,18 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "benchmarks/etcd.toml",
         include_str!("../../benchmarks/etcd.toml"),
+    ),
+    (
+        "benchmarks/containers.toml",
+        include_str!("../../benchmarks/containers.toml"),
+    ),
+    (
+        "benchmarks/accounts.toml",
+        include_str!("../../benchmarks/accounts.toml"),
+    ),
+    (
+        "benchmarks/sysctl.toml",
+        include_str!("../../benchmarks/sysctl.toml"),
     ),
 ];
 
@@ -128,8 +141,21 @@ pub fn load_str(origin: &str, text: &str) -> Result<Vec<Rule>, Error> {
                     .map_err(|message| fail(line_of(text, table.span().start), message))?,
             ),
             None if matches!(probe, Probe::Check(_)) => None,
+            // The table form carries an expectation per key.
+            None if matches!(&probe, Probe::Sysctl(checks) if checks.iter().all(|c| c.expect.is_some())) => {
+                None
+            }
             None => return Err(fail(line, "this probe needs an `expect`".into())),
         };
+        if expect.is_some()
+            && matches!(&probe, Probe::Sysctl(checks) if checks.iter().any(|c| c.expect.is_some()))
+        {
+            return Err(fail(
+                line,
+                "a sysctl table gives each key its own expectation: drop the rule's `expect`"
+                    .into(),
+            ));
+        }
         let section = match raw.section {
             Some(section) => section,
             None => raw.id.split('.').next().unwrap_or_default().to_string(),
@@ -187,6 +213,8 @@ const PROBE_KINDS: &[&str] = &[
     "proxy",
     "file",
     "path",
+    "sysctl",
+    "sshd",
 ];
 
 fn parse_probe(table: &toml::Table) -> Result<Probe, String> {
@@ -211,6 +239,7 @@ fn parse_probe(table: &toml::Table) -> Result<Probe, String> {
         "kernel_config" => &["status_field"],
         "kubelet" | "proxy" => &["flag"],
         "path" => &["recurse", "glob"],
+        "sshd" => &["default"],
         _ => &[],
     };
     if let Some(extra) = table
@@ -288,6 +317,19 @@ fn parse_probe(table: &toml::Table) -> Result<Probe, String> {
                 glob: text("glob")?,
             }))
         }
+        "sysctl" => parse_sysctl(table.get("sysctl")),
+        "sshd" => {
+            let keyword = text("sshd")?.unwrap_or_default();
+            if !keyword.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(format!(
+                    "sshd must name an sshd_config keyword, found {keyword:?}"
+                ));
+            }
+            Ok(Probe::Sshd {
+                keyword,
+                default: text("default")?,
+            })
+        }
         "kernel_config" => {
             let option = text("kernel_config")?.unwrap_or_default();
             if !option.starts_with("CONFIG_") {
@@ -310,6 +352,55 @@ fn parse_probe(table: &toml::Table) -> Result<Probe, String> {
                     let known: Vec<&str> = Check::ALL.iter().map(|(name, _)| *name).collect();
                     format!("unknown check {name:?} (known: {})", known.join(", "))
                 })
+        }
+    }
+}
+
+/// `sysctl = "kernel.panic"` or `sysctl = { "kernel.panic" = { eq = 10 }, … }`.
+fn parse_sysctl(value: Option<&toml::Value>) -> Result<Probe, String> {
+    let valid_key = |key: &str| {
+        key.contains('.')
+            && !key.starts_with('.')
+            && !key.ends_with('.')
+            && !key.contains("..")
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    };
+    let check_key = |key: &str| {
+        if valid_key(key) {
+            Ok(key.to_string())
+        } else {
+            Err(format!(
+                "sysctl must name a kernel parameter such as \"kernel.panic\", found {key:?}"
+            ))
+        }
+    };
+    match value {
+        Some(toml::Value::String(key)) => Ok(Probe::Sysctl(vec![SysctlCheck {
+            key: check_key(key)?,
+            expect: None,
+        }])),
+        Some(toml::Value::Table(keys)) if !keys.is_empty() => keys
+            .iter()
+            .map(|(key, expect)| {
+                let toml::Value::Table(expect) = expect else {
+                    return Err(format!(
+                        "sysctl {key:?} needs an expectation such as {{ eq = 1 }}"
+                    ));
+                };
+                Ok(SysctlCheck {
+                    key: check_key(key)?,
+                    expect: Some(
+                        parse_expect(expect, None)
+                            .map_err(|message| format!("{key}: {message}"))?,
+                    ),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Probe::Sysctl),
+        _ => {
+            Err("sysctl must be a key (\"kernel.panic\") or a table of keys to expectations".into())
         }
     }
 }

@@ -11,7 +11,8 @@ pub use load::{
     EMBEDDED, load_embedded, load_file, load_str, merge, parse_mode as parse_mode_value,
 };
 pub use model::{
-    Check, ComponentKind, Expect, FileRequest, Operator, Probe, Rule, Severity, WhenUnset,
+    AccountCheck, Check, ComponentKind, ContainerCheck, Expect, FileRequest, Operator, Probe, Rule,
+    Severity, SysctlCheck, WhenUnset,
 };
 pub use select::{Decision, Selection, Selector};
 

@@ -64,6 +64,23 @@ pub enum Probe {
     File(FileRequest),
     /// A named Rust probe for logic beyond comparing one value.
     Check(Check),
+    /// Kernel parameters under `/proc/sys`: one key compared with the rule's `expect`, or several
+    /// keys each with its own expectation (`{ sysctl = { "kernel.panic" = { eq = 10 } } }`).
+    Sysctl(Vec<SysctlCheck>),
+    /// An `sshd_config` keyword as sshd resolves it, with sshd's default when it is unset.
+    Sshd {
+        keyword: String,
+        default: Option<String>,
+    },
+}
+
+/// One kernel parameter and, in the multi-key form, its own expectation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SysctlCheck {
+    /// Dotted name: `kernel.panic`.
+    pub key: String,
+    /// `None`: the rule's `expect` applies.
+    pub expect: Option<Expect>,
 }
 
 /// The named probes.
@@ -79,6 +96,34 @@ pub enum Check {
     EncryptionAtRest,
     /// NSA/CISA: `--audit-policy-file` exists and parses as an audit Policy with rules.
     AuditPolicy,
+    Container(ContainerCheck),
+    Account(AccountCheck),
+}
+
+/// The node's own privileged accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountCheck {
+    Uid0,
+    EmptyPasswords,
+    SudoNopasswd,
+}
+
+/// The `containers.*` probes: one aspect of every running container's confinement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContainerCheck {
+    Privileged,
+    Capabilities,
+    Seccomp,
+    AppArmor,
+    NoNewPrivs,
+    RunAsRoot,
+    HostNamespaces,
+    SensitiveMounts,
+    RuntimeSocket,
+    Sshd,
+    ReadonlyRootfs,
 }
 
 impl Check {
@@ -89,6 +134,56 @@ impl Check {
         ("encryption_providers", Check::EncryptionProviders),
         ("encryption_at_rest", Check::EncryptionAtRest),
         ("audit_policy", Check::AuditPolicy),
+        (
+            "containers.privileged",
+            Check::Container(ContainerCheck::Privileged),
+        ),
+        (
+            "containers.capabilities",
+            Check::Container(ContainerCheck::Capabilities),
+        ),
+        (
+            "containers.seccomp",
+            Check::Container(ContainerCheck::Seccomp),
+        ),
+        (
+            "containers.apparmor",
+            Check::Container(ContainerCheck::AppArmor),
+        ),
+        (
+            "containers.no-new-privs",
+            Check::Container(ContainerCheck::NoNewPrivs),
+        ),
+        (
+            "containers.run-as-root",
+            Check::Container(ContainerCheck::RunAsRoot),
+        ),
+        (
+            "containers.host-namespaces",
+            Check::Container(ContainerCheck::HostNamespaces),
+        ),
+        (
+            "containers.sensitive-mounts",
+            Check::Container(ContainerCheck::SensitiveMounts),
+        ),
+        (
+            "containers.runtime-socket",
+            Check::Container(ContainerCheck::RuntimeSocket),
+        ),
+        ("containers.sshd", Check::Container(ContainerCheck::Sshd)),
+        (
+            "containers.readonly-rootfs",
+            Check::Container(ContainerCheck::ReadonlyRootfs),
+        ),
+        ("accounts.uid0", Check::Account(AccountCheck::Uid0)),
+        (
+            "accounts.empty-passwords",
+            Check::Account(AccountCheck::EmptyPasswords),
+        ),
+        (
+            "accounts.sudo-nopasswd",
+            Check::Account(AccountCheck::SudoNopasswd),
+        ),
     ];
 
     pub fn name(self) -> &'static str {
@@ -142,7 +237,7 @@ impl Operator {
 }
 
 /// What a rule's probe must yield to pass.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Expect {
     pub operator: Operator,
     pub value: Value,

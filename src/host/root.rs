@@ -215,6 +215,12 @@ impl HostRoot {
         Ok(fs::symlink_metadata(self.resolve_no_follow(host_path)?)?)
     }
 
+    /// The target of the symbolic link at `host_path`, verbatim (not resolved). Used for
+    /// `/proc/<pid>/ns/*`, whose targets (`net:[4026531840]`) name a namespace, not a path.
+    pub fn read_link(&self, host_path: &Path) -> Result<PathBuf, ReadError> {
+        Ok(fs::read_link(self.resolve_no_follow(host_path)?)?)
+    }
+
     pub fn exists(&self, host_path: &Path) -> bool {
         self.symlink_metadata(host_path).is_ok()
     }
