@@ -103,6 +103,9 @@ pub struct Facts {
     /// Kubernetes components: processes, resolved settings with their sources, files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub components: Option<ComponentFacts>,
+    /// hardnode's own capabilities while it read the host (set by the CLI after dropping them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privileges: Option<crate::privilege::Privileges>,
 }
 
 #[derive(Debug, Clone, Serialize)]

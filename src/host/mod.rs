@@ -40,6 +40,7 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         apparmor,
         seccomp_profiles,
         components,
+        privileges: None,
     }
 }
 

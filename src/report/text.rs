@@ -96,15 +96,21 @@ fn render_finding(
 ) -> io::Result<()> {
     let label = format!("{:5}", finding.status.as_str().to_uppercase());
     let label = paint(&label, color, |s| status_style(finding.status, s));
-    let head = format!("{:id_width$}  ", finding.id);
+    // An id longer than the id column gets a line of its own; the title goes below it, in the
+    // title column, so a long id never pushes the title past the report width.
+    let overlong = finding.id.len() > id_width;
+    let head = format!("{:id_width$}  ", if overlong { "" } else { &finding.id });
     let title_indent = 2 + 5 + 1 + head.len();
     let title_lines = wrap_to(
         &finding.title,
         title_indent,
         WIDTH.saturating_sub(title_indent).max(24),
     );
+    if overlong {
+        writeln!(out, "  {label} {}", finding.id)?;
+    }
     for (index, line) in title_lines.iter().enumerate() {
-        if index == 0 {
+        if index == 0 && !overlong {
             writeln!(out, "  {label} {head}{}", line.trim_start())?;
         } else {
             writeln!(out, "{line}")?;
