@@ -1192,3 +1192,39 @@ fn structured_authorization_config_replaces_the_authorization_mode_default() {
     let node = evidence_text(&report, "apiserver.authorization-mode-node");
     assert!(node.contains("/etc/kubernetes/authz.yaml"), "{node}");
 }
+
+#[test]
+fn scheduler_config_file_and_etcd_config_file_replace_their_flags() {
+    let root = Root::new();
+    root.process(
+        30,
+        &[
+            "kube-scheduler",
+            "--config=/etc/kubernetes/scheduler-config.yaml",
+            "--profiling=false",
+            "--bind-address=127.0.0.1",
+        ],
+    );
+    root.file(
+        "/etc/kubernetes/scheduler-config.yaml",
+        "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nclientConnection:\n  kubeconfig: /etc/kubernetes/scheduler.conf\n",
+    );
+    root.process(
+        31,
+        &[
+            "etcd",
+            "--config-file=/etc/etcd/etcd.conf.yml",
+            "--client-cert-auth=true",
+        ],
+    );
+    let (_, report) = root.check_json(&["--only", "1.4,2.2"]);
+    // --profiling=false is ignored under --config; enableProfiling defaults to true.
+    assert_eq!(status(&report, "scheduler.profiling"), "fail");
+    let profiling = evidence_text(&report, "scheduler.profiling");
+    assert!(profiling.contains("scheduler-config.yaml"), "{profiling}");
+    assert_eq!(status(&report, "scheduler.bind-address"), "pass");
+    // etcd ignores its flags under --config-file, which hardnode cannot read: error, not pass.
+    assert_eq!(status(&report, "etcd.client-cert-auth"), "error");
+    let reason = evidence_text(&report, "etcd.client-cert-auth");
+    assert!(reason.contains("--config-file"), "{reason}");
+}
