@@ -1068,6 +1068,11 @@ fn look_alike_processes_are_not_components() {
             "kube-controller-manager --profiling=false",
         ],
     );
+    // argv[0] rewritten by its parent: /proc/<pid>/exe still names the program.
+    root.process(16, &["etcd-wrapped", "--client-cert-auth=true"]);
+    root.symlink("/usr/local/bin/etcd", "/proc/16/exe");
+    // An interpreter running a script named like a component is not that component.
+    root.symlink("/usr/bin/bash", "/proc/13/exe");
     // A process that vanished between listing /proc and reading its cmdline.
     root.dir("/proc/14");
     // Non-UTF-8 arguments do not hide a process.
@@ -1077,8 +1082,8 @@ fn look_alike_processes_are_not_components() {
     );
     let (_, report) = root.check_json(&["--only", "1.2.7,1.3.2,1.4.2,2.2"]);
     assert_eq!(status(&report, "apiserver.authorization-mode-node"), "pass");
-    assert_eq!(status(&report, "etcd.client-cert-auth"), "skip");
-    assert!(evidence_text(&report, "etcd.client-cert-auth").contains("etcd is not running"));
+    assert_eq!(status(&report, "etcd.client-cert-auth"), "pass");
+    assert!(evidence_text(&report, "etcd.client-cert-auth").contains("etcd pid 16"));
     assert_eq!(status(&report, "controller_manager.profiling"), "skip");
     assert_eq!(status(&report, "scheduler.bind-address"), "pass");
     let output = root
@@ -1093,7 +1098,7 @@ fn look_alike_processes_are_not_components() {
         .iter()
         .filter_map(|c| c["kind"].as_str())
         .collect();
-    assert_eq!(components, vec!["apiserver", "scheduler"]);
+    assert_eq!(components, vec!["apiserver", "scheduler", "etcd"]);
 }
 
 #[test]

@@ -167,6 +167,12 @@ impl HostRoot {
         read_regular_file(&real, cap)
     }
 
+    /// The target of the symbolic link at `host_path` (its parent resolved inside the root), as
+    /// written: `/proc/<pid>/exe` names the program a process runs.
+    pub fn read_link(&self, host_path: &Path) -> Result<PathBuf, ReadError> {
+        Ok(fs::read_link(self.resolve_no_follow(host_path)?)?)
+    }
+
     /// Reads a file under `/proc/<pid>/root/`, letting the kernel follow that magic link into the
     /// process's mount namespace (a containerized component's ConfigMap file exists only there).
     /// [`resolve`](Self::resolve) cannot do this: `readlink` on the magic link says `/`. Only
