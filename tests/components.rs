@@ -1233,3 +1233,30 @@ fn scheduler_config_file_and_etcd_config_file_replace_their_flags() {
     let reason = evidence_text(&report, "etcd.client-cert-auth");
     assert!(reason.contains("--config-file"), "{reason}");
 }
+
+#[test]
+fn control_plane_from_manifests_alone_gives_the_same_verdicts() {
+    let running = kubeadm_control_plane();
+    let (_, from_processes) = running.check_json(&["--only", "1.2,1.3,1.4,2"]);
+    let manifests_only = kubeadm_control_plane();
+    for pid in [1501, 1502, 1503, 1504] {
+        std::fs::remove_dir_all(manifests_only.real(&format!("/proc/{pid}"))).expect("rm");
+    }
+    let (_, from_manifests) = manifests_only.check_json(&["--only", "1.2,1.3,1.4,2"]);
+    assert_eq!(statuses(&from_processes), statuses(&from_manifests));
+    let mode = evidence_text(&from_manifests, "apiserver.authorization-mode-node");
+    assert!(mode.contains("\"manifest\""), "{mode}");
+    let etcd = evidence_text(&from_manifests, "etcd.client-cert-auth");
+    assert!(
+        etcd.contains("/etc/kubernetes/manifests/etcd.yaml"),
+        "{etcd}"
+    );
+    let remediation = result(&from_manifests, "apiserver.profiling")["remediation"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        remediation.starts_with("Edit /etc/kubernetes/manifests/kube-apiserver.yaml"),
+        "{remediation}"
+    );
+}
