@@ -1156,6 +1156,11 @@ fn facts_show_every_setting_with_its_source() {
     assert_eq!(settings["rotateCertificates"]["value"], false);
     let warnings = kubelet["warnings"].to_string();
     assert!(warnings.contains("duplicate"), "{warnings}");
+    // ... and next to the values that came from that file.
+    let (_, report) = root.check_json(&["--only", "4.2.10"]);
+    assert_eq!(status(&report, "kubelet.rotate-certificates"), "fail");
+    let evidence = evidence_text(&report, "kubelet.rotate-certificates");
+    assert!(evidence.contains("duplicate key"), "{evidence}");
 }
 
 #[test]
