@@ -100,12 +100,12 @@ pub struct Facts {
     pub apparmor: Option<AppArmorFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seccomp_profiles: Option<SeccompProfileFacts>,
-    /// Kubernetes components: processes, resolved settings with their sources, files.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub components: Option<ComponentFacts>,
     /// hardnode's own capabilities while it read the host (set by the CLI after dropping them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privileges: Option<crate::privilege::Privileges>,
+    /// Kubernetes components: processes, resolved settings with their sources, files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub components: Option<ComponentFacts>,
 }
 
 #[derive(Debug, Clone, Serialize)]

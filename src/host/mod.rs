@@ -39,8 +39,8 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         kernel,
         apparmor,
         seccomp_profiles,
-        components,
         privileges: None,
+        components,
     }
 }
 
