@@ -237,9 +237,9 @@ fn parse_probe(table: &toml::Table) -> Result<Probe, String> {
     };
     let allowed_extra: &[&str] = match *kind {
         "kernel_config" => &["status_field"],
-        "sshd" => &["default"],
         "kubelet" | "proxy" => &["flag"],
         "path" => &["recurse", "glob"],
+        "sshd" => &["default"],
         _ => &[],
     };
     if let Some(extra) = table

@@ -80,6 +80,8 @@ pub struct Needs {
     pub status_fields: BTreeSet<String>,
     pub apparmor: bool,
     pub seccomp_profiles: Option<SeccompRequest>,
+    /// Kubernetes component settings, files and documents.
+    pub components: ComponentNeeds,
     /// The containers running on the node (a walk of `/proc`).
     pub containers: bool,
     /// `/etc/passwd`, `/etc/shadow`, sudoers.
@@ -88,8 +90,6 @@ pub struct Needs {
     pub sshd_keywords: BTreeSet<String>,
     /// Kernel parameters (dotted names) to read under `/proc/sys`.
     pub sysctls: BTreeSet<String>,
-    /// Kubernetes component settings, files and documents.
-    pub components: ComponentNeeds,
 }
 
 /// Where the kubelet's seccomp profiles live and which the site requires.

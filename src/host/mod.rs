@@ -36,12 +36,12 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         .seccomp_profiles
         .as_ref()
         .map(|request| seccomp_profiles::gather(root, request));
+    let components =
+        (!needs.components.is_empty()).then(|| components::gather(root, &needs.components));
     let containers = needs.containers.then(|| containers::gather(root));
     let accounts = needs.accounts.then(|| accounts::gather(root));
     let sshd = (!needs.sshd_keywords.is_empty()).then(|| sshd::gather(root, &needs.sshd_keywords));
     let sysctls = (!needs.sysctls.is_empty()).then(|| sysctl::gather(root, &needs.sysctls));
-    let components =
-        (!needs.components.is_empty()).then(|| components::gather(root, &needs.components));
     Facts {
         host,
         kernel,
