@@ -24,6 +24,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "benchmarks/seccomp.toml",
         include_str!("../../benchmarks/seccomp.toml"),
     ),
+    (
+        "benchmarks/firewall.toml",
+        include_str!("../../benchmarks/firewall.toml"),
+    ),
 ];
 
 #[derive(Deserialize)]

@@ -61,6 +61,7 @@ pub enum Check {
     AppArmorEnabled,
     AppArmorProfiles,
     SeccompProfiles,
+    FirewallApiserverBlocked,
 }
 
 impl Check {
@@ -68,6 +69,10 @@ impl Check {
         ("apparmor_enabled", Check::AppArmorEnabled),
         ("apparmor_profiles", Check::AppArmorProfiles),
         ("seccomp_profiles", Check::SeccompProfiles),
+        (
+            "firewall_apiserver_blocked",
+            Check::FirewallApiserverBlocked,
+        ),
     ];
 
     pub fn name(self) -> &'static str {

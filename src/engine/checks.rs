@@ -24,6 +24,13 @@ pub fn evaluate(check: Check, facts: &Facts, policy: &Policy) -> Outcome {
             Some(profiles) => seccomp_profiles(profiles),
             None => not_gathered(),
         },
+        Check::FirewallApiserverBlocked => match (&policy.firewall, &facts.firewall) {
+            (None, _) => Outcome::new(Verdict::NotApplicable(
+                "no firewall policy: the site config has no [firewall] section".into(),
+            )),
+            (Some(_), Some(firewall)) => super::firewall::apiserver_blocked(firewall),
+            (Some(_), None) => not_gathered(),
+        },
     }
 }
 

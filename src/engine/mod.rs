@@ -6,6 +6,7 @@
 //! and `warn` for advisory ones; `error` never becomes `pass` or `fail`.
 
 mod checks;
+mod firewall;
 mod kernel;
 pub mod ops;
 pub mod value;
@@ -156,6 +157,12 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
                 }
             }
             Probe::Check(Check::AppArmorEnabled | Check::AppArmorProfiles) => needs.apparmor = true,
+            Probe::Check(Check::FirewallApiserverBlocked) => {
+                // Only a configured policy is checked: without one the rule is `skip`.
+                if let Some(section) = &policy.firewall {
+                    needs.firewall = Some(section.request(&policy.source_label()));
+                }
+            }
             Probe::Check(Check::SeccompProfiles) => {
                 needs.seccomp_profiles = Some(SeccompRequest {
                     dir: policy.seccomp.profile_dir.clone(),

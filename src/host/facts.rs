@@ -79,6 +79,8 @@ pub struct Needs {
     pub status_fields: BTreeSet<String>,
     pub apparmor: bool,
     pub seccomp_profiles: Option<SeccompRequest>,
+    /// The firewall inputs of the site's `[firewall]` policy, when a rule checks the block.
+    pub firewall: Option<super::firewall::Request>,
 }
 
 /// Where the kubelet's seccomp profiles live and which the site requires.
@@ -97,6 +99,8 @@ pub struct Facts {
     pub apparmor: Option<AppArmorFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seccomp_profiles: Option<SeccompProfileFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firewall: Option<super::firewall::FirewallFacts>,
 }
 
 #[derive(Debug, Clone, Serialize)]

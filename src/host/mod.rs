@@ -3,7 +3,9 @@
 //! gathered. Nothing in this module writes, and nothing here decides pass or fail.
 
 pub mod apparmor;
+pub mod cluster_net;
 pub mod facts;
+pub mod firewall;
 pub mod kernel;
 pub mod root;
 pub mod seccomp_profiles;
@@ -29,11 +31,16 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         .seccomp_profiles
         .as_ref()
         .map(|request| seccomp_profiles::gather(root, request));
+    let firewall = needs
+        .firewall
+        .as_ref()
+        .map(|request| firewall::gather(root, request));
     Facts {
         host,
         kernel,
         apparmor,
         seccomp_profiles,
+        firewall,
     }
 }
 
