@@ -222,6 +222,18 @@ pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report
     let facts = gather(root, request);
     let mut report = plan_from(&facts, "apply")?;
     let built = built(&facts)?;
+    let lines = firewall::boot_lines(&built.spec, &facts);
+    // Refuse before touching the kernel when the persistence cannot be written (a symlinked or
+    // broken rc.local), so a refusal never leaves rules applied but not persisted.
+    match facts.persist {
+        Persist::RcLocal => {
+            rclocal::write(root, &lines, true)?;
+        }
+        Persist::Systemd => {
+            systemd::write(root, &lines, true)?;
+        }
+        Persist::None => {}
+    }
     let mut applied: Vec<String> = Vec::new();
     for change in &report.changes {
         if let Err(error) = netfilter::restore(change.family, change.backend, &change.script) {
@@ -237,7 +249,6 @@ pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report
         }
         applied.push(change.binary.clone());
     }
-    let lines = firewall::boot_lines(&built.spec, &facts);
     match facts.persist {
         Persist::RcLocal => match rclocal::write(root, &lines, false)? {
             rclocal::Written::Unchanged | rclocal::Written::Created => {}
