@@ -723,6 +723,9 @@ pub fn build(facts: &FirewallFacts) -> Result<Built, String> {
                 .into(),
         );
     }
+    if let Some(reason) = &facts.iptables_bypass {
+        warnings.push(format!("NOT ENFORCEABLE: {reason}"));
+    }
     if facts.persist == Persist::RcLocal
         && let Some(reason) = facts.boot.rc_local_never_runs()
     {
@@ -779,6 +782,8 @@ pub struct Status {
     pub persisted: Persisted,
     /// hardnode rules found in the other backend's tables.
     pub other_backend: Vec<String>,
+    /// Why the block is not enforceable here even with the rules in place (Cilium eBPF).
+    pub not_enforceable: Option<String>,
 }
 
 impl Status {
@@ -793,6 +798,7 @@ impl Status {
         self.rules_in_place()
             && self.persisted.in_place
             && self.persisted.runs_at_boot != Some(false)
+            && self.not_enforceable.is_none()
     }
 }
 
@@ -861,6 +867,7 @@ pub fn status(spec: &Spec, facts: &FirewallFacts) -> Status {
         families,
         persisted: persisted(spec, facts),
         other_backend,
+        not_enforceable: facts.iptables_bypass.clone(),
     }
 }
 

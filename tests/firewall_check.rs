@@ -171,3 +171,36 @@ fn nothing_given_and_nothing_detected_says_which_flag_to_pass() {
         "says where it looked: {stderr}"
     );
 }
+
+#[test]
+fn a_cilium_node_is_told_the_block_is_not_enforceable() {
+    if !require_netns("a_cilium_node_is_told_the_block_is_not_enforceable") {
+        return;
+    }
+    let ns = NetNs::new("cilium");
+    let root = Root::new();
+    root.file("/etc/hardnode/config.toml", POLICY);
+    root.file(
+        "/etc/cni/net.d/05-cilium.conflist",
+        r#"{"cniVersion":"0.3.1","name":"cilium","plugins":[{"type":"cilium-cni","enable-debug":false}]}"#,
+    );
+    let output = ns.hardnode(&root, &["firewall", "apply", "--format", "json"]);
+    let applied = json(&output);
+    assert_eq!(
+        applied["verified"], true,
+        "the rules themselves are in place"
+    );
+    assert_eq!(applied["ok"], false, "{applied:#}");
+    assert!(
+        applied["warnings"].to_string().contains("NOT ENFORCEABLE"),
+        "{applied:#}"
+    );
+    let output = ns.hardnode(&root, &["firewall", "status"]);
+    assert_eq!(code(&output), 1, "status must not report success on Cilium");
+    let (exit, report) = check(&ns, &root);
+    assert_eq!(exit, 1);
+    assert_eq!(
+        result(&report, "firewall.apiserver-blocked")["actual"],
+        "in place, but the dataplane may bypass iptables"
+    );
+}

@@ -72,9 +72,15 @@ pub fn apiserver_blocked(facts: &FirewallFacts) -> Outcome {
         outcome.evidence = evidence;
         return outcome;
     }
+    if let Some(reason) = &status.not_enforceable {
+        evidence.push(Evidence::new("cni", None, reason.clone()));
+    }
     let rules = status.rules_in_place();
     let actual = match (rules, status.ok()) {
         (true, true) => "in place and persisted".to_string(),
+        (true, false) if status.not_enforceable.is_some() => {
+            "in place, but the dataplane may bypass iptables".to_string()
+        }
         (true, false) => "in place, but not persisted for the next boot".to_string(),
         (false, _) => "not in place".to_string(),
     };
@@ -92,6 +98,7 @@ pub fn apiserver_blocked(facts: &FirewallFacts) -> Outcome {
             .flat_map(|family| family.assessment.problems.iter().cloned())
             .collect();
         reasons.extend(persisted.problems.iter().cloned());
+        reasons.extend(status.not_enforceable.iter().cloned());
         outcome = outcome.reason(reasons.join("; "));
     }
     outcome.evidence = evidence;

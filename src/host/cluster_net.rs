@@ -289,6 +289,35 @@ pub fn cni_cidrs(root: &HostRoot) -> Result<Vec<Found<Cidr>>, String> {
     Ok(found)
 }
 
+/// A sign that pod traffic may bypass iptables: the node's CNI is Cilium (its CNI config names
+/// `cilium-cni`), whose eBPF host routing and kube-proxy replacement skip the FORWARD and OUTPUT
+/// chains. `None` when no such sign was found.
+pub fn iptables_bypass(root: &HostRoot) -> Option<String> {
+    let names = root.read_dir_names(Path::new(CNI_DIR)).ok()?;
+    for name in names.iter().filter_map(|name| name.to_str()) {
+        if ![".conflist", ".conf", ".json"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+        {
+            continue;
+        }
+        let path = Path::new(CNI_DIR).join(name);
+        let Ok(text) = root.read_to_string(&path) else {
+            continue;
+        };
+        if text.contains("\"cilium-cni\"") {
+            return Some(format!(
+                "{} configures Cilium: with eBPF host routing or kube-proxy replacement pod \
+                 traffic skips iptables, so this block is not enforceable there (use a \
+                 CiliumClusterwideNetworkPolicy instead); with legacy host routing it applies, \
+                 but hardnode cannot prove which",
+                path.display()
+            ));
+        }
+    }
+    None
+}
+
 /// `FLANNEL_NETWORK` / `FLANNEL_IPV6_NETWORK` of flannel's subnet file (flannel's CNI config
 /// delegates and names no subnet itself).
 fn flannel_cidrs(root: &HostRoot) -> Vec<Found<Cidr>> {

@@ -56,6 +56,8 @@ pub struct FirewallFacts {
     /// Where the `multi-user.target.wants` link points, if it exists.
     pub systemd_link: Option<PathBuf>,
     pub boot: BootSupport,
+    /// Why the dataplane may skip iptables (Cilium eBPF), so the block cannot be relied on.
+    pub iptables_bypass: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -230,6 +232,7 @@ pub fn gather(root: &HostRoot, request: &Request) -> FirewallFacts {
         systemd_unit: Observed::read(root, Path::new(systemd::UNIT_PATH), |text| text),
         systemd_link,
         boot: boot_support(root),
+        iptables_bypass: cluster_net::iptables_bypass(root),
     }
 }
 

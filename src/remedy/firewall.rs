@@ -268,8 +268,10 @@ pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report
     // Verify: read the kernel and the files again, with the same model `status` uses.
     let after = gather(root, request);
     let status = firewall::status(&built.spec, &after);
-    report.outcome.verified = status.ok() || (status.rules_in_place() && status.persisted.in_place);
-    report.ok = report.outcome.verified;
+    // `verified`: what apply did is in the kernel and the files. `ok` also needs it to work at
+    // boot and in this dataplane (the warnings say why not).
+    report.outcome.verified = status.rules_in_place() && status.persisted.in_place;
+    report.ok = status.ok();
     report.persisted = Some(status.persisted.clone());
     report.rules = family_rules(&status);
     if !report.outcome.verified {
