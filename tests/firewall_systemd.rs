@@ -244,3 +244,38 @@ fn systemd_analyze_verifies_the_unit() {
     );
     assert!(!output.status.success(), "verify accepted a broken unit");
 }
+
+#[test]
+fn switching_persistence_moves_the_rules_out_of_the_old_place() {
+    let test = "switching_persistence_moves_the_rules_out_of_the_old_place";
+    if !require_netns(test) {
+        return;
+    }
+    let ns = NetNs::new("switch");
+    let root = Root::new();
+    let (status, _) = fw(&ns, &root, "apply", &[]);
+    assert_eq!(status, 0);
+    let (status, moved) = fw(&ns, &root, "apply", &["--persist", "systemd"]);
+    assert_eq!(status, 0, "{moved:#}");
+    assert_eq!(moved["changed"], true);
+    let rc_local = std::fs::read_to_string(root.real("/etc/rc.local")).expect("rc.local kept");
+    assert!(!rc_local.contains("hardnode"), "old block left: {rc_local}");
+    assert!(
+        root.real("/etc/systemd/system/hardnode-firewall.service")
+            .exists()
+    );
+    let (_, again) = fw(&ns, &root, "apply", &["--persist", "systemd"]);
+    assert_eq!(again["changed"], false, "{again:#}");
+    let (_, back) = fw(&ns, &root, "apply", &[]);
+    assert_eq!(back["changed"], true);
+    assert!(
+        !root
+            .real("/etc/systemd/system/hardnode-firewall.service")
+            .exists()
+    );
+    assert!(
+        std::fs::read_to_string(root.real("/etc/rc.local"))
+            .expect("rc.local")
+            .contains("# BEGIN hardnode")
+    );
+}

@@ -205,8 +205,42 @@ fn plan_from(facts: &FirewallFacts, command: &'static str) -> Result<Report, Rem
             Persist::None => "nothing to persist".into(),
         });
     }
+    // The persistence not chosen must not keep restoring old rules at boot.
+    if facts.persist != Persist::RcLocal && stale_rc_local(facts) {
+        report.outcome.actions.push(format!(
+            "remove hardnode's block from {} (persisted by {} now)",
+            rclocal::RC_LOCAL,
+            facts.persist.as_str()
+        ));
+    }
+    if facts.persist != Persist::Systemd && stale_systemd(facts) {
+        report.outcome.actions.push(format!(
+            "remove {} and its script (persisted by {} now)",
+            systemd::UNIT_PATH,
+            facts.persist.as_str()
+        ));
+    }
     report.outcome.changed = !report.outcome.actions.is_empty();
     Ok(report)
+}
+
+fn stale_rc_local(facts: &FirewallFacts) -> bool {
+    facts
+        .rc_local
+        .value()
+        .is_some_and(|text| matches!(rclocal::find_block(text), Ok(Some(_)) | Err(_)))
+}
+
+fn stale_systemd(facts: &FirewallFacts) -> bool {
+    facts
+        .systemd_unit
+        .value()
+        .is_some_and(|text| text.contains(systemd::HEADER))
+        || facts
+            .systemd_script
+            .value()
+            .is_some_and(|text| text.contains(systemd::HEADER))
+        || facts.systemd_link.as_deref() == Some(std::path::Path::new(systemd::UNIT_PATH))
 }
 
 /// Applies the plan (or, with `dry_run`, only reports it), then reads everything back.
@@ -264,6 +298,12 @@ pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report
             systemd::write(root, &lines, false)?;
         }
         Persist::None => {}
+    }
+    if facts.persist != Persist::RcLocal && stale_rc_local(&facts) {
+        rclocal::remove(root, false)?;
+    }
+    if facts.persist != Persist::Systemd && stale_systemd(&facts) {
+        systemd::remove(root, false)?;
     }
     // Verify: read the kernel and the files again, with the same model `status` uses.
     let after = gather(root, request);

@@ -18,7 +18,7 @@ pub const WANTS_LINK: &str =
     "/etc/systemd/system/multi-user.target.wants/hardnode-firewall.service";
 
 /// The first line of every file hardnode writes here: `remove` deletes only files that have it.
-const HEADER: &str = "# Written by hardnode (`hardnode firewall apply --persist systemd`).";
+pub const HEADER: &str = "# Written by hardnode (`hardnode firewall apply --persist systemd`).";
 
 pub fn script(lines: &[String]) -> String {
     let mut text = format!(
