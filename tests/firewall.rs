@@ -627,3 +627,100 @@ fn running_the_generated_rc_local_twice_restores_the_rules_once() {
         String::from_utf8_lossy(&output.stdout)
     );
 }
+
+#[test]
+fn dry_runs_change_nothing() {
+    if !require_netns("dry_runs_change_nothing") {
+        return;
+    }
+    let ns = NetNs::new("dry");
+    let root = Root::new();
+    let (status, plan, _) = fw(&ns, &root, &[&["apply", "--dry-run"][..], BASE].concat());
+    assert_eq!(status, 0);
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(plan["changed"], true, "reports what it would change");
+    assert!(
+        plan["changes"][0]["script"]
+            .to_string()
+            .contains("-A HARDNODE-APISERVER")
+    );
+    assert!(
+        plan["boot_lines"]
+            .to_string()
+            .contains("iptables-nft -w 10 -C")
+    );
+    assert!(!managed(&ns.rules("iptables-nft")));
+    assert!(!root.real("/etc/rc.local").exists());
+
+    let (status, _, _) = fw(&ns, &root, &[&["apply"][..], BASE].concat());
+    assert_eq!(status, 0);
+    let (status, removal, _) = fw(&ns, &root, &["remove", "--dry-run"]);
+    assert_eq!(status, 0);
+    assert_eq!(removal["changed"], true);
+    assert!(
+        managed(&ns.rules("iptables-nft")),
+        "remove --dry-run removed rules"
+    );
+    let rc_local = std::fs::read_to_string(root.real("/etc/rc.local")).expect("rc.local");
+    assert!(rc_local.contains("# BEGIN hardnode"));
+}
+
+#[test]
+fn the_backend_kube_proxy_uses_is_detected() {
+    if !require_netns("the_backend_kube_proxy_uses_is_detected") {
+        return;
+    }
+    let root = Root::new();
+    for (backend, table, chain, source) in [
+        (
+            "legacy",
+            "mangle",
+            "KUBE-IPTABLES-HINT",
+            "KUBE-IPTABLES-HINT",
+        ),
+        ("nft", "mangle", "KUBE-IPTABLES-HINT", "KUBE-IPTABLES-HINT"),
+        ("legacy", "filter", "KUBE-FORWARD", "KUBE-* chains"),
+    ] {
+        let ns = NetNs::new(&format!("backend-{backend}-{table}"));
+        ns.run_ok(&format!("iptables-{backend}"), &["-t", table, "-N", chain]);
+        let (status, plan, _) = fw(&ns, &root, &[&["plan"][..], BASE].concat());
+        assert_eq!(status, 0);
+        assert_eq!(plan["backend"]["value"], backend, "{plan:#}");
+        assert!(
+            plan["backend"]["source"].to_string().contains(source),
+            "{plan:#}"
+        );
+    }
+}
+
+#[test]
+fn remove_clears_both_backends() {
+    if !require_netns("remove_clears_both_backends") {
+        return;
+    }
+    let ns = NetNs::new("both");
+    let root = Root::new();
+    let (status, _, _) = fw(
+        &ns,
+        &root,
+        &[&["apply", "--backend", "nft"][..], BASE].concat(),
+    );
+    assert_eq!(status, 0);
+    let (status, applied, _) = fw(
+        &ns,
+        &root,
+        &[&["apply", "--backend", "legacy"][..], BASE].concat(),
+    );
+    assert_eq!(status, 0);
+    assert!(
+        applied["warnings"]
+            .to_string()
+            .contains("iptables-nft holds hardnode rules too"),
+        "{applied:#}"
+    );
+    assert!(managed(&ns.rules("iptables-nft")) && managed(&ns.rules("iptables-legacy")));
+    let (status, removed, _) = fw(&ns, &root, &["remove"]);
+    assert_eq!(status, 0, "{removed:#}");
+    assert!(!managed(&ns.rules("iptables-nft")));
+    assert!(!managed(&ns.rules("iptables-legacy")));
+}
