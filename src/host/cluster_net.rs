@@ -4,9 +4,10 @@
 //!
 //! - apiserver: the `server:` of `/etc/kubernetes/kubelet.conf` (the address the kubelet itself
 //!   uses); a host name is looked up in `/etc/hosts` under the root, never in DNS.
-//! - container CIDR, first source that yields one: `--cluster-cidr` of a visible
-//!   kube-controller-manager or kube-proxy process (or the controller-manager's static pod
-//!   manifest), then the first CNI config in `/etc/cni/net.d/` (ipam `subnet`, `ranges`, Calico
+//! - container CIDR, first source that yields one: a visible kube-controller-manager's
+//!   `--cluster-cidr`, its static pod manifest, kube-proxy's `--cluster-cidr` or `clusterCIDR` of
+//!   its `--config`, the kubelet's `--pod-cidr` or `podCIDR` of its `--config`, then the first CNI
+//!   config in `/etc/cni/net.d/` (ipam `subnet`, `ranges`, Calico
 //!   `ipv4_pools`/`ipv6_pools`), then flannel's `/run/flannel/subnet.env`.
 
 use std::net::IpAddr;
@@ -152,7 +153,7 @@ pub fn detect_container_cidrs(root: &HostRoot) -> (Vec<Found<Cidr>>, Vec<String>
     (flannel_cidrs(root), notes)
 }
 
-/// `--cluster-cidr` of a running kube-controller-manager or kube-proxy, else of the
+/// The pod network named by a running component ([`COMPONENT_SOURCES`]) or by the
 /// controller-manager's static pod manifest.
 ///
 /// Kept to one small function on purpose: component discovery (processes, manifests, config
@@ -166,6 +167,7 @@ pub fn component_cluster_cidrs(root: &HostRoot) -> Vec<Found<Cidr>> {
             .collect()
     };
     let pids = root.read_dir_names(Path::new("/proc")).unwrap_or_default();
+    let mut best: Option<(usize, Vec<Found<Cidr>>)> = None;
     for pid in pids.iter().filter_map(|name| name.to_str()) {
         if !pid.bytes().all(|b| b.is_ascii_digit()) {
             continue;
@@ -183,27 +185,41 @@ pub fn component_cluster_cidrs(root: &HostRoot) -> Vec<Found<Cidr>> {
             continue;
         };
         let name = program.rsplit('/').next().unwrap_or_default();
-        if name != "kube-controller-manager" && name != "kube-proxy" {
+        let Some(rank) = COMPONENT_SOURCES.iter().position(|(n, ..)| *n == name) else {
             continue;
-        }
-        let mut args = argv.iter().skip(1);
-        while let Some(arg) = args.next() {
-            let value = match arg.strip_prefix("--cluster-cidr") {
-                Some(rest) if rest.starts_with('=') => Some(rest[1..].to_string()),
-                Some("") => args.next().cloned(),
-                _ => None,
-            };
-            if let Some(value) = value {
-                let found = parse_list(
-                    &value,
-                    &format!("{name} --cluster-cidr ({})", path.display()),
-                );
-                if !found.is_empty() {
-                    return found;
-                }
+        };
+        let (_, flag, config_key) = COMPONENT_SOURCES[rank];
+        let from_flag = flag_value(&argv, flag)
+            .map(|value| parse_list(&value, &format!("{name} {flag} ({})", path.display())));
+        let from_config = || {
+            let config = flag_value(&argv, "--config")?;
+            // A relative path is relative to the process's cwd, which this minimal reader
+            // does not follow; the component discovery reader does.
+            if !config.starts_with('/') {
+                return None;
             }
+            let text = root.read_to_string(Path::new(&config)).ok()?;
+            let value: serde_json::Value = serde_saphyr::from_str(&text).ok()?;
+            let cidrs = value.get(config_key)?.as_str()?.to_string();
+            Some(parse_list(
+                &cidrs,
+                &format!("{name} {config} ({config_key})"),
+            ))
+        };
+        let found = from_flag
+            .filter(|found| !found.is_empty())
+            .or_else(from_config)
+            .unwrap_or_default();
+        if !found.is_empty() && best.as_ref().is_none_or(|(best_rank, _)| rank < *best_rank) {
+            best = Some((rank, found));
         }
     }
+    // The controller-manager's flag is the cluster's own setting: it beats its manifest. The
+    // others rank below the manifest.
+    if let Some((0, found)) = best {
+        return found;
+    }
+    let best = best.map(|(_, found)| found);
     if let Ok(text) = root.read_to_string(Path::new(CONTROLLER_MANAGER_MANIFEST)) {
         for line in text.lines() {
             if let Some((_, value)) = line.split_once("--cluster-cidr=") {
@@ -218,7 +234,30 @@ pub fn component_cluster_cidrs(root: &HostRoot) -> Vec<Found<Cidr>> {
             }
         }
     }
-    Vec::new()
+    best.unwrap_or_default()
+}
+
+/// The components whose settings name the pod network, by precedence: the flag, and the key of
+/// their `--config` file. The controller-manager's is the whole cluster's; kube-proxy's usually
+/// too; the kubelet's `podCIDR` is this node's share (enough to block this node's pods).
+const COMPONENT_SOURCES: &[(&str, &str, &str)] = &[
+    ("kube-controller-manager", "--cluster-cidr", "clusterCIDR"),
+    ("kube-proxy", "--cluster-cidr", "clusterCIDR"),
+    ("kubelet", "--pod-cidr", "podCIDR"),
+];
+
+/// The value of `--flag=value` or `--flag value` (the last one given wins, as in Go's flag).
+fn flag_value(argv: &[String], flag: &str) -> Option<String> {
+    let mut value = None;
+    let mut args = argv.iter().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.strip_prefix(flag) {
+            Some(rest) if rest.starts_with('=') => value = Some(rest[1..].to_string()),
+            Some("") => value = args.next().cloned(),
+            _ => {}
+        }
+    }
+    value
 }
 
 /// The pod subnets of the CNI config the runtime uses: the first `*.conflist`, `*.conf` or
@@ -433,6 +472,30 @@ mod tests {
         let values: Vec<String> = found.iter().map(|f| f.value.to_string()).collect();
         assert_eq!(values, ["10.244.0.0/16", "fd00:10:244::/56"]);
         assert!(found[0].source.contains("kube-controller-manager"));
+    }
+
+    #[test]
+    fn kube_proxy_config_and_kubelet_pod_cidr_rank_below_the_controller_manager() {
+        let (dir, root) = root_with(&[(
+            "/var/lib/kube-proxy/config.conf",
+            "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: 10.42.0.0/16\n",
+        )]);
+        let write = |pid: u32, argv: &str| {
+            std::fs::create_dir_all(dir.path().join(format!("proc/{pid}"))).expect("mkdir");
+            std::fs::write(dir.path().join(format!("proc/{pid}/cmdline")), argv).expect("write");
+        };
+        write(10, "/usr/bin/kubelet\0--pod-cidr\x0010.42.7.0/24\0");
+        write(
+            20,
+            "/usr/local/bin/kube-proxy\0--config=/var/lib/kube-proxy/config.conf\0",
+        );
+        let found = component_cluster_cidrs(&root);
+        assert_eq!(found[0].value.to_string(), "10.42.0.0/16", "{found:?}");
+        assert!(found[0].source.contains("clusterCIDR"));
+        std::fs::remove_dir_all(dir.path().join("proc/20")).expect("rm");
+        let found = component_cluster_cidrs(&root);
+        assert_eq!(found[0].value.to_string(), "10.42.7.0/24");
+        assert!(found[0].source.contains("kubelet --pod-cidr"));
     }
 
     #[test]
