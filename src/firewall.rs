@@ -12,7 +12,7 @@
 //! listing can be compared with the wanted rules exactly, whatever spelling iptables prints the
 //! matches in, and `remove` finds exactly hardnode's rules and nothing else.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -961,9 +961,6 @@ impl fmt::Display for Hook {
         f.write_str(self.chain())
     }
 }
-
-/// Hooks keyed for JSON maps.
-pub type HookMap<T> = BTreeMap<Hook, T>;
 
 #[cfg(test)]
 mod tests {

@@ -11,8 +11,7 @@ use super::netfilter::{self, Backend, Family};
 use super::{Lock, Outcome, RemedyError, rclocal, require_root, systemd};
 use crate::cidr::{Cidr, Endpoint};
 use crate::firewall::{
-    self, Assessment, Built, Hook, Listing, Persist, Persisted, Spec, Status, apply_script,
-    remove_script,
+    self, Assessment, Built, Hook, Listing, Persist, Persisted, Status, apply_script, remove_script,
 };
 use crate::host::HostRoot;
 use crate::host::cluster_net::Found;
@@ -154,7 +153,6 @@ fn plan_from(facts: &FirewallFacts, command: &'static str) -> Result<Report, Rem
     let backend = facts.backend.value;
     for family in Family::ALL {
         let desired = built.spec.desired(family);
-        let listing = listing(facts, family, backend)?;
         let in_place = status
             .families
             .iter()
@@ -163,6 +161,7 @@ fn plan_from(facts: &FirewallFacts, command: &'static str) -> Result<Report, Rem
         if in_place {
             continue;
         }
+        let listing = listing(facts, family, backend)?;
         let binary = netfilter::binary_name(family, backend, true);
         let what = if desired.is_empty() {
             format!("{binary}: remove hardnode's chain and jumps (no {family:?} rule is wanted)")
@@ -372,9 +371,15 @@ pub fn remove(root: &HostRoot, dry_run: bool) -> Result<Report, RemedyError> {
             }
             let listing = match netfilter::list(family, backend, "filter") {
                 Ok(lines) => Listing::parse(&lines),
-                // A family whose tables cannot be listed (no ip6tables support) holds nothing.
-                Err(netfilter::NetfilterError::Absent { .. }) => continue,
-                Err(error) => return Err(error.into()),
+                // A family whose tables cannot be listed (IPv6 disabled, no kernel support)
+                // holds nothing hardnode could have added; say so and go on with the rest.
+                Err(error) => {
+                    report.outcome.warnings.push(format!(
+                        "cannot list {}: {error}",
+                        netfilter::binary_name(family, backend, false)
+                    ));
+                    continue;
+                }
             };
             if !listing.has_managed() {
                 continue;
@@ -433,9 +438,4 @@ pub fn remove(root: &HostRoot, dry_run: bool) -> Result<Report, RemedyError> {
     report.outcome.verified = left.is_empty();
     report.ok = report.outcome.verified;
     Ok(report)
-}
-
-/// The spec a request would produce, for callers that only need the rules (tests, docs).
-pub fn spec_for(root: &HostRoot, request: &Request) -> Result<Spec, RemedyError> {
-    Ok(built(&gather(root, request))?.spec)
 }
