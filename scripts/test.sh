@@ -28,6 +28,11 @@ if [ ${#need_packages[@]} -gt 0 ]; then
   fi
 fi
 
+if ! python3 -c 'import jsonschema' >/dev/null 2>&1; then
+  echo "test.sh: installing the Python jsonschema validator" >&2
+  python3 -m pip install --quiet jsonschema || { [ "${CI:-}" = "true" ] && exit 1; }
+fi
+
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 cargo fmt --all -- --check

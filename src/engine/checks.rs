@@ -216,7 +216,12 @@ pub fn seccomp_profiles(facts: &SeccompProfileFacts) -> Outcome {
     let mut deny_lists = Vec::new();
     let mut unreadable = Vec::new();
     let mut valid = 0usize;
-    for file in files.iter().chain(&facts.required) {
+    // A required profile is usually also in the listing: judge each file once.
+    let required_elsewhere = facts
+        .required
+        .iter()
+        .filter(|r| !files.iter().any(|f| f.path == r.path));
+    for file in files.iter().chain(required_elsewhere) {
         let path = Some(file.path.clone());
         match &file.verdict {
             ProfileVerdict::Valid { summary } => {
@@ -252,9 +257,8 @@ pub fn seccomp_profiles(facts: &SeccompProfileFacts) -> Outcome {
         }
     }
     let summary = format!(
-        "{} profiles under {}: {} allow-list, {} deny-list, {} invalid",
+        "{} profiles: {} allow-list, {} deny-list, {} invalid",
         files.len(),
-        facts.dir.display(),
         valid,
         deny_lists.len(),
         invalid.len()
@@ -388,6 +392,38 @@ mod tests {
         assert_eq!(
             apparmor_profiles(&apparmor("Y", None, &[("a", "complain")]), &[]).verdict,
             Verdict::Advisory
+        );
+    }
+
+    #[test]
+    fn required_profile_in_listing_is_counted_once() {
+        use crate::host::facts::ProfileFile;
+        use crate::seccomp::ProfileSummary;
+        let file = ProfileFile {
+            path: "/var/lib/kubelet/seccomp/profiles/a.json".into(),
+            name: "profiles/a.json".into(),
+            verdict: ProfileVerdict::Valid {
+                summary: ProfileSummary {
+                    default_action: "SCMP_ACT_ERRNO".into(),
+                    architectures: vec![],
+                    syscall_rules: 1,
+                    deny_list: false,
+                },
+            },
+        };
+        let facts = SeccompProfileFacts {
+            dir: "/var/lib/kubelet/seccomp".into(),
+            listing: Observed::Value {
+                path: "/var/lib/kubelet/seccomp".into(),
+                value: vec![file.clone()],
+            },
+            required: vec![file],
+        };
+        let outcome = seccomp_profiles(&facts);
+        assert_eq!(outcome.verdict, Verdict::Met);
+        assert_eq!(
+            outcome.actual.as_deref(),
+            Some("1 profiles: 1 allow-list, 0 deny-list, 0 invalid")
         );
     }
 }

@@ -101,6 +101,9 @@ pub struct Facts {
     pub seccomp_profiles: Option<SeccompProfileFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub firewall: Option<super::firewall::FirewallFacts>,
+    /// hardnode's own capabilities while it read the host (set by the CLI after dropping them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privileges: Option<crate::privilege::Privileges>,
 }
 
 #[derive(Debug, Clone, Serialize)]

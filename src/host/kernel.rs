@@ -149,7 +149,12 @@ fn read_status_fields(root: &HostRoot, needs: &Needs) -> BTreeMap<String, Observ
                         path: path.to_path_buf(),
                     },
                 },
-                Err(error) => Observed::from_error(path, error.clone()),
+                // A missing status file says nothing about the kernel (no /proc mounted); only a
+                // missing field in a status file that exists does.
+                Err(error) => Observed::Unreadable {
+                    path: path.to_path_buf(),
+                    error: error.to_string(),
+                },
             };
             (field.clone(), observed)
         })

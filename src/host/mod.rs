@@ -41,6 +41,7 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         apparmor,
         seccomp_profiles,
         firewall,
+        privileges: None,
     }
 }
 
