@@ -139,7 +139,8 @@ fn forward_block_refuses_pod_connections_but_not_the_node() {
     );
     pod.run_ok("ip", &["route", "add", "default", "via", "10.244.1.1"]);
     api.run_ok("ip", &["route", "add", "default", "via", "192.0.2.1"]);
-    node.run_ok("sysctl", &["-qw", "net.ipv4.ip_forward=1"]);
+    // Per-namespace: /proc/sys/net shows the namespace of the process that opens it.
+    node.run_ok("sh", &["-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"]);
     let _listener = Listener::start(&api, "192.0.2.10", 6443);
     let root = Root::new();
 

@@ -95,6 +95,11 @@ pub struct Lock {
 impl Lock {
     /// Takes the lock, waiting a bounded time for another run to finish.
     pub fn acquire(root: &HostRoot) -> Result<Lock, RemedyError> {
+        Lock::acquire_within(root, LOCK_WAIT)
+    }
+
+    /// Takes the lock, waiting at most `wait`.
+    pub fn acquire_within(root: &HostRoot, wait: Duration) -> Result<Lock, RemedyError> {
         let real = root
             .resolve(Path::new(LOCK_PATH))
             .map_err(|error| RemedyError::Refused {
@@ -112,7 +117,7 @@ impl Lock {
             .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits())
             .open(&real)
             .map_err(RemedyError::io(&real))?;
-        let attempts = LOCK_WAIT.as_millis() / 100;
+        let attempts = (wait.as_millis() / 100).max(1);
         for _ in 0..attempts {
             match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
                 Ok(lock) => return Ok(Lock { _lock: lock }),
@@ -130,7 +135,7 @@ impl Lock {
         }
         Err(RemedyError::Locked {
             path: LOCK_PATH.into(),
-            seconds: LOCK_WAIT.as_secs(),
+            seconds: wait.as_secs(),
         })
     }
 }
@@ -305,6 +310,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = HostRoot::new(dir.path()).expect("root");
         let first = Lock::acquire(&root).expect("first lock");
+        // A second run (another open of the lock file) cannot take it while the first holds it.
+        let error = Lock::acquire_within(&root, Duration::from_millis(200)).expect_err("held");
+        assert!(error.to_string().contains("holds the lock"), "{error}");
         drop(first);
         let _second = Lock::acquire(&root).expect("lock again after release");
     }
