@@ -79,7 +79,22 @@ pub struct Table {
     pub backend: Backend,
     pub family: Family,
     /// `iptables -t filter -S` lines, or why they could not be read.
+    #[serde(serialize_with = "listing_json")]
     pub listing: Result<Vec<String>, String>,
+}
+
+/// `{"lines": [...]}` or `{"error": "..."}` rather than serde's `{"Ok": ...}`.
+fn listing_json<S: serde::Serializer>(
+    listing: &Result<Vec<String>, String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(1))?;
+    match listing {
+        Ok(lines) => map.serialize_entry("lines", lines)?,
+        Err(error) => map.serialize_entry("error", error)?,
+    }
+    map.end()
 }
 
 /// Whether the host would run `/etc/rc.local` at boot.

@@ -109,7 +109,7 @@ pub enum NetfilterError {
     #[error("`{command}`: bad parameters: {message}")]
     BadParameters { command: String, message: String },
     #[error(
-        "`{command}`: resource problem (xtables lock held too long, or out of memory): {message}"
+        "`{command}`: resource problem (no permission, the xtables lock held too long, or out of memory): {message}"
     )]
     Resource { command: String, message: String },
     #[error("`{command}` exited with {code}: {message}")]
