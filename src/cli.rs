@@ -594,7 +594,19 @@ fn firewall_command(global: &GlobalArgs, command: &FirewallCommand) -> Result<u8
             remedy::status(&root, &firewall_request(args, &policy))?,
             args.format,
         ),
-        FirewallCommand::Remove(args) => (remedy::remove(&root, args.dry_run)?, args.format),
+        FirewallCommand::Remove(args) => {
+            if !args.dry_run
+                && args.format == ReportFormat::Text
+                && nix::unistd::geteuid().is_root()
+                && let Ok(plan) = remedy::remove(&root, true)
+            {
+                let mut buffer = Vec::new();
+                if report::render_firewall_text(&plan, &mut buffer).is_ok() {
+                    eprint!("{}", String::from_utf8_lossy(&buffer));
+                }
+            }
+            (remedy::remove(&root, args.dry_run)?, args.format)
+        }
     };
     let mut buffer = Vec::new();
     match format {

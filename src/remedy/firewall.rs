@@ -288,7 +288,7 @@ pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report
             rclocal::Written::Updated {
                 backup: Some(backup),
             } => report.outcome.actions.push(format!(
-                "kept the previous rc.local as {}",
+                "keep the previous rc.local as {}",
                 root.display_path(&backup).display()
             )),
             rclocal::Written::Updated { backup: None } => {}
@@ -390,7 +390,7 @@ pub fn remove(root: &HostRoot, dry_run: bool) -> Result<Report, RemedyError> {
                 netfilter::restore(family, backend, &script)?;
             }
             report.outcome.actions.push(format!(
-                "{binary}: removed chain {} and {} jump(s)",
+                "{binary}: remove chain {} and {} jump(s)",
                 firewall::CHAIN,
                 listing.jumps().count()
             ));
@@ -404,7 +404,7 @@ pub fn remove(root: &HostRoot, dry_run: bool) -> Result<Report, RemedyError> {
     }
     if rclocal::remove(root, dry_run)? {
         report.outcome.actions.push(format!(
-            "removed hardnode's block from {}",
+            "remove hardnode's block from {}",
             rclocal::RC_LOCAL
         ));
     }
@@ -412,7 +412,7 @@ pub fn remove(root: &HostRoot, dry_run: bool) -> Result<Report, RemedyError> {
         report
             .outcome
             .actions
-            .push(format!("removed {}", path.display()));
+            .push(format!("remove {}", path.display()));
     }
     report.outcome.changed = !report.outcome.actions.is_empty();
     // Verify: nothing of hardnode's is left in any table that can be listed.
