@@ -11,6 +11,15 @@ use serde::Serialize;
 pub const READ_CAPABILITIES: &[Capability] =
     &[Capability::CAP_DAC_READ_SEARCH, Capability::CAP_SYS_PTRACE];
 
+/// Reading plus listing the kernel's netfilter rules (`iptables -S`): CAP_NET_ADMIN for nf_tables'
+/// netlink, CAP_NET_RAW for the legacy backend's raw socket. Nothing is written with them.
+pub const NETFILTER_READ_CAPABILITIES: &[Capability] = &[
+    Capability::CAP_DAC_READ_SEARCH,
+    Capability::CAP_SYS_PTRACE,
+    Capability::CAP_NET_ADMIN,
+    Capability::CAP_NET_RAW,
+];
+
 /// The process's own privileges as the kernel reports them in `/proc/self/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Privileges {
