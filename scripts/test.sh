@@ -7,7 +7,11 @@ cd "$(dirname "$0")/.."
 
 need_packages=()
 have() { command -v "$1" >/dev/null 2>&1; }
-have iptables || need_packages+=(iptables)
+# Firewall tests: both backends' binaries (Debian's iptables ships iptables-legacy and
+# iptables-nft), socat as the apiserver stand-in, systemd's rc-local generator and systemd-analyze.
+{ have iptables-legacy && have iptables-nft; } || need_packages+=(iptables)
+have socat || need_packages+=(socat)
+{ [ -x /usr/lib/systemd/system-generators/systemd-rc-local-generator ] && have systemd-analyze; } || need_packages+=(systemd)
 have ip || need_packages+=(iproute2)
 have unshare || need_packages+=(util-linux)
 have setpriv || need_packages+=(util-linux)

@@ -52,6 +52,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "benchmarks/sysctl.toml",
         include_str!("../../benchmarks/sysctl.toml"),
     ),
+    (
+        "benchmarks/firewall.toml",
+        include_str!("../../benchmarks/firewall.toml"),
+    ),
 ];
 
 #[derive(Deserialize)]

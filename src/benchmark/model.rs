@@ -98,6 +98,7 @@ pub enum Check {
     AuditPolicy,
     Container(ContainerCheck),
     Account(AccountCheck),
+    FirewallApiserverBlocked,
 }
 
 /// The node's own privileged accounts.
@@ -183,6 +184,10 @@ impl Check {
         (
             "accounts.sudo-nopasswd",
             Check::Account(AccountCheck::SudoNopasswd),
+        ),
+        (
+            "firewall_apiserver_blocked",
+            Check::FirewallApiserverBlocked,
         ),
     ];
 

@@ -9,6 +9,7 @@ mod accounts;
 mod checks;
 mod components;
 pub mod containers;
+mod firewall;
 mod kernel;
 pub mod ops;
 mod sysctl;
@@ -180,6 +181,12 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
             }
             Probe::Sshd { keyword, .. } => {
                 needs.sshd_keywords.insert(keyword.clone());
+            }
+            Probe::Check(Check::FirewallApiserverBlocked) => {
+                // Only a configured policy is checked: without one the rule is `skip`.
+                if let Some(section) = &policy.firewall {
+                    needs.firewall = Some(section.request(&policy.source_label()));
+                }
             }
             Probe::Check(Check::SeccompProfiles) => {
                 needs.seccomp_profiles = Some(SeccompRequest {
