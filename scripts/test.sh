@@ -12,6 +12,7 @@ have ip || need_packages+=(iproute2)
 have unshare || need_packages+=(util-linux)
 have setpriv || need_packages+=(util-linux)
 have apparmor_parser || need_packages+=(apparmor)
+have python3 || need_packages+=(python3 python3-pip)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && have apt-get; then
     echo "test.sh: installing ${need_packages[*]}" >&2
@@ -22,6 +23,21 @@ if [ ${#need_packages[@]} -gt 0 ]; then
     echo "test.sh: missing ${need_packages[*]}; install them (as root: apt-get install ${need_packages[*]})" >&2
     [ "${CI:-}" = "true" ] && exit 1
   fi
+fi
+
+# Python tools the format tests parse with (prometheus_client's text parser, jsonschema for
+# SARIF) and the deployment tests use (ansible-core, kubernetes-validate).
+python_modules=(prometheus_client jsonschema ansible kubernetes_validate)
+python_packages=(prometheus_client jsonschema ansible-core kubernetes-validate)
+missing_python=()
+for index in "${!python_modules[@]}"; do
+  python3 -c "import ${python_modules[$index]}" >/dev/null 2>&1 || missing_python+=("${python_packages[$index]}")
+done
+if [ ${#missing_python[@]} -gt 0 ]; then
+  echo "test.sh: pip installing ${missing_python[*]}" >&2
+  python3 -m pip install -q "${missing_python[@]}" \
+    || python3 -m pip install -q --break-system-packages "${missing_python[@]}" \
+    || { [ "${CI:-}" = "true" ] && exit 1; }
 fi
 
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy >/dev/null 2>&1 || true

@@ -91,8 +91,10 @@ pub struct SelectArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub select: SelectArgs,
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
+    /// `text` for people; `json` (hardnode.report/v1); `junit` XML for CI; `prometheus` for
+    /// node-exporter's textfile collector (use with --output); `sarif` 2.1.0 for code scanning.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -106,6 +108,15 @@ pub struct CheckArgs {
 pub enum ReportFormat {
     Text,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Junit,
+    Prometheus,
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -217,6 +228,8 @@ fn select(args: &SelectArgs) -> Result<Vec<(Rule, Decision)>, Error> {
 }
 
 fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
+    let started = std::time::SystemTime::now();
+    let clock = std::time::Instant::now();
     let selected = select(&args.select)?;
     let root = open_root(global)?;
     let policy = load_policy(global, &root)?;
@@ -236,12 +249,21 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
         })
         .collect();
     let report = Report::new(&facts, findings);
+    let run = report::RunInfo {
+        started_unix_seconds: started
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |since| since.as_secs_f64()),
+        duration_seconds: clock.elapsed().as_secs_f64(),
+    };
 
     let color = use_color(global.color, args.output.is_some());
     let mut buffer = Vec::new();
     let rendered = match args.format {
-        ReportFormat::Text => report::render_text(&report, color, &mut buffer),
-        ReportFormat::Json => report::render_json(&report, &mut buffer),
+        CheckFormat::Text => report::render_text(&report, color, &mut buffer),
+        CheckFormat::Json => report::render_json(&report, &mut buffer),
+        CheckFormat::Junit => report::render_junit(&report, &mut buffer),
+        CheckFormat::Prometheus => report::render_prometheus(&report, &run, &mut buffer),
+        CheckFormat::Sarif => report::render_sarif(&report, &mut buffer),
     };
     rendered.map_err(|source| Error::Output {
         what: "report".into(),

@@ -1,6 +1,9 @@
 //! Rendering results. The [`Report`] is the `hardnode.report/v1` document; each renderer writes
 //! it to the writer it is given and nowhere else.
 
+mod junit;
+mod prometheus;
+mod sarif;
 mod text;
 
 use std::collections::BTreeMap;
@@ -13,7 +16,18 @@ use crate::benchmark::{BENCHMARK_NAME, BENCHMARK_VERSION, CIS_VERSION, Rule};
 use crate::engine::{Finding, Status};
 use crate::host::{Facts, Observed};
 
+pub use junit::render_junit;
+pub use prometheus::render_prometheus;
+pub use sarif::render_sarif;
 pub use text::render_text;
+
+/// When a run happened and how long it took: measured at the CLI edge, rendered by the
+/// Prometheus format (the report itself stays the same for the same host).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunInfo {
+    pub started_unix_seconds: f64,
+    pub duration_seconds: f64,
+}
 
 pub const SCHEMA: &str = "hardnode.report/v1";
 
