@@ -23,6 +23,8 @@ Examples:
   hardnode facts                              everything hardnode read, as JSON, for bug reports
   hardnode rules                              list every rule
   hardnode seccomp lint profiles/*.json       validate seccomp profiles
+  hardnode report merge --format html --output fleet.html reports/*.json
+                                              one page for the whole fleet
 
 Exit codes: 0 no failure, 1 a rule failed (see --fail-on), 2 usage or config error,
 3 runtime error (host root unreadable).";
@@ -72,6 +74,35 @@ pub enum Command {
     /// Seccomp profile tools.
     #[command(subcommand)]
     Seccomp(SeccompCommand),
+    /// Work with saved reports: merge many nodes' JSON reports into one fleet view.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Merge `hardnode check --format json` reports (one per node) into a rules × nodes matrix,
+    /// failing rules first. Exit 1 when any node has a `fail`.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Report files (hardnode.report/v1 JSON), one per node.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// `text` for a terminal, `html` for one self-contained page (no external assets).
+    #[arg(long, value_enum, default_value_t = MergeFormat::Text)]
+    pub format: MergeFormat,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MergeFormat {
+    Text,
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +193,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Facts(args) => facts(&cli.global, args),
         Command::Rules(args) => rules(args),
         Command::Seccomp(SeccompCommand::Lint(args)) => lint(args),
+        Command::Report(ReportCommand::Merge(args)) => merge_reports(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -460,4 +492,85 @@ fn emit(bytes: &[u8], path: Option<&Path>) -> Result<(), Error> {
         let _ = std::fs::remove_file(&temp);
     }
     written.map_err(output_error)
+}
+
+/// `hardnode report merge`: reads the reports (showing progress on a terminal), merges, renders.
+fn merge_reports(args: &MergeArgs) -> Result<u8, Error> {
+    let mut progress = Progress::new("reading reports", args.files.len());
+    let mut reports = Vec::with_capacity(args.files.len());
+    for (done, file) in args.files.iter().enumerate() {
+        progress.update(done);
+        let label = file.display().to_string();
+        let text = std::fs::read_to_string(file).map_err(|error| Error::Config {
+            path: file.clone(),
+            message: format!("cannot read report: {error}"),
+        })?;
+        let report = report::merge::parse_report(&label, &text).map_err(Error::Usage)?;
+        reports.push(report);
+    }
+    progress.finish();
+    let fleet = report::merge::merge(reports);
+    let mut buffer = Vec::new();
+    match args.format {
+        MergeFormat::Text => report::merge::render_fleet_text(&fleet, &mut buffer),
+        MergeFormat::Html => report::merge::render_fleet_html(&fleet, &mut buffer),
+    }
+    .map_err(|source| Error::Output {
+        what: "fleet report".into(),
+        source,
+    })?;
+    emit(&buffer, args.output.as_deref())?;
+    Ok(if fleet.cells(Status::Fail) > 0 {
+        EXIT_FAIL
+    } else {
+        EXIT_OK
+    })
+}
+
+/// A one-line progress counter on stderr, drawn only when stderr is a terminal (a pipe or a log
+/// file stays clean) and only for runs long enough to need one.
+struct Progress {
+    label: &'static str,
+    total: usize,
+    shown: bool,
+    last_drawn: Option<std::time::Instant>,
+}
+
+impl Progress {
+    /// Runs shorter than this many items finish before a counter would be read.
+    const MIN_ITEMS: usize = 20;
+
+    fn new(label: &'static str, total: usize) -> Self {
+        Progress {
+            label,
+            total,
+            shown: total >= Self::MIN_ITEMS && io::stderr().is_terminal(),
+            last_drawn: None,
+        }
+    }
+
+    fn update(&mut self, done: usize) {
+        if !self.shown {
+            return;
+        }
+        // Redraw at most every 50 ms: a terminal is slower than reading small files.
+        let now = std::time::Instant::now();
+        if self
+            .last_drawn
+            .is_some_and(|last| now.duration_since(last).as_millis() < 50)
+        {
+            return;
+        }
+        self.last_drawn = Some(now);
+        eprint!("\rhardnode: {} {done}/{}", self.label, self.total);
+    }
+
+    fn finish(&mut self) {
+        if self.shown {
+            eprintln!(
+                "\rhardnode: {} {}/{} done",
+                self.label, self.total, self.total
+            );
+        }
+    }
 }

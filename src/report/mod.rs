@@ -2,6 +2,7 @@
 //! it to the writer it is given and nowhere else.
 
 mod junit;
+pub mod merge;
 mod prometheus;
 mod sarif;
 mod text;
