@@ -12,6 +12,7 @@ use crate::config::{DEFAULT_CONFIG_PATH, Policy};
 use crate::engine::{self, Status};
 use crate::error::{EXIT_FAIL, EXIT_OK, Error};
 use crate::host::{self, HostRoot};
+use crate::privilege;
 use crate::report::{self, Report};
 
 const EXAMPLES: &str = "\
@@ -188,9 +189,18 @@ pub struct LintArgs {
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    // Every command gives up the privileges it does not need before it reads anything.
+    let keep = match &cli.command {
+        Command::Check(_)
+        | Command::Facts(_)
+        | Command::Rules(_)
+        | Command::Seccomp(_)
+        | Command::Report(_) => privilege::READ_CAPABILITIES,
+    };
+    let privilege_notes = privilege::restrict_to(keep);
     let result = match &cli.command {
         Command::Check(args) => check(&cli.global, args),
-        Command::Facts(args) => facts(&cli.global, args),
+        Command::Facts(args) => facts(&cli.global, args, privilege_notes),
         Command::Rules(args) => rules(args),
         Command::Seccomp(SeccompCommand::Lint(args)) => lint(args),
         Command::Report(ReportCommand::Merge(args)) => merge_reports(args),
@@ -320,7 +330,7 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
     Ok(if failing { EXIT_FAIL } else { EXIT_OK })
 }
 
-fn facts(global: &GlobalArgs, args: &FactsArgs) -> Result<u8, Error> {
+fn facts(global: &GlobalArgs, args: &FactsArgs, privilege_notes: Vec<String>) -> Result<u8, Error> {
     let selected = select(&args.select)?;
     let root = open_root(global)?;
     let policy = load_policy(global, &root)?;
@@ -331,7 +341,8 @@ fn facts(global: &GlobalArgs, args: &FactsArgs) -> Result<u8, Error> {
             .map(|(rule, _)| rule),
         &policy,
     );
-    let facts = host::gather(&root, &needs);
+    let mut facts = host::gather(&root, &needs);
+    facts.privileges = Some(privilege::current(privilege_notes));
     let mut buffer = Vec::new();
     report::render_json(&facts, &mut buffer).map_err(|source| Error::Output {
         what: "facts".into(),

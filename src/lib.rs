@@ -10,5 +10,6 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod host;
+pub mod privilege;
 pub mod report;
 pub mod seccomp;

@@ -744,3 +744,31 @@ fn seccomp_lint_uses_the_same_validator() {
         .expect("run");
     assert_eq!(code(&output), 2);
 }
+
+#[test]
+fn check_keeps_only_the_read_capabilities_and_still_reads_root_only_files() {
+    if !require_root("check_keeps_only_the_read_capabilities") {
+        return;
+    }
+    let root = hardened_node();
+    root.chmod(&format!("/boot/config-{RELEASE}"), 0o000);
+    let output = root.hardnode(&["facts"]).output().expect("run");
+    let facts = json(&output);
+    let privileges = &facts["privileges"];
+    for set in ["effective", "permitted", "bounding"] {
+        assert_eq!(
+            privileges[set],
+            serde_json::json!(["CAP_DAC_READ_SEARCH", "CAP_SYS_PTRACE"]),
+            "{set}: {privileges:#}"
+        );
+    }
+    assert_eq!(privileges["inheritable"], serde_json::json!([]));
+    assert_eq!(privileges["ambient"], serde_json::json!([]));
+    assert_eq!(privileges["no_new_privs"], true);
+    // CAP_DAC_OVERRIDE is gone, yet a mode-000 root file is still read through CAP_DAC_READ_SEARCH.
+    assert_eq!(
+        facts["kernel"]["options"]["CONFIG_SECCOMP"], "y",
+        "{:#}",
+        facts["kernel"]
+    );
+}

@@ -97,6 +97,9 @@ pub struct Facts {
     pub apparmor: Option<AppArmorFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seccomp_profiles: Option<SeccompProfileFacts>,
+    /// hardnode's own capabilities while it read the host (set by the CLI after dropping them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privileges: Option<crate::privilege::Privileges>,
 }
 
 #[derive(Debug, Clone, Serialize)]

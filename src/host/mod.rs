@@ -34,6 +34,7 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         kernel,
         apparmor,
         seccomp_profiles,
+        privileges: None,
     }
 }
 
