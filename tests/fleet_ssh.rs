@@ -247,5 +247,26 @@ fn fleet_check_over_real_ssh_collects_reports_and_names_unreachable_hosts() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+
+    // On a terminal every host line carries a [done/total] counter.
+    if require_tool(test, "script") {
+        let command = format!(
+            "{} -F {} -b {} -o {} -j 2 -t 60 {} > /dev/null",
+            repo_file("scripts/fleet-check.sh").display(),
+            ssh_config.display(),
+            env!("CARGO_BIN_EXE_hardnode"),
+            reports.display(),
+            reachable.display()
+        );
+        let output = Command::new("timeout")
+            .args(["120", "script", "-qec", &command, "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run under script");
+        let terminal = String::from_utf8_lossy(&output.stdout);
+        for counter in ["[1/2] node-", "[2/2] node-"] {
+            assert!(terminal.contains(counter), "{counter} in {terminal:?}");
+        }
+    }
     drop(sshd);
 }
