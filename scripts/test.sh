@@ -35,8 +35,8 @@ fi
 
 # Python tools the format tests parse with (prometheus_client's text parser, jsonschema for
 # SARIF) and the deployment tests use (ansible-core, kubernetes-validate).
-python_modules=(prometheus_client jsonschema ansible kubernetes_validate yaml)
-python_packages=(prometheus_client jsonschema ansible-core kubernetes-validate PyYAML)
+python_modules=(prometheus_client jsonschema ansible kubernetes_validate yaml ansiblelint)
+python_packages=(prometheus_client jsonschema ansible-core kubernetes-validate PyYAML ansible-lint)
 missing_python=()
 for index in "${!python_modules[@]}"; do
   python3 -c "import ${python_modules[$index]}" >/dev/null 2>&1 || missing_python+=("${python_packages[$index]}")

@@ -162,3 +162,30 @@ fn role_checks_nodes_fetches_reports_and_is_idempotent() {
         before
     );
 }
+
+#[test]
+fn role_and_playbook_are_ansible_lint_clean() {
+    if !require_tool("role_and_playbook_are_ansible_lint_clean", "ansible-lint") {
+        return;
+    }
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = Command::new("timeout")
+        .args([
+            "300",
+            "ansible-lint",
+            "--offline",
+            "--nocolor",
+            "playbook.yml",
+            "roles/hardnode",
+        ])
+        .current_dir(repo_file("scripts/ansible"))
+        .env("LC_ALL", "C.UTF-8")
+        .env("ANSIBLE_HOME", home.path().join("ansible"))
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .output()
+        .expect("run ansible-lint");
+    let text = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("0 failure(s), 0 warning(s)"), "{text}");
+}
