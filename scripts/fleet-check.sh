@@ -172,9 +172,19 @@ if [ ! -e "${reports[0]}" ]; then
   exit 3
 fi
 echo "fleet-check.sh: $((total - problems))/$total hosts reported into $outdir" >&2
+# Merge with the copied binary when it runs here, else with the `hardnode` on PATH (a controller
+# of another architecture).
+merger="$binary"
+if ! "$merger" --version >/dev/null 2>&1; then
+  merger="$(command -v hardnode || true)"
+fi
+if [ -z "$merger" ]; then
+  echo "fleet-check.sh: reports are in $outdir; no hardnode runs here to merge them" >&2
+  exit 3
+fi
 set +e
-"$binary" report merge --format html --output "$outdir/fleet.html" "${reports[@]}"
-"$binary" report merge "${reports[@]}"
+"$merger" report merge --format html --output "$outdir/fleet.html" "${reports[@]}"
+"$merger" report merge "${reports[@]}"
 merged=$?
 set -e
 echo "fleet-check.sh: fleet page: $outdir/fleet.html" >&2

@@ -39,15 +39,7 @@ pub fn render_sarif(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                     }
                 }
             },
-            "invocations": [{
-                "executionSuccessful": true,
-                "machine": report.host.hostname,
-                "properties": {
-                    "os": report.host.os,
-                    "kernel": report.host.kernel,
-                    "root": report.host.root,
-                }
-            }],
+            "invocations": [invocation(report)],
             "results": results,
             "properties": {
                 "summary": report.summary,
@@ -55,6 +47,22 @@ pub fn render_sarif(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }]
     });
     render_json(&document, out)
+}
+
+fn invocation(report: &Report) -> Value {
+    let mut invocation = json!({
+        "executionSuccessful": true,
+        "properties": {
+            "os": report.host.os,
+            "kernel": report.host.kernel,
+            "root": report.host.root,
+        }
+    });
+    // `machine` is a string when present; an unknown hostname leaves it out.
+    if let Some(hostname) = &report.host.hostname {
+        invocation["machine"] = json!(hostname);
+    }
+    invocation
 }
 
 fn rule_descriptor(finding: &Finding) -> Value {
