@@ -374,3 +374,77 @@ fn progress_shows_on_a_terminal_only() {
         "progress never on stdout"
     );
 }
+
+#[test]
+fn hostile_report_text_is_shown_not_executed() {
+    let test = "hostile_report_text_is_shown_not_executed";
+    if !require_tool(test, "chromium") || !require_tool(test, "python3") {
+        return;
+    }
+    // A node's report is data from that node: markup in it must stay text.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hostile = "<img src=x onerror=alert(1)><script>document.title='owned'</script>";
+    let report = serde_json::json!({
+        "schema": "hardnode.report/v1",
+        "host": {"hostname": format!("node{hostile}"), "os": hostile, "kernel": "\"'&"},
+        "results": [{
+            "id": "kernel.seccomp", "cis": null, "section": "kernel", "title": hostile,
+            "severity": "high", "status": "fail", "expected": hostile, "actual": "x",
+            "reason": hostile,
+            "evidence": [{"source": "file", "path": "/etc/<b>x</b>", "detail": hostile}]
+        }]
+    });
+    let file = dir.path().join("hostile.json");
+    std::fs::write(&file, report.to_string()).expect("write");
+    let page = dir.path().join("fleet.html");
+    let output = hardnode()
+        .args(["report", "merge", "--format", "html", "--output"])
+        .arg(&page)
+        .arg(&file)
+        .output()
+        .expect("merge");
+    assert_eq!(code(&output), 1);
+
+    let profile = dir.path().join("chromium-profile");
+    let dumped = chromium(
+        &["--dump-dom", &format!("file://{}", page.display())],
+        &profile,
+    );
+    let dom = String::from_utf8_lossy(&dumped.stdout);
+    assert!(
+        dom.contains("<title>hardnode fleet report"),
+        "title unchanged: {dom}"
+    );
+    let count_tags = r#"
+import sys
+from html.parser import HTMLParser
+class Tags(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.tags = []; self.text = ""
+    def handle_starttag(self, tag, attrs): self.tags.append(tag)
+    def handle_data(self, data): self.text += data
+parser = Tags(); parser.feed(sys.stdin.read())
+print(parser.tags.count("script"), parser.tags.count("img"), int("<script>document.title" in parser.text))
+"#;
+    let mut child = Command::new("python3")
+        .args(["-c", count_tags])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(dom.as_bytes())
+            .expect("feed");
+    }
+    let counts = child.wait_with_output().expect("parse");
+    assert_eq!(
+        String::from_utf8_lossy(&counts.stdout).trim(),
+        "0 0 1",
+        "no <script> or <img> element; the markup shows as text"
+    );
+}
