@@ -13,8 +13,11 @@ have unshare || need_packages+=(util-linux)
 have setpriv || need_packages+=(util-linux)
 have apparmor_parser || need_packages+=(apparmor)
 have python3 || need_packages+=(python3 python3-pip)
+# sshd: the ssh rules are checked against the real `sshd -T` (tests/sshd_differential.rs), and
+# fleet-check.sh is tested against an sshd on 127.0.0.1 (tests/fleet_ssh.rs).
 have sshd || need_packages+=(openssh-server)
 have ssh || need_packages+=(openssh-client)
+have ssh-keygen || need_packages+=(openssh-client)
 have chromium || need_packages+=(chromium)
 have shellcheck || need_packages+=(shellcheck)
 have script || need_packages+=(util-linux)

@@ -23,6 +23,7 @@ Examples:
   hardnode check --root /host                 a host mounted at /host (DaemonSet)
   hardnode facts                              everything hardnode read, as JSON, for bug reports
   hardnode rules                              list every rule
+  hardnode containers                         every container on the node and its confinement
   hardnode seccomp lint profiles/*.json       validate seccomp profiles
   hardnode report merge --format html --output fleet.html reports/*.json
                                               one page for the whole fleet
@@ -72,6 +73,8 @@ pub enum Command {
     Facts(FactsArgs),
     /// List every rule: id, CIS id, section, severity, scored, title.
     Rules(RulesArgs),
+    /// Every container running on this node with its confinement, worst first.
+    Containers(ContainersArgs),
     /// Seccomp profile tools.
     #[command(subcommand)]
     Seccomp(SeccompCommand),
@@ -173,6 +176,12 @@ pub struct RulesArgs {
     pub format: ReportFormat,
 }
 
+#[derive(Debug, Args)]
+pub struct ContainersArgs {
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum SeccompCommand {
     /// Validate seccomp profile files (the validator behind the `seccomp.profiles` rule).
@@ -194,6 +203,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(_)
         | Command::Facts(_)
         | Command::Rules(_)
+        | Command::Containers(_)
         | Command::Seccomp(_)
         | Command::Report(_) => privilege::READ_CAPABILITIES,
     };
@@ -202,6 +212,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check(&cli.global, args),
         Command::Facts(args) => facts(&cli.global, args, privilege_notes),
         Command::Rules(args) => rules(args),
+        Command::Containers(args) => containers(&cli.global, args),
         Command::Seccomp(SeccompCommand::Lint(args)) => lint(args),
         Command::Report(ReportCommand::Merge(args)) => merge_reports(args),
     };
@@ -346,6 +357,51 @@ fn facts(global: &GlobalArgs, args: &FactsArgs, privilege_notes: Vec<String>) ->
     let mut buffer = Vec::new();
     report::render_json(&facts, &mut buffer).map_err(|source| Error::Output {
         what: "facts".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+    Ok(EXIT_OK)
+}
+
+fn containers(global: &GlobalArgs, args: &ContainersArgs) -> Result<u8, Error> {
+    let root = open_root(global)?;
+    let needs = host::Needs {
+        containers: true,
+        apparmor: true,
+        ..host::Needs::default()
+    };
+    let facts = host::gather(&root, &needs);
+    let Some(containers) = &facts.containers else {
+        return Ok(EXIT_OK);
+    };
+    if let Some(error) = &containers.listing_error {
+        return Err(Error::Root {
+            path: global.root.clone(),
+            message: error.clone(),
+        });
+    }
+    let apparmor_enabled = facts
+        .apparmor
+        .as_ref()
+        .is_some_and(engine::apparmor_is_enabled);
+    let listing = report::ContainerListing {
+        schema: report::CONTAINERS_SCHEMA,
+        root: facts.host.root.clone(),
+        hostname: facts.host.hostname.value().cloned(),
+        processes_scanned: containers.processes_scanned,
+        unreadable_processes: containers.unreadable_count,
+        host_reference_pid: containers.host.pid,
+        host_reference_note: containers.host.note.clone(),
+        apparmor_enabled,
+        containers: engine::containers::views(containers, apparmor_enabled),
+    };
+    let mut buffer = Vec::new();
+    match args.format {
+        ReportFormat::Text => report::render_containers_text(&listing, &mut buffer),
+        ReportFormat::Json => report::render_json(&listing, &mut buffer),
+    }
+    .map_err(|source| Error::Output {
+        what: "container list".into(),
         source,
     })?;
     emit(&buffer, None)?;

@@ -62,21 +62,35 @@ fn text_matrix_lists_failing_rules_first_and_exit_code_follows_fails() {
     assert_eq!(code(&output), 1, "a fail on any node is exit 1");
     assert!(output.stderr.is_empty(), "no progress when not a terminal");
     let text = String::from_utf8(output.stdout).expect("utf-8");
+    let reports: Vec<serde_json::Value> = files.iter().map(|f| read_json(f)).collect();
+    let rules = reports[0]["results"].as_array().expect("results").len();
+    let errors: u64 = reports
+        .iter()
+        .map(|r| r["summary"]["error"].as_u64().expect("count"))
+        .sum();
     assert!(
-        text.starts_with("hardnode fleet: 3 nodes, 6 rules, 2 failing cells on 2 nodes, 3 errors"),
+        text.starts_with(&format!(
+            "hardnode fleet: 3 nodes, {rules} rules, 2 failing cells on 2 nodes, {errors} errors"
+        )),
         "{text}"
     );
+    let failing_line = text
+        .lines()
+        .find(|line| line.trim_start().starts_with("kernel.seccomp-filter "))
+        .expect("kernel.seccomp-filter listed");
     assert!(
-        text.contains("kernel.seccomp-filter  fail on 2/3: node-b, node-c"),
-        "{text}"
+        failing_line.ends_with("fail on 2/3: node-b, node-c"),
+        "{failing_line}"
     );
-    let matrix: Vec<&str> = text
+    let matrix: Vec<Vec<&str>> = text
         .lines()
         .skip_while(|line| !line.starts_with("RULE "))
+        .map(|line| line.split_whitespace().collect())
         .collect();
-    assert!(matrix[0].contains("node-a  node-b  node-c"), "{text}");
-    assert!(
-        matrix[1].starts_with("kernel.seccomp-filter  pass    FAIL    FAIL"),
+    assert_eq!(matrix[0], ["RULE", "node-a", "node-b", "node-c"], "{text}");
+    assert_eq!(
+        matrix[1],
+        ["kernel.seccomp-filter", "pass", "FAIL", "FAIL"],
         "the rule failing on most nodes comes first:\n{text}"
     );
 
@@ -284,7 +298,8 @@ fn html_page_renders_in_chromium_with_counts_matching_the_input() {
     };
     let counts = &dom["counts"];
     assert_eq!(counts["nodes"], "4");
-    assert_eq!(counts["rules"], "6");
+    let rules = reports[0].1["results"].as_array().expect("results").len();
+    assert_eq!(counts["rules"], rules.to_string().as_str());
     assert_eq!(counts["failing-nodes"], "2");
     for status in ["fail", "warn", "error", "pass"] {
         assert_eq!(counts[status], total(status).as_str(), "{status} card");
@@ -308,7 +323,6 @@ fn html_page_renders_in_chromium_with_counts_matching_the_input() {
         let shown = format!("{:.0}%", rate * 100.0);
         assert_eq!(dom["nodes"][node]["pass-rate"], shown.as_str(), "{node}");
     }
-    assert_eq!(dom["nodes"]["worker-1"]["pass-rate"], "40%");
     // Every cell of the matrix has the status of that node's result, and its evidence on hover.
     let cells = dom["cells"].as_array().expect("cells");
     assert_eq!(cells.len(), all_results.len());
