@@ -24,6 +24,7 @@ have script || need_packages+=(util-linux)
 have flock || need_packages+=(util-linux)
 have readelf || need_packages+=(binutils)
 have file || need_packages+=(file)
+have vagrant || need_packages+=(vagrant)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && have apt-get; then
     echo "test.sh: installing ${need_packages[*]}" >&2
