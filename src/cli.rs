@@ -1,7 +1,7 @@
 //! The command line: clap definitions, dispatch, and the mapping of outcomes to exit codes.
 //! This is the edge: it is the only place besides `report` that writes to stdout/stderr.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -10,8 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::benchmark::{self, Decision, Rule, Selection};
 use crate::config::{DEFAULT_CONFIG_PATH, Policy};
 use crate::engine::{self, Status};
-use crate::error::{EXIT_FAIL, EXIT_OK, Error};
+use crate::error::{EXIT_FAIL, EXIT_OK, EXIT_USAGE, Error};
 use crate::host::{self, HostRoot};
+use crate::manifest::{self, Input};
 use crate::report::{self, Report};
 
 const EXAMPLES: &str = "\
@@ -23,6 +24,9 @@ Examples:
   hardnode facts                              everything hardnode read, as JSON, for bug reports
   hardnode rules                              list every rule
   hardnode seccomp lint profiles/*.json       validate seccomp profiles
+  hardnode manifest scan deploy/ --min-score 5
+                                              score workload YAML against pod-hardening rules
+  kubectl get pods -A -o yaml | hardnode manifest scan -
 
 Exit codes: 0 no failure, 1 a rule failed (see --fail-on), 2 usage or config error,
 3 runtime error (host root unreadable).";
@@ -72,6 +76,9 @@ pub enum Command {
     /// Seccomp profile tools.
     #[command(subcommand)]
     Seccomp(SeccompCommand),
+    /// Pod manifest tools: score workload specs against pod-hardening rules.
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +151,39 @@ pub struct LintArgs {
     pub format: ReportFormat,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ManifestCommand {
+    /// Score Pod / Deployment / StatefulSet / DaemonSet / ReplicaSet / Job / CronJob specs
+    /// (kubesec-compatible points): critical hits, advice ordered by points, rules passed.
+    /// Exit 1 when an object scores below --min-score (default: any critical hit) or references
+    /// a profile the node does not have; 2 when an input cannot be read or parsed.
+    Scan(ManifestScanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestScanArgs {
+    /// YAML (multi-document) or JSON files, directories (their *.yaml, *.yml, *.json), or `-`
+    /// for stdin.
+    #[arg(required = true, value_name = "FILE|DIR|-")]
+    pub inputs: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
+    /// Fail (exit 1) when an object scores below N [default: fail on any critical rule hit].
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub min_score: Option<i64>,
+    /// Cross-check the Localhost seccomp / AppArmor profiles the manifests reference against the
+    /// node at --root (installed and loaded). Implied when --root is not `/`.
+    #[arg(long)]
+    pub node: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match &cli.command {
@@ -151,6 +191,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Facts(args) => facts(&cli.global, args),
         Command::Rules(args) => rules(args),
         Command::Seccomp(SeccompCommand::Lint(args)) => lint(args),
+        Command::Manifest(ManifestCommand::Scan(args)) => manifest_scan(&cli.global, args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -368,6 +409,90 @@ fn lint(args: &LintArgs) -> Result<u8, Error> {
         EXIT_OK
     } else {
         EXIT_FAIL
+    })
+}
+
+/// Reads stdin for `-`, at most the read cap.
+fn read_stdin() -> Input {
+    let mut text = String::new();
+    let limit = host::root::DEFAULT_READ_CAP;
+    let read = io::stdin().lock().take(limit + 1).read_to_string(&mut text);
+    let text = match read {
+        Ok(size) if size as u64 > limit => Err(format!("is larger than the {limit}-byte read cap")),
+        Ok(_) => Ok(text),
+        Err(error) => Err(format!("cannot read stdin: {error}")),
+    };
+    Input {
+        name: "-".into(),
+        text,
+    }
+}
+
+fn manifest_scan(global: &GlobalArgs, args: &ManifestScanArgs) -> Result<u8, Error> {
+    let rules = manifest::rules::load_embedded()?;
+    if args.inputs.iter().filter(|i| i.as_os_str() == "-").count() > 1 {
+        return Err(Error::Usage("`-` (stdin) can be given only once".into()));
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let mut inputs = Vec::new();
+    for name in &args.inputs {
+        if name.as_os_str() == "-" {
+            inputs.push(read_stdin());
+        } else {
+            inputs.extend(host::manifests::read_inputs(
+                std::slice::from_ref(name),
+                &cwd,
+            ));
+        }
+    }
+    let mut report = manifest::scan(&inputs, &rules, args.min_score);
+
+    if args.node || global.root != Path::new("/") {
+        let root = open_root(global)?;
+        let policy = load_policy(global, &root)?;
+        let (workloads, _, _) = manifest::collect(&inputs);
+        for ((_, workload), object) in workloads.iter().zip(report.objects.iter_mut()) {
+            let refs = manifest::profiles::references(workload);
+            if refs.is_empty() {
+                continue;
+            }
+            let node = host::manifests::node_profiles(&root, &policy.seccomp.profile_dir, &refs);
+            object.node = manifest::profiles::cross_check(&refs, &node);
+        }
+    }
+
+    let mut buffer = Vec::new();
+    match args.format {
+        ScanFormat::Text => {
+            let color = use_color(global.color, false);
+            report::render_manifest_text(&report, color, &mut buffer)
+        }
+        ScanFormat::Json => report::render_json(&report, &mut buffer),
+        ScanFormat::Sarif => {
+            report::sarif::render_sarif(&report::manifest_sarif(&report, &rules), &mut buffer)
+        }
+    }
+    .map_err(|source| Error::Output {
+        what: "scan report".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+
+    for error in &report.errors {
+        eprintln!("hardnode: {error}");
+    }
+    let node_failures = report
+        .objects
+        .iter()
+        .flat_map(|o| &o.node)
+        .filter(|p| !p.id.ends_with("-unchecked"))
+        .count();
+    Ok(if !report.errors.is_empty() {
+        EXIT_USAGE
+    } else if report.below_threshold() > 0 || node_failures > 0 {
+        EXIT_FAIL
+    } else {
+        EXIT_OK
     })
 }
 

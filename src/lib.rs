@@ -10,5 +10,6 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod host;
+pub mod manifest;
 pub mod report;
 pub mod seccomp;

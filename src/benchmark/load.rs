@@ -227,7 +227,10 @@ fn parse_probe(table: &toml::Table) -> Result<Probe, String> {
     }
 }
 
-fn parse_expect(table: &toml::Table, when_unset: Option<WhenUnset>) -> Result<Expect, String> {
+pub(crate) fn parse_expect(
+    table: &toml::Table,
+    when_unset: Option<WhenUnset>,
+) -> Result<Expect, String> {
     let mut entries = table.iter();
     let (Some((name, value)), None) = (entries.next(), entries.next()) else {
         return Err("expect must hold exactly one operator, e.g. `{ eq = false }`".into());

@@ -5,6 +5,7 @@
 pub mod apparmor;
 pub mod facts;
 pub mod kernel;
+pub mod manifests;
 pub mod root;
 pub mod seccomp_profiles;
 

@@ -1,6 +1,8 @@
 //! Rendering results. The [`Report`] is the `hardnode.report/v1` document; each renderer writes
 //! it to the writer it is given and nowhere else.
 
+mod manifest;
+pub mod sarif;
 mod text;
 
 use std::collections::BTreeMap;
@@ -13,6 +15,7 @@ use crate::benchmark::{BENCHMARK_NAME, BENCHMARK_VERSION, CIS_VERSION, Rule};
 use crate::engine::{Finding, Status};
 use crate::host::{Facts, Observed};
 
+pub use manifest::{manifest_sarif, render_manifest_text};
 pub use text::render_text;
 
 pub const SCHEMA: &str = "hardnode.report/v1";

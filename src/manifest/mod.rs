@@ -1,0 +1,204 @@
+//! Pod manifest scanning (`hardnode manifest scan`, and the `manifests.static-pods` check rule):
+//! workload YAML/JSON is parsed ([`yaml`]), the pod spec of each workload found ([`objects`]),
+//! each container's effective settings worked out the way the kubelet applies them ([`view`]),
+//! and the pod-hardening rules of `rules/pod.toml` ([`rules`]) scored over them ([`score`]).
+//!
+//! Pure: the caller reads the files (see `host::manifests`) and hands over their text, so every
+//! verdict is unit tested without a filesystem. This pipeline is separate from `check`'s, but
+//! compares values with the same typed operators (`engine::ops`).
+
+pub mod objects;
+pub mod profiles;
+pub mod rules;
+pub mod score;
+pub mod view;
+pub mod yaml;
+
+use serde::Serialize;
+
+use objects::{Extracted, Workload};
+use rules::RuleSet;
+use score::Scoring;
+
+/// The JSON schema name of a scan report.
+pub const SCHEMA: &str = "hardnode.manifest-scan/v1";
+
+/// One input: a file name as the user gave it (or `-`), and its text or why it could not be read.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub name: String,
+    pub text: Result<String, String>,
+}
+
+/// One scored workload.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectResult {
+    /// kubesec's object name: `Deployment/web.default`.
+    pub object: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub file: String,
+    pub document: usize,
+    pub line: u64,
+    /// `Passed with a score of 7 points` / `Failed with a score of -30 points`.
+    pub message: String,
+    #[serde(flatten)]
+    pub scoring: Scoring,
+    /// Localhost profiles this object references that the node does not have (only when the
+    /// scan was asked to look at a node).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub node: Vec<profiles::ProfileProblem>,
+    /// Whether this object is below the threshold (`--min-score`, or any critical hit).
+    pub below_threshold: bool,
+}
+
+/// A note (an ignored kind) or an error (unreadable file, malformed YAML), with its place.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    pub file: String,
+    pub document: Option<usize>,
+    pub line: Option<u64>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line.filter(|line| *line > 0) {
+            write!(f, ":{line}")?;
+        }
+        if let Some(document) = self.document {
+            write!(f, " (document {document})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    pub schema: &'static str,
+    pub objects: Vec<ObjectResult>,
+    pub notes: Vec<Message>,
+    pub errors: Vec<Message>,
+    /// The threshold applied: `null` means "any critical rule hit".
+    pub min_score: Option<i64>,
+}
+
+impl ScanReport {
+    pub fn below_threshold(&self) -> usize {
+        self.objects.iter().filter(|o| o.below_threshold).count()
+    }
+}
+
+/// The workloads of every input, each with its file name, plus notes and errors.
+pub fn collect(inputs: &[Input]) -> (Vec<(String, Workload)>, Vec<Message>, Vec<Message>) {
+    let mut workloads = Vec::new();
+    let mut notes = Vec::new();
+    let mut errors = Vec::new();
+    for input in inputs {
+        let text = match &input.text {
+            Ok(text) => text,
+            Err(error) => {
+                errors.push(Message {
+                    file: input.name.clone(),
+                    document: None,
+                    line: None,
+                    message: error.clone(),
+                });
+                continue;
+            }
+        };
+        let documents = match yaml::parse_documents(text) {
+            Ok(documents) => documents,
+            Err(error) => {
+                errors.push(Message {
+                    file: input.name.clone(),
+                    document: Some(error.document),
+                    line: Some(error.line),
+                    message: format!("malformed YAML: {}", error.message),
+                });
+                continue;
+            }
+        };
+        for document in &documents {
+            for found in objects::extract(document) {
+                match found {
+                    Extracted::Workload(workload) => {
+                        workloads.push((input.name.clone(), *workload));
+                    }
+                    Extracted::Ignored {
+                        document,
+                        line,
+                        message,
+                    } => notes.push(Message {
+                        file: input.name.clone(),
+                        document: Some(document),
+                        line: Some(line),
+                        message,
+                    }),
+                    Extracted::Invalid {
+                        document,
+                        line,
+                        message,
+                    } => errors.push(Message {
+                        file: input.name.clone(),
+                        document: Some(document),
+                        line: Some(line),
+                        message,
+                    }),
+                }
+            }
+        }
+    }
+    (workloads, notes, errors)
+}
+
+/// Scores one workload. `min_score: None` puts an object below the threshold when it hits any
+/// critical rule.
+pub fn score_object(
+    file: &str,
+    workload: &Workload,
+    rules: &RuleSet,
+    min_score: Option<i64>,
+) -> ObjectResult {
+    let scoring = score::score(workload, &rules.rules);
+    let below_threshold = match min_score {
+        Some(minimum) => scoring.score < minimum,
+        None => !scoring.critical.is_empty(),
+    };
+    let verdict = if scoring.critical.is_empty() {
+        "Passed"
+    } else {
+        "Failed"
+    };
+    ObjectResult {
+        object: workload.object(),
+        kind: workload.kind.clone(),
+        name: workload.name.clone(),
+        namespace: workload.namespace.clone(),
+        file: file.to_string(),
+        document: workload.document,
+        line: workload.line,
+        message: format!("{verdict} with a score of {} points", scoring.score),
+        scoring,
+        node: Vec::new(),
+        below_threshold,
+    }
+}
+
+/// Scans every input: parse, extract, score.
+pub fn scan(inputs: &[Input], rules: &RuleSet, min_score: Option<i64>) -> ScanReport {
+    let (workloads, notes, errors) = collect(inputs);
+    let objects = workloads
+        .iter()
+        .map(|(file, workload)| score_object(file, workload, rules, min_score))
+        .collect();
+    ScanReport {
+        schema: SCHEMA,
+        objects,
+        notes,
+        errors,
+        min_score,
+    }
+}

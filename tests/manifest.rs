@@ -1,0 +1,485 @@
+//! `hardnode manifest scan` end to end: the binary on the fixture manifests in
+//! `tests/fixtures/manifests` (the kubesec hardening sequence, workload kinds, a privileged
+//! DaemonSet, kubeadm's static pods, malformed YAML, stdin), exit codes, SARIF, and the
+//! Localhost profile cross-check against a fixture node root.
+
+mod common;
+
+use common::{Root, code, hardnode, json, repo_file};
+
+fn fixture(name: &str) -> String {
+    repo_file(&format!("tests/fixtures/manifests/{name}"))
+        .display()
+        .to_string()
+}
+
+/// Runs `manifest scan --format json` and returns (exit code, report).
+fn scan(args: &[&str]) -> (i32, serde_json::Value) {
+    let output = hardnode()
+        .args(["manifest", "scan", "--format", "json"])
+        .args(args)
+        .output()
+        .expect("run hardnode");
+    (code(&output), json(&output))
+}
+
+fn ids(list: &serde_json::Value) -> Vec<String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["id"].as_str().map(String::from))
+        .collect()
+}
+
+fn only_object(report: &serde_json::Value) -> &serde_json::Value {
+    let objects = report["objects"].as_array().expect("objects");
+    assert_eq!(objects.len(), 1, "{report:#}");
+    &objects[0]
+}
+
+#[test]
+fn hardening_sequence_scores_strictly_higher_at_each_step() {
+    let steps = [
+        "step-0-bare",
+        "step-1-resources",
+        "step-2-non-root",
+        "step-3-drop-all",
+        "step-4-service-account",
+        "step-5-seccomp-apparmor",
+    ];
+    let mut previous: Option<i64> = None;
+    for step in steps {
+        let (exit, report) = scan(&[&fixture(&format!("hardening/{step}.yaml"))]);
+        assert_eq!(exit, 0, "{step}: no critical rule, so exit 0: {report:#}");
+        let object = only_object(&report);
+        assert!(ids(&object["critical"]).is_empty(), "{step}");
+        let score = object["score"].as_i64().expect("score");
+        if let Some(before) = previous {
+            assert!(score > before, "{step}: {score} is not above {before}");
+        }
+        previous = Some(score);
+        let advice = ids(&object["advise"]);
+        match step {
+            "step-4-service-account" => {
+                let mut left = advice.clone();
+                left.sort();
+                assert_eq!(left, ["pod.apparmor", "pod.seccomp"], "{object:#}");
+            }
+            "step-5-seccomp-apparmor" => {
+                assert!(advice.is_empty(), "{advice:?}");
+                assert_eq!(
+                    object["message"],
+                    format!("Passed with a score of {score} points")
+                );
+            }
+            _ => assert!(advice.len() > 2, "{step}: {advice:?}"),
+        }
+    }
+}
+
+#[test]
+fn advice_is_ordered_by_points_and_names_selector_and_reason() {
+    let (_, report) = scan(&[&fixture("hardening/step-0-bare.yaml")]);
+    let advice = only_object(&report)["advise"]
+        .as_array()
+        .expect("advice")
+        .clone();
+    let points: Vec<i64> = advice.iter().filter_map(|a| a["points"].as_i64()).collect();
+    assert!(
+        points.windows(2).all(|pair| pair[0] >= pair[1]),
+        "{points:?}"
+    );
+    let non_root = advice
+        .iter()
+        .find(|a| a["id"] == "pod.run-as-non-root")
+        .expect("advice to run as non-root");
+    assert_eq!(
+        non_root["selector"],
+        "containers[] .securityContext .runAsNonRoot == true"
+    );
+    assert!(non_root["reason"].as_str().is_some_and(|r| !r.is_empty()));
+}
+
+#[test]
+fn deployment_template_with_container_over_pod_precedence() {
+    let (exit, report) = scan(&[&fixture("deployment.yaml")]);
+    assert_eq!(exit, 0);
+    let object = only_object(&report);
+    assert_eq!(object["object"], "Deployment/shop.web");
+    // The pod sets runAsNonRoot: true; the metrics container overrides it with false.
+    let non_root = object["advise"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["id"] == "pod.run-as-non-root"))
+        .expect("advice");
+    let locations = non_root["locations"].as_array().expect("locations");
+    assert_eq!(locations.len(), 1, "{non_root:#}");
+    assert_eq!(locations[0]["container"], "metrics");
+    assert_eq!(locations[0]["value"], "false");
+    assert_eq!(locations[0]["line"], 27);
+    // runAsUser 20000 from the pod securityContext counts for both containers.
+    assert!(ids(&object["passed"]).contains(&"pod.run-as-user".to_string()));
+    // readOnlyRootFilesystem is container-only: app has it, metrics does not.
+    let read_only = object["advise"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|r| r["id"] == "pod.read-only-root-filesystem")
+        })
+        .expect("advice");
+    assert_eq!(read_only["locations"][0]["container"], "metrics");
+}
+
+#[test]
+fn cron_job_with_yaml_1_1_boolean_is_critical_and_fails() {
+    let (exit, report) = scan(&[&fixture("cronjob.yaml")]);
+    assert_eq!(exit, 1, "a critical hit fails by default");
+    let object = only_object(&report);
+    assert_eq!(object["object"], "CronJob/backup.default");
+    assert_eq!(
+        ids(&object["critical"]),
+        ["pod.host-pid", "pod.allow-privilege-escalation"]
+    );
+    assert_eq!(object["below_threshold"], true);
+}
+
+#[test]
+fn multi_document_file_with_an_ignored_kind_and_init_containers() {
+    let (exit, report) = scan(&[&fixture("multi.yaml")]);
+    assert_eq!(exit, 1);
+    let objects = report["objects"].as_array().expect("objects");
+    let places: Vec<(String, i64)> = objects
+        .iter()
+        .map(|o| {
+            (
+                o["object"].as_str().unwrap_or("").to_string(),
+                o["document"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            ("Pod/one.default".to_string(), 2),
+            ("StatefulSet/db.default".to_string(), 3)
+        ]
+    );
+    let privileged = &objects[1]["critical"][0];
+    assert_eq!(privileged["id"], "pod.privileged");
+    assert_eq!(
+        privileged["locations"][0]["container"],
+        "initContainers/init-perms"
+    );
+    let notes = report["notes"].as_array().expect("notes");
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["document"], 1);
+    assert!(
+        notes[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ConfigMap/settings"))
+    );
+}
+
+#[test]
+fn privileged_daemonset_with_docker_socket() {
+    let (exit, report) = scan(&[&fixture("privileged-daemonset.yaml")]);
+    assert_eq!(exit, 1);
+    let object = only_object(&report);
+    let critical = ids(&object["critical"]);
+    assert_eq!(
+        critical,
+        [
+            "pod.privileged",
+            "pod.cap-sys-admin",
+            "pod.host-network",
+            "pod.host-pid",
+            "pod.host-path-runtime-socket",
+            "pod.host-path-system-dir"
+        ]
+    );
+    let socket = &object["critical"][4]["locations"][0];
+    assert_eq!(socket["value"], "/var/run/docker.sock");
+    assert_eq!(socket["line"], 30);
+    // `/` is a hit, `/etc/kubernetes/pki/` is not (exact paths, no prefixes).
+    let system = &object["critical"][5]["locations"][0];
+    assert_eq!(system["value"], "/");
+    assert_eq!(object["score"], -96);
+}
+
+#[test]
+fn kubeadm_kube_apiserver_static_pod() {
+    let (exit, report) = scan(&[&fixture("kube-apiserver.yaml")]);
+    assert_eq!(exit, 1);
+    let object = only_object(&report);
+    assert_eq!(object["object"], "Pod/kube-apiserver.kube-system");
+    // hostNetwork is its only critical hit: its hostPath mounts of /etc/ssl/certs,
+    // /etc/kubernetes/pki and /usr/share/ca-certificates are not /etc or /usr.
+    assert_eq!(ids(&object["critical"]), ["pod.host-network"]);
+    // The pod-level seccompProfile RuntimeDefault reaches the container.
+    assert!(ids(&object["passed"]).contains(&"pod.seccomp".to_string()));
+}
+
+#[test]
+fn min_score_sets_the_threshold() {
+    let file = fixture("hardening/step-2-non-root.yaml");
+    let (_, report) = scan(&[&file]);
+    let score = only_object(&report)["score"].as_i64().expect("score");
+    let (exit, report) = scan(&[&file, "--min-score", &(score + 1).to_string()]);
+    assert_eq!(exit, 1);
+    assert_eq!(only_object(&report)["below_threshold"], true);
+    let (exit, _) = scan(&[&file, "--min-score", &score.to_string()]);
+    assert_eq!(exit, 0);
+    // A critical hit passes when the threshold allows the score.
+    let (exit, _) = scan(&[&fixture("cronjob.yaml"), "--min-score", "-20"]);
+    assert_eq!(exit, 0);
+}
+
+#[test]
+fn malformed_yaml_names_file_document_and_line_and_exits_2() {
+    let file = fixture("malformed.yaml");
+    let (exit, report) = scan(&[&file, &fixture("deployment.yaml")]);
+    assert_eq!(exit, 2);
+    let errors = report["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["file"], file.as_str());
+    assert_eq!(errors[0]["document"], 2);
+    assert_eq!(errors[0]["line"], 18);
+    // The other file is still scored.
+    assert_eq!(report["objects"][0]["object"], "Deployment/shop.web");
+
+    let output = hardnode()
+        .args(["manifest", "scan", &file])
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("malformed.yaml:18 (document 2): malformed YAML"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unreadable_input_exits_2() {
+    let (exit, report) = scan(&["/nonexistent/pod.yaml"]);
+    assert_eq!(exit, 2);
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("does not exist"))
+    );
+}
+
+#[test]
+fn stdin_and_json_input() {
+    let pod = r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "from-stdin"},
+        "spec": {"hostIPC": true, "containers": [{"name": "a", "image": "busybox"}]}}"#;
+    let output = hardnode()
+        .args(["manifest", "scan", "--format", "json", "-"])
+        .write_stdin(pod)
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 1);
+    let report = json(&output);
+    let object = only_object(&report);
+    assert_eq!(object["file"], "-");
+    assert_eq!(ids(&object["critical"]), ["pod.host-ipc"]);
+    assert_eq!(object["critical"][0]["line"], 2);
+}
+
+#[test]
+fn directory_scan_reads_every_manifest_in_name_order() {
+    let (_, report) = scan(&[&fixture("hardening")]);
+    let names: Vec<&str> = report["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter_map(|o| o["file"].as_str())
+        .collect();
+    assert_eq!(names.len(), 6);
+    assert!(names[0].ends_with("step-0-bare.yaml"));
+    assert!(names[5].ends_with("step-5-seccomp-apparmor.yaml"));
+}
+
+#[test]
+fn text_output_has_score_critical_and_advice() {
+    let output = hardnode()
+        .args([
+            "manifest",
+            "scan",
+            "--color",
+            "never",
+            &fixture("privileged-daemonset.yaml"),
+        ])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("DaemonSet/node-agent.monitoring"), "{text}");
+    assert!(text.contains("Failed with a score of -96 points"), "{text}");
+    assert!(
+        text.contains("critical:") && text.contains("advice:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pod: /var/run/docker.sock, line 30"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 objects, 1 with a critical rule hit"),
+        "{text}"
+    );
+}
+
+#[test]
+fn sarif_output_parses_back_with_results_and_rules() {
+    let output = hardnode()
+        .args([
+            "manifest",
+            "scan",
+            "--format",
+            "sarif",
+            &fixture("privileged-daemonset.yaml"),
+            &fixture("malformed.yaml"),
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 2);
+    let log = json(&output);
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "hardnode");
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    let results = run["results"].as_array().expect("results");
+    let privileged = results
+        .iter()
+        .find(|r| r["ruleId"] == "pod.privileged")
+        .expect("privileged result");
+    assert_eq!(privileged["level"], "error");
+    let index = privileged["ruleIndex"].as_u64().expect("index") as usize;
+    assert_eq!(rules[index]["id"], "pod.privileged");
+    let location = &privileged["locations"][0]["physicalLocation"];
+    assert!(
+        location["artifactLocation"]["uri"]
+            .as_str()
+            .is_some_and(|uri| uri.ends_with("privileged-daemonset.yaml"))
+    );
+    assert_eq!(location["region"]["startLine"], 20);
+    assert!(results.iter().any(|r| r["level"] == "note"));
+    let invalid = results
+        .iter()
+        .find(|r| r["ruleId"] == "manifest.invalid")
+        .expect("parse error result");
+    assert_eq!(
+        invalid["locations"][0]["physicalLocation"]["region"]["startLine"],
+        18
+    );
+}
+
+const PROFILE_POD: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: confined
+  annotations:
+    container.apparmor.security.beta.kubernetes.io/app: localhost/k8s-deny-write
+spec:
+  securityContext:
+    seccompProfile:
+      type: Localhost
+      localhostProfile: profiles/fine-grained.json
+  containers:
+  - name: app
+    image: busybox
+";
+
+fn profile_node(seccomp: bool, apparmor: bool) -> Root {
+    let root = Root::new();
+    root.file("/sys/module/apparmor/parameters/enabled", "Y\n");
+    let mut loaded = String::from("cri-containerd.apparmor.d (enforce)\n");
+    if apparmor {
+        loaded.push_str("k8s-deny-write (enforce)\n");
+    }
+    root.file("/sys/kernel/security/apparmor/profiles", loaded);
+    if seccomp {
+        let profile = std::fs::read(repo_file("examples/seccomp/profiles/fine-grained.json"))
+            .expect("example profile");
+        root.file(
+            "/var/lib/kubelet/seccomp/profiles/fine-grained.json",
+            profile,
+        );
+    } else {
+        root.dir("/var/lib/kubelet/seccomp/profiles");
+    }
+    root
+}
+
+fn scan_on_node(root: &Root) -> (i32, serde_json::Value) {
+    let output = root
+        .hardnode(&["manifest", "scan", "--format", "json", "-"])
+        .write_stdin(PROFILE_POD)
+        .output()
+        .expect("run");
+    (code(&output), json(&output))
+}
+
+#[test]
+fn localhost_profiles_present_and_loaded_pass_the_cross_check() {
+    let root = profile_node(true, true);
+    let (exit, report) = scan_on_node(&root);
+    assert_eq!(exit, 0, "{report:#}");
+    assert!(only_object(&report).get("node").is_none(), "{report:#}");
+}
+
+#[test]
+fn missing_seccomp_profile_and_unloaded_apparmor_profile_are_reported() {
+    let root = profile_node(false, false);
+    let (exit, report) = scan_on_node(&root);
+    assert_eq!(exit, 1, "{report:#}");
+    let node = only_object(&report)["node"]
+        .as_array()
+        .expect("node")
+        .clone();
+    let found: Vec<(&str, &str)> = node
+        .iter()
+        .map(|p| {
+            (
+                p["id"].as_str().unwrap_or(""),
+                p["profile"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("node.seccomp-profile-missing", "profiles/fine-grained.json"),
+            ("node.apparmor-profile-not-loaded", "k8s-deny-write")
+        ]
+    );
+    assert!(
+        node[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("this node does not have")),
+        "{node:#?}"
+    );
+    assert_eq!(node[0]["line"], 11);
+    assert_eq!(node[1]["line"], 6);
+
+    // Only one missing: the other is not reported.
+    let root = profile_node(true, false);
+    let (exit, report) = scan_on_node(&root);
+    assert_eq!(exit, 1);
+    assert_eq!(
+        ids(&only_object(&report)["node"]),
+        ["node.apparmor-profile-not-loaded"]
+    );
+}
+
+#[test]
+fn without_a_node_root_no_cross_check_is_made() {
+    let output = hardnode()
+        .args(["manifest", "scan", "--format", "json", "-"])
+        .write_stdin(PROFILE_POD)
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 0);
+    assert!(only_object(&json(&output)).get("node").is_none());
+}
