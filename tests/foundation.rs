@@ -551,11 +551,9 @@ fn text_report_fits_80_columns_and_output_file_is_written() {
     }
     assert!(text.contains("FAIL  kernel.seccomp"));
     assert!(text.contains("Remediation"));
-    assert!(
-        text.contains("rules: 1 pass, 5 fail, 0 warn, 0 skip, 0 error")
-            || text.contains("6 rules:"),
-        "{text}"
-    );
+    // Rules other sections add (skipped on this fixture) do not change these counts.
+    assert!(text.contains("rules: 1 pass, 5 fail, 0 warn, "), "{text}");
+    assert!(text.contains(" skip, 0 error"), "{text}");
     assert!(
         !text.contains('\u{1b}'),
         "no colour codes with --color never"

@@ -483,3 +483,134 @@ fn without_a_node_root_no_cross_check_is_made() {
     assert_eq!(code(&output), 0);
     assert!(only_object(&json(&output)).get("node").is_none());
 }
+
+// `hardnode check`'s manifests.static-pods rule on a fixture node.
+
+const STATIC_RULE: &str = "manifests.static-pods";
+
+fn control_plane_node() -> Root {
+    let root = Root::new();
+    root.identity("cp1", "5.15.0-105-generic", "Ubuntu 22.04.4 LTS");
+    for name in ["kube-apiserver.yaml", "etcd.yaml"] {
+        let text = std::fs::read(fixture(name)).expect("fixture");
+        root.file(&format!("/etc/kubernetes/manifests/{name}"), text);
+    }
+    // The kubelet ignores dot files (editor backups); so must the rule.
+    root.file(
+        "/etc/kubernetes/manifests/.kube-apiserver.yaml.swp",
+        "\0garbage",
+    );
+    root
+}
+
+#[test]
+fn static_pods_of_a_kubeadm_control_plane_pass_with_expected_exceptions() {
+    let root = control_plane_node();
+    let (exit, report) = root.check_json(&["--only", "manifests"]);
+    assert_eq!(exit, 0, "{report:#}");
+    assert_eq!(common::status(&report, STATIC_RULE), "pass");
+    let evidence = common::evidence_text(&report, STATIC_RULE);
+    assert!(
+        evidence.contains("Pod/kube-apiserver.kube-system: .spec .hostNetwork == true — expected for kube-apiserver"),
+        "{evidence}"
+    );
+    assert!(evidence.contains("expected for etcd"), "{evidence}");
+    assert!(
+        evidence.contains(
+            "hostPath mounts /etc/kubernetes/pki/etcd, /var/lib/etcd are expected for etcd"
+        ),
+        "{evidence}"
+    );
+    assert!(
+        common::result(&report, STATIC_RULE)["actual"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("2 static pods: 0 unexpected")),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn an_unexpected_privileged_static_pod_is_a_warning() {
+    let root = control_plane_node();
+    root.file(
+        "/etc/kubernetes/manifests/kube-vip.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-vip\n  namespace: kube-system\n\
+         spec:\n  hostNetwork: true\n  containers:\n  - name: kube-vip\n    image: kube-vip:0.8\n\
+         \x20   securityContext:\n      privileged: true\n",
+    );
+    let (exit, report) = root.check_json(&["--only", "manifests"]);
+    assert_eq!(exit, 0, "a warning does not fail by default");
+    assert_eq!(common::status(&report, STATIC_RULE), "warn");
+    let finding = common::result(&report, STATIC_RULE);
+    let reason = finding["reason"].as_str().unwrap_or("");
+    // kube-vip is not a control plane component: its hostNetwork is not excused either.
+    assert!(
+        reason.contains("Pod/kube-vip.kube-system: pod.privileged, pod.host-network"),
+        "{reason}"
+    );
+    assert!(!reason.contains("kube-apiserver"), "{reason}");
+    let (exit, _) = root.check_json(&["--only", "manifests", "--fail-on", "warn"]);
+    assert_eq!(exit, 1);
+}
+
+#[test]
+fn a_static_pod_referencing_a_missing_profile_is_a_warning() {
+    let root = control_plane_node();
+    root.file("/etc/kubernetes/manifests/confined.yaml", PROFILE_POD);
+    root.file("/sys/module/apparmor/parameters/enabled", "Y\n");
+    root.file(
+        "/sys/kernel/security/apparmor/profiles",
+        "k8s-deny-write (enforce)\n",
+    );
+    let (_, report) = root.check_json(&["--only", "manifests"]);
+    assert_eq!(common::status(&report, STATIC_RULE), "warn", "{report:#}");
+    let evidence = common::evidence_text(&report, STATIC_RULE);
+    assert!(
+        evidence.contains(
+            "references seccomp profile profiles/fine-grained.json, which this node does not have"
+        ),
+        "{evidence}"
+    );
+    assert!(!evidence.contains("k8s-deny-write, which"), "{evidence}");
+}
+
+#[test]
+fn malformed_static_pod_is_an_error_and_no_directory_a_skip() {
+    let root = control_plane_node();
+    root.file(
+        "/etc/kubernetes/manifests/broken.yaml",
+        std::fs::read(fixture("malformed.yaml")).expect("fixture"),
+    );
+    let (_, report) = root.check_json(&["--only", "manifests"]);
+    assert_eq!(common::status(&report, STATIC_RULE), "error");
+    let reason = common::result(&report, STATIC_RULE)["reason"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        reason.contains("/etc/kubernetes/manifests/broken.yaml:18 (document 2)"),
+        "{reason}"
+    );
+
+    let empty = Root::new();
+    empty.identity("worker", "5.15.0-105-generic", "Ubuntu 22.04.4 LTS");
+    let (exit, report) = empty.check_json(&["--only", "manifests"]);
+    assert_eq!(exit, 0);
+    assert_eq!(common::status(&report, STATIC_RULE), "skip");
+}
+
+#[test]
+fn a_non_pod_in_the_static_pod_directory_is_noted_not_scored() {
+    let root = control_plane_node();
+    root.file(
+        "/etc/kubernetes/manifests/agent.yaml",
+        std::fs::read(fixture("privileged-daemonset.yaml")).expect("fixture"),
+    );
+    let (_, report) = root.check_json(&["--only", "manifests"]);
+    assert_eq!(common::status(&report, STATIC_RULE), "pass", "{report:#}");
+    let evidence = common::evidence_text(&report, STATIC_RULE);
+    assert!(
+        evidence.contains("DaemonSet/node-agent.monitoring: not a Pod"),
+        "{evidence}"
+    );
+}

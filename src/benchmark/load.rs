@@ -24,6 +24,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "benchmarks/seccomp.toml",
         include_str!("../../benchmarks/seccomp.toml"),
     ),
+    (
+        "benchmarks/manifests.toml",
+        include_str!("../../benchmarks/manifests.toml"),
+    ),
 ];
 
 #[derive(Deserialize)]

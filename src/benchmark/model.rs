@@ -61,6 +61,7 @@ pub enum Check {
     AppArmorEnabled,
     AppArmorProfiles,
     SeccompProfiles,
+    StaticPods,
 }
 
 impl Check {
@@ -68,6 +69,7 @@ impl Check {
         ("apparmor_enabled", Check::AppArmorEnabled),
         ("apparmor_profiles", Check::AppArmorProfiles),
         ("seccomp_profiles", Check::SeccompProfiles),
+        ("static_pods", Check::StaticPods),
     ];
 
     pub fn name(self) -> &'static str {

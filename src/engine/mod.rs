@@ -8,6 +8,7 @@
 mod checks;
 mod kernel;
 pub mod ops;
+mod static_pods;
 pub mod value;
 
 use std::path::PathBuf;
@@ -16,7 +17,10 @@ use serde::Serialize;
 
 use crate::benchmark::{Check, Probe, Rule, Severity};
 use crate::config::Policy;
-use crate::host::{Facts, Needs, facts::SeccompRequest};
+use crate::host::{
+    Facts, Needs,
+    facts::{SeccompRequest, StaticPodRequest},
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -160,6 +164,12 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
                 needs.seccomp_profiles = Some(SeccompRequest {
                     dir: policy.seccomp.profile_dir.clone(),
                     required: policy.seccomp.required_profiles.clone(),
+                });
+            }
+            Probe::Check(Check::StaticPods) => {
+                needs.static_pods = Some(StaticPodRequest {
+                    dir: crate::host::manifests::STATIC_POD_DIR.into(),
+                    seccomp_dir: policy.seccomp.profile_dir.clone(),
                 });
             }
         }

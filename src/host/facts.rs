@@ -79,6 +79,16 @@ pub struct Needs {
     pub status_fields: BTreeSet<String>,
     pub apparmor: bool,
     pub seccomp_profiles: Option<SeccompRequest>,
+    /// The static pod manifests (and the Localhost profiles they reference, under this seccomp
+    /// root).
+    pub static_pods: Option<StaticPodRequest>,
+}
+
+/// Where the static pods are, and the kubelet's seccomp root for their Localhost profiles.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaticPodRequest {
+    pub dir: PathBuf,
+    pub seccomp_dir: PathBuf,
 }
 
 /// Where the kubelet's seccomp profiles live and which the site requires.
@@ -97,6 +107,16 @@ pub struct Facts {
     pub apparmor: Option<AppArmorFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seccomp_profiles: Option<SeccompProfileFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub static_pods: Option<StaticPodFacts>,
+}
+
+/// The kubelet's static pod directory: each manifest's text (or why it could not be read), and
+/// what the node has of the Localhost profiles they reference.
+#[derive(Debug, Clone, Serialize)]
+pub struct StaticPodFacts {
+    pub manifests: Observed<Vec<crate::manifest::Input>>,
+    pub profiles: crate::manifest::profiles::NodeProfiles,
 }
 
 #[derive(Debug, Clone, Serialize)]

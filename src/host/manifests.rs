@@ -5,7 +5,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use super::facts::Observed;
+use super::facts::{Observed, StaticPodFacts, StaticPodRequest};
 use super::root::{DEFAULT_READ_CAP, HostRoot, ReadError};
 use crate::manifest::Input;
 use crate::manifest::profiles::{NodeProfiles, ProfileKind, ProfileRef};
@@ -154,5 +154,25 @@ pub fn node_profiles(root: &HostRoot, seccomp_dir: &Path, refs: &[ProfileRef]) -
         seccomp_dir: seccomp_dir.to_path_buf(),
         seccomp,
         apparmor,
+    }
+}
+
+/// The static pods and the Localhost profiles they reference, for `manifests.static-pods`.
+/// Parsing here only finds which profiles to read; the verdicts are the engine's.
+pub fn gather_static_pods(root: &HostRoot, request: &StaticPodRequest) -> StaticPodFacts {
+    let manifests = static_pods(root, &request.dir);
+    let refs: Vec<ProfileRef> = match &manifests {
+        Observed::Value { value, .. } => {
+            let (workloads, _, _) = crate::manifest::collect(value);
+            workloads
+                .iter()
+                .flat_map(|(_, workload)| crate::manifest::profiles::references(workload))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    StaticPodFacts {
+        manifests,
+        profiles: node_profiles(root, &request.seccomp_dir, &refs),
     }
 }

@@ -30,11 +30,16 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         .seccomp_profiles
         .as_ref()
         .map(|request| seccomp_profiles::gather(root, request));
+    let static_pods = needs
+        .static_pods
+        .as_ref()
+        .map(|request| manifests::gather_static_pods(root, request));
     Facts {
         host,
         kernel,
         apparmor,
         seccomp_profiles,
+        static_pods,
     }
 }
 

@@ -24,10 +24,25 @@ use score::Scoring;
 pub const SCHEMA: &str = "hardnode.manifest-scan/v1";
 
 /// One input: a file name as the user gave it (or `-`), and its text or why it could not be read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Input {
     pub name: String,
+    #[serde(serialize_with = "text_or_error")]
     pub text: Result<String, String>,
+}
+
+/// `{"text": ...}` or `{"error": ...}` in `hardnode facts`.
+fn text_or_error<S: serde::Serializer>(
+    text: &Result<String, String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(1))?;
+    match text {
+        Ok(text) => map.serialize_entry("text", text)?,
+        Err(error) => map.serialize_entry("error", error)?,
+    }
+    map.end()
 }
 
 /// One scored workload.
