@@ -175,6 +175,10 @@ pub struct ManifestScanArgs {
     /// node at --root (installed and loaded). Implied when --root is not `/`.
     #[arg(long)]
     pub node: bool,
+    /// Extra or overriding pod rules (TOML, the format of rules/pod.toml); a rule with an
+    /// existing id replaces it. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -429,7 +433,16 @@ fn read_stdin() -> Input {
 }
 
 fn manifest_scan(global: &GlobalArgs, args: &ManifestScanArgs) -> Result<u8, Error> {
-    let rules = manifest::rules::load_embedded()?;
+    let mut rules = manifest::rules::load_embedded()?;
+    for path in &args.rules {
+        let text = std::fs::read_to_string(path).map_err(|error| Error::Config {
+            path: path.clone(),
+            message: format!("cannot read rule file: {error}"),
+        })?;
+        let origin = path.display().to_string();
+        rules.merge(manifest::rules::load_str(&origin, &text)?);
+        rules.validate(&origin)?;
+    }
     if args.inputs.iter().filter(|i| i.as_os_str() == "-").count() > 1 {
         return Err(Error::Usage("`-` (stdin) can be given only once".into()));
     }
@@ -445,21 +458,18 @@ fn manifest_scan(global: &GlobalArgs, args: &ManifestScanArgs) -> Result<u8, Err
             ));
         }
     }
-    let mut report = manifest::scan(&inputs, &rules, args.min_score);
-
-    if args.node || global.root != Path::new("/") {
+    // A node to cross-check Localhost profiles against: asked for, or implied by --root.
+    let node = if args.node || global.root != Path::new("/") {
         let root = open_root(global)?;
         let policy = load_policy(global, &root)?;
-        let (workloads, _, _) = manifest::collect(&inputs);
-        for ((_, workload), object) in workloads.iter().zip(report.objects.iter_mut()) {
-            let refs = manifest::profiles::references(workload);
-            if refs.is_empty() {
-                continue;
-            }
-            let node = host::manifests::node_profiles(&root, &policy.seccomp.profile_dir, &refs);
-            object.node = manifest::profiles::cross_check(&refs, &node);
-        }
-    }
+        Some((root, policy.seccomp.profile_dir))
+    } else {
+        None
+    };
+    let report = manifest::scan(&inputs, &rules, args.min_score, |refs| {
+        node.as_ref()
+            .map(|(root, seccomp_dir)| host::manifests::node_profiles(root, seccomp_dir, refs))
+    });
 
     let mut buffer = Vec::new();
     match args.format {

@@ -614,3 +614,61 @@ fn a_non_pod_in_the_static_pod_directory_is_noted_not_scored() {
         "{evidence}"
     );
 }
+
+#[test]
+fn user_rules_add_and_override_by_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = dir.path().join("site.toml");
+    std::fs::write(
+        &rules,
+        r#"
+[[rule]]
+id = "pod.run-as-user"
+points = 2
+scope = "container"
+field = "securityContext.runAsUser"
+expect = { gte = 1000 }
+selector = "containers[] .securityContext .runAsUser -ge 1000"
+reason = "Site policy: any non-system UID"
+
+[[rule]]
+id = "site.image-pull-always"
+points = 1
+scope = "container"
+field = "imagePullPolicy"
+expect = { eq = "Always" }
+selector = "containers[] .imagePullPolicy == Always"
+reason = "Site policy: always pull, so a re-tagged image is noticed"
+"#,
+    )
+    .expect("write rules");
+    let pod = "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    imagePullPolicy: Always\n    securityContext: {runAsUser: 1500}\n";
+    let output = hardnode()
+        .args(["manifest", "scan", "--format", "json", "--rules"])
+        .arg(&rules)
+        .arg("-")
+        .write_stdin(pod)
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 0);
+    let report = json(&output);
+    let passed = ids(&only_object(&report)["passed"]);
+    assert!(
+        passed.contains(&"pod.run-as-user".to_string()),
+        "{passed:?}"
+    );
+    assert!(
+        passed.contains(&"site.image-pull-always".to_string()),
+        "{passed:?}"
+    );
+
+    std::fs::write(&rules, "[[rule]]\nid = \"x.y\"\npoints = 1\n").expect("write");
+    let output = hardnode()
+        .args(["manifest", "scan", "--rules"])
+        .arg(&rules)
+        .arg(fixture("cronjob.yaml"))
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 2);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("site.toml"));
+}

@@ -202,12 +202,28 @@ pub fn score_object(
     }
 }
 
-/// Scans every input: parse, extract, score.
-pub fn scan(inputs: &[Input], rules: &RuleSet, min_score: Option<i64>) -> ScanReport {
+/// Scans every input: parse, extract, score. `node` is asked what a node has of the Localhost
+/// profiles an object references (`None`: no node to check against), so reading the node stays
+/// with the caller.
+pub fn scan(
+    inputs: &[Input],
+    rules: &RuleSet,
+    min_score: Option<i64>,
+    mut node: impl FnMut(&[profiles::ProfileRef]) -> Option<profiles::NodeProfiles>,
+) -> ScanReport {
     let (workloads, notes, errors) = collect(inputs);
     let objects = workloads
         .iter()
-        .map(|(file, workload)| score_object(file, workload, rules, min_score))
+        .map(|(file, workload)| {
+            let mut object = score_object(file, workload, rules, min_score);
+            let refs = profiles::references(workload);
+            if !refs.is_empty()
+                && let Some(profiles) = node(&refs)
+            {
+                object.node = profiles::cross_check(&refs, &profiles);
+            }
+            object
+        })
         .collect();
     ScanReport {
         schema: SCHEMA,

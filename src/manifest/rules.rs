@@ -122,9 +122,33 @@ struct RawStaticPod {
     reason: String,
 }
 
+impl RuleSet {
+    /// Adds `extra`: a rule or static pod exception with an existing id / component replaces it.
+    pub fn merge(&mut self, extra: RuleSet) {
+        for rule in extra.rules {
+            match self.rules.iter_mut().find(|r| r.id == rule.id) {
+                Some(existing) => *existing = rule,
+                None => self.rules.push(rule),
+            }
+        }
+        for exception in extra.static_pods {
+            match self
+                .static_pods
+                .iter_mut()
+                .find(|e| e.component == exception.component)
+            {
+                Some(existing) => *existing = exception,
+                None => self.static_pods.push(exception),
+            }
+        }
+    }
+}
+
 /// The shipped rules. An error here is a bug in the shipped data.
 pub fn load_embedded() -> Result<RuleSet, Error> {
-    load_str(EMBEDDED.0, EMBEDDED.1)
+    let set = load_str(EMBEDDED.0, EMBEDDED.1)?;
+    set.validate(EMBEDDED.0)?;
+    Ok(set)
 }
 
 /// Parses and validates a pod rule file; `origin` names it in errors.
@@ -194,11 +218,8 @@ pub fn load_str(origin: &str, text: &str) -> Result<RuleSet, Error> {
     for spanned in raw.static_pod {
         let line = line_of(text, spanned.span().start);
         let raw = spanned.into_inner();
-        if let Some(unknown) = raw.expected_rules.iter().find(|id| !ids.contains(*id)) {
-            return Err(refuse(format!(
-                "line {line}: static_pod {:?}: expected_rules names unknown rule {unknown:?}",
-                raw.component
-            )));
+        if raw.component.trim().is_empty() {
+            return Err(refuse(format!("line {line}: static_pod: empty component")));
         }
         static_pods.push(StaticPodException {
             component: raw.component,
@@ -212,6 +233,28 @@ pub fn load_str(origin: &str, text: &str) -> Result<RuleSet, Error> {
         });
     }
     Ok(RuleSet { rules, static_pods })
+}
+
+impl RuleSet {
+    /// Every rule a static pod exception names exists (checked once all files are merged).
+    pub fn validate(&self, origin: &str) -> Result<(), Error> {
+        for exception in &self.static_pods {
+            if let Some(unknown) = exception
+                .expected_rules
+                .iter()
+                .find(|id| !self.rules.iter().any(|rule| rule.id == **id))
+            {
+                return Err(Error::Config {
+                    path: origin.into(),
+                    message: format!(
+                        "static_pod {:?}: expected_rules names unknown rule {unknown:?}",
+                        exception.component
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -265,6 +308,12 @@ mod tests {
             message.contains("line 1") && message.contains("pod.x"),
             "{message}"
         );
+        let unknown = "[[static_pod]]\ncomponent = \"etcd\"\nexpected_rules = [\"pod.nope\"]\nreason = \"r\"\n";
+        let message = load_str("f.toml", unknown)
+            .and_then(|set| set.validate("f.toml"))
+            .expect_err("unknown rule")
+            .to_string();
+        assert!(message.contains("pod.nope"), "{message}");
         let message = load_str(
             "f.toml",
             &text
