@@ -163,7 +163,8 @@ pub fn gather_static_pods(root: &HostRoot, request: &StaticPodRequest) -> Static
     let manifests = static_pods(root, &request.dir);
     let refs: Vec<ProfileRef> = match &manifests {
         Observed::Value { value, .. } => {
-            let (workloads, _, _) = crate::manifest::collect(value);
+            let (workloads, _, _) =
+                crate::manifest::collect(value, crate::manifest::SeccompAnnotations::Ignored);
             workloads
                 .iter()
                 .flat_map(|(_, workload)| crate::manifest::profiles::references(workload))

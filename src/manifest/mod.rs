@@ -19,6 +19,7 @@ use serde::Serialize;
 use objects::{Extracted, Workload};
 use rules::RuleSet;
 use score::Scoring;
+pub use view::SeccompAnnotations;
 
 /// The JSON schema name of a scan report.
 pub const SCHEMA: &str = "hardnode.manifest-scan/v1";
@@ -107,7 +108,10 @@ impl ScanReport {
 }
 
 /// The workloads of every input, each with its file name, plus notes and errors.
-pub fn collect(inputs: &[Input]) -> (Vec<(String, Workload)>, Vec<Message>, Vec<Message>) {
+pub fn collect(
+    inputs: &[Input],
+    seccomp: SeccompAnnotations,
+) -> (Vec<(String, Workload)>, Vec<Message>, Vec<Message>) {
     let mut workloads = Vec::new();
     let mut notes = Vec::new();
     let mut errors = Vec::new();
@@ -137,7 +141,7 @@ pub fn collect(inputs: &[Input]) -> (Vec<(String, Workload)>, Vec<Message>, Vec<
             }
         };
         for document in &documents {
-            for found in objects::extract(document) {
+            for found in objects::extract(document, seccomp) {
                 match found {
                     Extracted::Workload(workload) => {
                         workloads.push((input.name.clone(), *workload));
@@ -211,7 +215,7 @@ pub fn scan(
     min_score: Option<i64>,
     mut node: impl FnMut(&[profiles::ProfileRef]) -> Option<profiles::NodeProfiles>,
 ) -> ScanReport {
-    let (workloads, notes, errors) = collect(inputs);
+    let (workloads, notes, errors) = collect(inputs, SeccompAnnotations::Honoured);
     let objects = workloads
         .iter()
         .map(|(file, workload)| {

@@ -3,7 +3,7 @@
 //! the job template's pod template of a CronJob; `List` items one by one. Other kinds are noted
 //! and skipped, not errors.
 
-use super::view::{PodView, pod_view};
+use super::view::{PodView, SeccompAnnotations, pod_view};
 use super::yaml::{Document, Node};
 
 /// A workload found in a document, with its pod view.
@@ -61,13 +61,21 @@ fn template_path(kind: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-pub fn extract(document: &Document) -> Vec<Extracted> {
+/// The workloads (and notes and problems) of one document. `seccomp` says whether the legacy
+/// seccomp annotations count: they do for objects sent to the API server, not for static pods.
+pub fn extract(document: &Document, seccomp: SeccompAnnotations) -> Vec<Extracted> {
     let mut found = Vec::new();
-    extract_node(&document.root, document.index, 0, &mut found);
+    extract_node(&document.root, document.index, 0, seccomp, &mut found);
     found
 }
 
-fn extract_node(node: &Node, document: usize, depth: usize, found: &mut Vec<Extracted>) {
+fn extract_node(
+    node: &Node,
+    document: usize,
+    depth: usize,
+    seccomp: SeccompAnnotations,
+    found: &mut Vec<Extracted>,
+) {
     let invalid = |line: u64, message: String| Extracted::Invalid {
         document,
         line,
@@ -96,7 +104,7 @@ fn extract_node(node: &Node, document: usize, depth: usize, found: &mut Vec<Extr
             return;
         }
         for item in node.get("items").map(Node::as_seq).unwrap_or_default() {
-            extract_node(item, document, depth + 1, found);
+            extract_node(item, document, depth + 1, seccomp, found);
         }
         return;
     }
@@ -137,7 +145,7 @@ fn extract_node(node: &Node, document: usize, depth: usize, found: &mut Vec<Extr
         ));
         return;
     }
-    let pod = pod_view(template.get("metadata"), spec, template.line);
+    let pod = pod_view(template.get("metadata"), spec, template.line, seccomp);
     found.push(Extracted::Workload(Box::new(Workload {
         kind: kind.to_string(),
         name,
@@ -160,7 +168,7 @@ mod tests {
         parse_documents(text)
             .expect("parses")
             .iter()
-            .flat_map(extract)
+            .flat_map(|doc| extract(doc, SeccompAnnotations::Honoured))
             .collect()
     }
 

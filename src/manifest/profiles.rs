@@ -221,7 +221,11 @@ spec:
 
     fn refs() -> Vec<ProfileRef> {
         let docs = parse_documents(POD).expect("parses");
-        let Some(Extracted::Workload(workload)) = extract(&docs[0]).into_iter().next() else {
+        let Some(Extracted::Workload(workload)) =
+            extract(&docs[0], crate::manifest::SeccompAnnotations::Honoured)
+                .into_iter()
+                .next()
+        else {
             panic!("workload");
         };
         references(&workload)

@@ -160,7 +160,11 @@ mod tests {
 
     fn scored(text: &str) -> Scoring {
         let docs = parse_documents(text).expect("parses");
-        let Some(Extracted::Workload(workload)) = extract(&docs[0]).into_iter().next() else {
+        let Some(Extracted::Workload(workload)) =
+            extract(&docs[0], crate::manifest::SeccompAnnotations::Honoured)
+                .into_iter()
+                .next()
+        else {
             panic!("not a workload");
         };
         score(&workload, &load_embedded().expect("rules").rules)

@@ -90,7 +90,12 @@ const SECCOMP_CONTAINER_ANNOTATION: &str = "container.seccomp.security.alpha.kub
 const APPARMOR_CONTAINER_ANNOTATION: &str = "container.apparmor.security.beta.kubernetes.io/";
 
 /// Builds the view of a pod from its `metadata` and `spec` nodes.
-pub fn pod_view(metadata: Option<&Node>, spec: &Node, line: u64) -> PodView {
+pub fn pod_view(
+    metadata: Option<&Node>,
+    spec: &Node,
+    line: u64,
+    seccomp: SeccompAnnotations,
+) -> PodView {
     let mut fields = Fields::new();
     if let Some(metadata) = metadata {
         flatten(metadata, "metadata", false, &mut fields);
@@ -134,8 +139,7 @@ pub fn pod_view(metadata: Option<&Node>, spec: &Node, line: u64) -> PodView {
                 .unwrap_or_else(|| "(unnamed)".into());
             let mut own = Fields::new();
             flatten(node, "", false, &mut own);
-            inherit(&mut own, &pod_security);
-            annotate(&mut own, &name, &annotations);
+            inherit(&mut own, &name, &pod_security, &annotations, seccomp);
             containers.push(ContainerView {
                 name,
                 kind,
@@ -158,57 +162,71 @@ fn normalize_path_value(value: &Value) -> Value {
     }
 }
 
-/// The pod-level securityContext fields the container does not set itself (as whole subtrees:
-/// a container's `seccompProfile` replaces the pod's, it is not merged with it).
-fn inherit(container: &mut Fields, pod_security: &Fields) {
-    for name in INHERITED {
-        let prefix = format!("securityContext.{name}");
-        let sets = |fields: &Fields| -> Vec<String> {
-            fields
-                .keys()
-                .filter(|key| {
-                    key.as_str() == prefix
-                        || key
-                            .strip_prefix(prefix.as_str())
-                            .is_some_and(|rest| rest.starts_with('.'))
-                })
-                .cloned()
-                .collect()
-        };
-        if !sets(container).is_empty() {
-            continue;
-        }
-        for key in sets(pod_security) {
-            if let Some(field) = pod_security.get(&key) {
-                container.insert(
-                    key,
-                    Field {
-                        source: Source::PodSecurityContext,
-                        ..field.clone()
-                    },
-                );
-            }
-        }
-    }
+/// Whether the legacy seccomp annotations count. The API server copies them into the fields of
+/// a pod it admits (when the fields are unset), but the kubelet itself reads only the fields, so
+/// for a static pod they do nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeccompAnnotations {
+    Honoured,
+    Ignored,
 }
 
-/// The legacy annotations, for a container with no seccomp / AppArmor field of its own or from
-/// the pod: they are translated into the fields the API server would set from them.
-fn annotate(container: &mut Fields, name: &str, annotations: &BTreeMap<String, (String, u64)>) {
-    let has = |fields: &Fields, prefix: &str| fields.keys().any(|key| key.starts_with(prefix));
-    if !has(container, "securityContext.seccompProfile") {
-        let annotation = annotations
-            .get(&format!("{SECCOMP_CONTAINER_ANNOTATION}{name}"))
-            .or_else(|| annotations.get(SECCOMP_POD_ANNOTATION));
-        if let Some((value, line)) = annotation {
-            insert_profile(container, "seccompProfile", value, *line);
+/// Fills in what the container does not set itself, in the kubelet's order. Profiles are whole
+/// subtrees: a container's `seccompProfile` replaces the pod's, it is not merged with it.
+/// - seccomp: container field, container annotation, pod field, pod annotation (annotations
+///   only as the API server syncs them);
+/// - AppArmor: container field, container annotation, pod field (the kubelet's own order, which
+///   static pods get too);
+/// - runAsNonRoot, runAsUser, ...: container field, pod field.
+fn inherit(
+    container: &mut Fields,
+    name: &str,
+    pod_security: &Fields,
+    annotations: &BTreeMap<String, (String, u64)>,
+    seccomp: SeccompAnnotations,
+) {
+    let container_annotation = |prefix: &str| annotations.get(&format!("{prefix}{name}"));
+    for field in INHERITED {
+        let prefix = format!("securityContext.{field}");
+        let under = |key: &str| {
+            key == prefix
+                || key
+                    .strip_prefix(prefix.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+        };
+        if container.keys().any(|key| under(key)) {
+            continue;
         }
-    }
-    if !has(container, "securityContext.appArmorProfile")
-        && let Some((value, line)) =
-            annotations.get(&format!("{APPARMOR_CONTAINER_ANNOTATION}{name}"))
-    {
-        insert_profile(container, "appArmorProfile", value, *line);
+        let honour_seccomp = seccomp == SeccompAnnotations::Honoured;
+        let before_pod = match *field {
+            "seccompProfile" if honour_seccomp => {
+                container_annotation(SECCOMP_CONTAINER_ANNOTATION)
+            }
+            "appArmorProfile" => container_annotation(APPARMOR_CONTAINER_ANNOTATION),
+            _ => None,
+        };
+        if let Some((value, line)) = before_pod {
+            insert_profile(container, field, value, *line);
+            continue;
+        }
+        let mut inherited = false;
+        for (key, value) in pod_security.iter().filter(|(key, _)| under(key)) {
+            inherited = true;
+            container.insert(
+                key.clone(),
+                Field {
+                    source: Source::PodSecurityContext,
+                    ..value.clone()
+                },
+            );
+        }
+        if !inherited
+            && *field == "seccompProfile"
+            && honour_seccomp
+            && let Some((value, line)) = annotations.get(SECCOMP_POD_ANNOTATION)
+        {
+            insert_profile(container, field, value, *line);
+        }
     }
 }
 
@@ -349,7 +367,12 @@ mod tests {
     fn view(text: &str) -> PodView {
         let docs = parse_documents(text).expect("parses");
         let root = &docs[0].root;
-        pod_view(root.get("metadata"), root.get("spec").expect("spec"), 1)
+        pod_view(
+            root.get("metadata"),
+            root.get("spec").expect("spec"),
+            1,
+            SeccompAnnotations::Honoured,
+        )
     }
 
     const POD: &str = "\
@@ -451,6 +474,50 @@ spec:
         );
         assert_eq!(view.containers.len(), 3);
         assert_eq!(view.containers[2].label(), "initContainers/setup");
+    }
+
+    #[test]
+    fn container_annotations_come_before_the_pod_field() {
+        let view = view(
+            "metadata:\n  annotations:\n    container.apparmor.security.beta.kubernetes.io/a: localhost/x\n\
+             \x20   container.seccomp.security.alpha.kubernetes.io/a: unconfined\n\
+             spec:\n  securityContext:\n    appArmorProfile: {type: RuntimeDefault}\n\
+             \x20   seccompProfile: {type: RuntimeDefault}\n  containers:\n  - name: a\n  - name: b\n",
+        );
+        assert_eq!(
+            get(&view, "a", "securityContext.appArmorProfile.type").map(|f| &f.value),
+            Some(&Value::str("Localhost"))
+        );
+        assert_eq!(
+            get(&view, "a", "securityContext.seccompProfile.type").map(|f| &f.value),
+            Some(&Value::str("Unconfined"))
+        );
+        assert_eq!(
+            get(&view, "b", "securityContext.seccompProfile.type").map(|f| &f.value),
+            Some(&Value::str("RuntimeDefault"))
+        );
+    }
+
+    #[test]
+    fn static_pods_ignore_seccomp_annotations_but_not_apparmor_ones() {
+        let docs = parse_documents(
+            "metadata:\n  annotations:\n    seccomp.security.alpha.kubernetes.io/pod: runtime/default\n\
+             \x20   container.apparmor.security.beta.kubernetes.io/a: runtime/default\n\
+             spec:\n  containers:\n  - name: a\n",
+        )
+        .expect("parses");
+        let root = &docs[0].root;
+        let view = pod_view(
+            root.get("metadata"),
+            root.get("spec").expect("spec"),
+            1,
+            SeccompAnnotations::Ignored,
+        );
+        assert!(get(&view, "a", "securityContext.seccompProfile.type").is_none());
+        assert_eq!(
+            get(&view, "a", "securityContext.appArmorProfile.type").map(|f| &f.value),
+            Some(&Value::str("RuntimeDefault"))
+        );
     }
 
     #[test]
