@@ -140,6 +140,14 @@ pub fn collect(
                 continue;
             }
         };
+        if documents.is_empty() {
+            notes.push(Message {
+                file: input.name.clone(),
+                document: None,
+                line: None,
+                message: "holds no YAML or JSON document".into(),
+            });
+        }
         for document in &documents {
             for found in objects::extract(document, seccomp) {
                 match found {

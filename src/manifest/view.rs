@@ -139,6 +139,14 @@ pub fn pod_view(
                 .unwrap_or_else(|| "(unnamed)".into());
             let mut own = Fields::new();
             flatten(node, "", false, &mut own);
+            for list in ["add", "drop"] {
+                if let Some(field) = own.get_mut(&format!("securityContext.capabilities.{list}")) {
+                    field.value = match &field.value {
+                        Value::List(items) => Value::List(items.iter().map(capability).collect()),
+                        single => capability(single),
+                    };
+                }
+            }
             inherit(&mut own, &name, &pod_security, &annotations, seccomp);
             containers.push(ContainerView {
                 name,
@@ -152,6 +160,21 @@ pub fn pod_view(
         line,
         fields,
         containers,
+    }
+}
+
+/// A capability as containerd and CRI-O apply it: only the exact word `ALL` means every
+/// capability (`all` is skipped, so `drop: [all]` drops nothing); any other name is upper-cased
+/// (`sys_admin` is `SYS_ADMIN`). A `CAP_` prefix is removed so `CAP_SYS_ADMIN` is still seen as
+/// the request for SYS_ADMIN it is meant to be.
+fn capability(value: &Value) -> Value {
+    match value {
+        Value::Str(name) if name == "ALL" || name.eq_ignore_ascii_case("all") => value.clone(),
+        Value::Str(name) => {
+            let upper = name.to_ascii_uppercase();
+            Value::Str(upper.strip_prefix("CAP_").unwrap_or(&upper).to_string())
+        }
+        other => other.clone(),
     }
 }
 
@@ -517,6 +540,26 @@ spec:
         assert_eq!(
             get(&view, "a", "securityContext.appArmorProfile.type").map(|f| &f.value),
             Some(&Value::str("RuntimeDefault"))
+        );
+    }
+
+    #[test]
+    fn capabilities_are_read_as_the_runtime_reads_them() {
+        let view = view(
+            "spec:\n  containers:\n  - name: a\n    securityContext:\n      capabilities:\n\
+             \x20       add: [sys_admin, CAP_NET_ADMIN]\n        drop: [all]\n",
+        );
+        assert_eq!(
+            get(&view, "a", "securityContext.capabilities.add").map(|f| &f.value),
+            Some(&Value::List(vec![
+                Value::str("SYS_ADMIN"),
+                Value::str("NET_ADMIN")
+            ]))
+        );
+        // `all` is not `ALL`: containerd skips it, so nothing is dropped.
+        assert_eq!(
+            get(&view, "a", "securityContext.capabilities.drop").map(|f| &f.value),
+            Some(&Value::List(vec![Value::str("all")]))
         );
     }
 

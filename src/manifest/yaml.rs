@@ -105,9 +105,15 @@ pub fn parse_documents(text: &str) -> Result<Vec<Document>, ParseError> {
             let message = error.to_string();
             let message = message
                 .split_once(" at line ")
-                .map_or(message.as_str(), |(head, _)| head)
-                .trim()
-                .to_string();
+                .map_or(message.as_str(), |(head, _)| head);
+            // Advice meant for programs using the parser ("set DuplicateKeyPolicy in Options")
+            // is not for the person fixing the YAML.
+            let message = match message.split_once(", set ") {
+                Some((head, tail)) if tail.contains("Options") => head,
+                _ => message,
+            }
+            .trim()
+            .to_string();
             Err(ParseError {
                 document: document_at_line(text, line),
                 line,
@@ -333,6 +339,14 @@ mod tests {
         assert_eq!(error.document, 2, "{error}");
         assert!(error.line >= 5, "{error}");
         assert!(!error.message.is_empty());
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_without_parser_advice() {
+        let error = parse_documents("kind: Pod\nkind: Pod\n").expect_err("duplicate");
+        assert_eq!(error.line, 2);
+        assert!(error.message.contains("duplicate mapping key"), "{error}");
+        assert!(!error.message.contains("Options"), "{error}");
     }
 
     #[test]
