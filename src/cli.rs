@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::benchmark::{self, Decision, Rule, Selection};
 use crate::config::{DEFAULT_CONFIG_PATH, Policy};
 use crate::engine::{self, Status};
-use crate::error::{EXIT_FAIL, EXIT_OK, EXIT_USAGE, Error};
+use crate::error::{EXIT_FAIL, EXIT_OK, Error};
 use crate::host::{self, HostRoot};
 use crate::manifest::{self, Input};
 use crate::report::{self, Report};
@@ -491,19 +491,7 @@ fn manifest_scan(global: &GlobalArgs, args: &ManifestScanArgs) -> Result<u8, Err
     for error in &report.errors {
         eprintln!("hardnode: {error}");
     }
-    let node_failures = report
-        .objects
-        .iter()
-        .flat_map(|o| &o.node)
-        .filter(|p| !p.id.ends_with("-unchecked"))
-        .count();
-    Ok(if !report.errors.is_empty() {
-        EXIT_USAGE
-    } else if report.below_threshold() > 0 || node_failures > 0 {
-        EXIT_FAIL
-    } else {
-        EXIT_OK
-    })
+    Ok(report.exit_code())
 }
 
 fn render_lint_text(results: &[LintResult], out: &mut dyn Write) -> io::Result<()> {

@@ -140,6 +140,9 @@ fn cron_job_with_yaml_1_1_boolean_is_critical_and_fails() {
         ["pod.host-pid", "pod.allow-privilege-escalation"]
     );
     assert_eq!(object["below_threshold"], true);
+    assert_eq!(report["summary"]["objects"], 1);
+    assert_eq!(report["summary"]["below_threshold"], 1);
+    assert_eq!(report["summary"]["errors"], 0);
 }
 
 #[test]
@@ -461,6 +464,7 @@ fn missing_seccomp_profile_and_unloaded_apparmor_profile_are_reported() {
         "{node:#?}"
     );
     assert_eq!(node[0]["line"], 11);
+    assert_eq!(report["summary"]["node_problems"], 2);
     assert_eq!(node[1]["line"], 6);
 
     // Only one missing: the other is not reported.

@@ -174,7 +174,7 @@ pub fn evaluate_with(facts: &StaticPodFacts, rules: &RuleSet) -> Outcome {
         }
         let refs = profiles::references(workload);
         for problem in profiles::cross_check(&refs, &facts.profiles) {
-            if !problem.id.ends_with("-unchecked") {
+            if !problem.is_unchecked() {
                 unexpected.push((scored.object.clone(), problem.id.to_string()));
             }
             outcome = outcome.evidence(manifest_evidence(

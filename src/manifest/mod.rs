@@ -99,11 +99,35 @@ pub struct ScanReport {
     pub errors: Vec<Message>,
     /// The threshold applied: `null` means "any critical rule hit".
     pub min_score: Option<i64>,
+    pub summary: ScanSummary,
+}
+
+/// Counts for a CI step to read without walking the objects.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ScanSummary {
+    pub objects: usize,
+    pub below_threshold: usize,
+    /// Localhost profile references the node cannot satisfy (not counting unchecked ones).
+    pub node_problems: usize,
+    pub notes: usize,
+    pub errors: usize,
 }
 
 impl ScanReport {
     pub fn below_threshold(&self) -> usize {
-        self.objects.iter().filter(|o| o.below_threshold).count()
+        self.summary.below_threshold
+    }
+
+    /// The exit code: 2 when an input could not be read or parsed, 1 when an object is below
+    /// the threshold or references a profile the node does not have, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.summary.errors > 0 {
+            crate::error::EXIT_USAGE
+        } else if self.summary.below_threshold > 0 || self.summary.node_problems > 0 {
+            crate::error::EXIT_FAIL
+        } else {
+            crate::error::EXIT_OK
+        }
     }
 }
 
@@ -237,11 +261,24 @@ pub fn scan(
             object
         })
         .collect();
+    let objects: Vec<ObjectResult> = objects;
+    let summary = ScanSummary {
+        objects: objects.len(),
+        below_threshold: objects.iter().filter(|o| o.below_threshold).count(),
+        node_problems: objects
+            .iter()
+            .flat_map(|o| &o.node)
+            .filter(|p| !p.is_unchecked())
+            .count(),
+        notes: notes.len(),
+        errors: errors.len(),
+    };
     ScanReport {
         schema: SCHEMA,
         objects,
         notes,
         errors,
         min_score,
+        summary,
     }
 }

@@ -83,6 +83,13 @@ pub struct ProfileProblem {
     pub message: String,
 }
 
+impl ProfileProblem {
+    /// The node could not be read well enough to tell (not a failure of the manifest).
+    pub fn is_unchecked(&self) -> bool {
+        self.id.ends_with("-unchecked")
+    }
+}
+
 pub fn cross_check(refs: &[ProfileRef], node: &NodeProfiles) -> Vec<ProfileProblem> {
     let mut problems = Vec::new();
     for reference in refs {

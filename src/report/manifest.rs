@@ -50,7 +50,7 @@ pub fn render_manifest_text(
         Some(minimum) => format!("score below {minimum}"),
         None => "a critical rule hit".to_string(),
     };
-    let node_problems: usize = report.objects.iter().map(|o| o.node.len()).sum();
+    let node_problems = report.summary.node_problems;
     let mut summary = format!(
         "{} objects, {} with {threshold}",
         report.objects.len(),
@@ -216,7 +216,7 @@ pub fn manifest_sarif(report: &ScanReport, rules: &RuleSet) -> SarifRun {
             }
             results.push(SarifResult {
                 rule_id: problem.id.to_string(),
-                level: if problem.id.ends_with("-unchecked") {
+                level: if problem.is_unchecked() {
                     Level::Warning
                 } else {
                     Level::Error
