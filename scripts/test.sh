@@ -12,6 +12,9 @@ have ip || need_packages+=(iproute2)
 have unshare || need_packages+=(util-linux)
 have setpriv || need_packages+=(util-linux)
 have apparmor_parser || need_packages+=(apparmor)
+# The ssh rules are checked against the real `sshd -T` (tests/sshd_differential.rs).
+have sshd || need_packages+=(openssh-server)
+have ssh-keygen || need_packages+=(openssh-client)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && have apt-get; then
     echo "test.sh: installing ${need_packages[*]}" >&2
@@ -22,6 +25,11 @@ if [ ${#need_packages[@]} -gt 0 ]; then
     echo "test.sh: missing ${need_packages[*]}; install them (as root: apt-get install ${need_packages[*]})" >&2
     [ "${CI:-}" = "true" ] && exit 1
   fi
+fi
+
+if ! python3 -c 'import jsonschema' >/dev/null 2>&1; then
+  echo "test.sh: installing the Python jsonschema validator" >&2
+  python3 -m pip install --quiet jsonschema || { [ "${CI:-}" = "true" ] && exit 1; }
 fi
 
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy >/dev/null 2>&1 || true

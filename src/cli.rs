@@ -13,6 +13,7 @@ use crate::engine::{self, Status};
 use crate::error::{EXIT_FAIL, EXIT_OK, Error};
 use crate::host::{self, HostRoot};
 use crate::manifest::{self, Input};
+use crate::privilege;
 use crate::report::{self, Report};
 
 const EXAMPLES: &str = "\
@@ -23,6 +24,7 @@ Examples:
   hardnode check --root /host                 a host mounted at /host (DaemonSet)
   hardnode facts                              everything hardnode read, as JSON, for bug reports
   hardnode rules                              list every rule
+  hardnode containers                         every container on the node and its confinement
   hardnode seccomp lint profiles/*.json       validate seccomp profiles
   hardnode manifest scan deploy/ --min-score 5
                                               score workload YAML against pod-hardening rules
@@ -73,6 +75,8 @@ pub enum Command {
     Facts(FactsArgs),
     /// List every rule: id, CIS id, section, severity, scored, title.
     Rules(RulesArgs),
+    /// Every container running on this node with its confinement, worst first.
+    Containers(ContainersArgs),
     /// Seccomp profile tools.
     #[command(subcommand)]
     Seccomp(SeccompCommand),
@@ -137,6 +141,12 @@ pub struct RulesArgs {
     pub format: ReportFormat,
 }
 
+#[derive(Debug, Args)]
+pub struct ContainersArgs {
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum SeccompCommand {
     /// Validate seccomp profile files (the validator behind the `seccomp.profiles` rule).
@@ -190,10 +200,21 @@ pub enum ScanFormat {
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    // Every command gives up the privileges it does not need before it reads anything.
+    let keep = match &cli.command {
+        Command::Check(_)
+        | Command::Facts(_)
+        | Command::Rules(_)
+        | Command::Containers(_)
+        | Command::Seccomp(_)
+        | Command::Manifest(_) => privilege::READ_CAPABILITIES,
+    };
+    let privilege_notes = privilege::restrict_to(keep);
     let result = match &cli.command {
         Command::Check(args) => check(&cli.global, args),
-        Command::Facts(args) => facts(&cli.global, args),
+        Command::Facts(args) => facts(&cli.global, args, privilege_notes),
         Command::Rules(args) => rules(args),
+        Command::Containers(args) => containers(&cli.global, args),
         Command::Seccomp(SeccompCommand::Lint(args)) => lint(args),
         Command::Manifest(ManifestCommand::Scan(args)) => manifest_scan(&cli.global, args),
     };
@@ -311,7 +332,7 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
     Ok(if failing { EXIT_FAIL } else { EXIT_OK })
 }
 
-fn facts(global: &GlobalArgs, args: &FactsArgs) -> Result<u8, Error> {
+fn facts(global: &GlobalArgs, args: &FactsArgs, privilege_notes: Vec<String>) -> Result<u8, Error> {
     let selected = select(&args.select)?;
     let root = open_root(global)?;
     let policy = load_policy(global, &root)?;
@@ -322,10 +343,56 @@ fn facts(global: &GlobalArgs, args: &FactsArgs) -> Result<u8, Error> {
             .map(|(rule, _)| rule),
         &policy,
     );
-    let facts = host::gather(&root, &needs);
+    let mut facts = host::gather(&root, &needs);
+    facts.privileges = Some(privilege::current(privilege_notes));
     let mut buffer = Vec::new();
     report::render_json(&facts, &mut buffer).map_err(|source| Error::Output {
         what: "facts".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+    Ok(EXIT_OK)
+}
+
+fn containers(global: &GlobalArgs, args: &ContainersArgs) -> Result<u8, Error> {
+    let root = open_root(global)?;
+    let needs = host::Needs {
+        containers: true,
+        apparmor: true,
+        ..host::Needs::default()
+    };
+    let facts = host::gather(&root, &needs);
+    let Some(containers) = &facts.containers else {
+        return Ok(EXIT_OK);
+    };
+    if let Some(error) = &containers.listing_error {
+        return Err(Error::Root {
+            path: global.root.clone(),
+            message: error.clone(),
+        });
+    }
+    let apparmor_enabled = facts
+        .apparmor
+        .as_ref()
+        .is_some_and(engine::apparmor_is_enabled);
+    let listing = report::ContainerListing {
+        schema: report::CONTAINERS_SCHEMA,
+        root: facts.host.root.clone(),
+        hostname: facts.host.hostname.value().cloned(),
+        processes_scanned: containers.processes_scanned,
+        unreadable_processes: containers.unreadable_count,
+        host_reference_pid: containers.host.pid,
+        host_reference_note: containers.host.note.clone(),
+        apparmor_enabled,
+        containers: engine::containers::views(containers, apparmor_enabled),
+    };
+    let mut buffer = Vec::new();
+    match args.format {
+        ReportFormat::Text => report::render_containers_text(&listing, &mut buffer),
+        ReportFormat::Json => report::render_json(&listing, &mut buffer),
+    }
+    .map_err(|source| Error::Output {
+        what: "container list".into(),
         source,
     })?;
     emit(&buffer, None)?;

@@ -11,5 +11,6 @@ pub mod engine;
 pub mod error;
 pub mod host;
 pub mod manifest;
+pub mod privilege;
 pub mod report;
 pub mod seccomp;

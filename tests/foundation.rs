@@ -534,26 +534,42 @@ fn only_kernel_reads_no_apparmor_or_seccomp_facts() {
 fn text_report_fits_80_columns_and_output_file_is_written() {
     let root = weak_node();
     let output = root
-        .hardnode(&["check", "--color", "never"])
+        // The foundation's six rules: later rule families must not change this count.
+        .hardnode(&[
+            "check",
+            "--color",
+            "never",
+            "--only",
+            "kernel,apparmor,seccomp",
+        ])
         .output()
         .expect("run");
     assert_eq!(code(&output), 1);
-    let text = String::from_utf8(output.stdout).expect("utf8");
-    for line in text.lines() {
-        // Long single words (paths) may overflow; nothing else does.
-        if line.chars().count() > 80 {
-            assert!(
-                !line.trim().contains(' ')
-                    || line.trim().split(' ').any(|w| w.chars().count() > 40),
-                "too wide: {line:?}"
-            );
-        }
+    // Every line fits 80 columns, unless it is one unbreakable word (a long path).
+    let full = String::from_utf8(output.stdout).expect("utf8");
+    for line in full.lines() {
+        assert!(
+            line.chars().count() <= 80 || !line.trim().contains(' '),
+            "too wide: {line:?}"
+        );
     }
+    let output = root
+        .hardnode(&[
+            "check",
+            "--color",
+            "never",
+            "--only",
+            "kernel,apparmor,seccomp",
+        ])
+        .output()
+        .expect("run");
+    let text = String::from_utf8(output.stdout).expect("utf8");
     assert!(text.contains("FAIL  kernel.seccomp"));
     assert!(text.contains("Remediation"));
-    // Rules other sections add (skipped on this fixture) do not change these counts.
-    assert!(text.contains("rules: 1 pass, 5 fail, 0 warn, "), "{text}");
-    assert!(text.contains(" skip, 0 error"), "{text}");
+    assert!(
+        text.contains("6 rules: 1 pass, 5 fail, 0 warn, 0 skip, 0 error"),
+        "{text}"
+    );
     assert!(
         !text.contains('\u{1b}'),
         "no colour codes with --color never"
@@ -572,6 +588,8 @@ fn text_report_fits_80_columns_and_output_file_is_written() {
             "check",
             "--format",
             "json",
+            "--only",
+            "kernel,apparmor,seccomp",
             "--output",
             out.to_str().expect("utf8"),
         ])
@@ -741,4 +759,32 @@ fn seccomp_lint_uses_the_same_validator() {
         .output()
         .expect("run");
     assert_eq!(code(&output), 2);
+}
+
+#[test]
+fn check_keeps_only_the_read_capabilities_and_still_reads_root_only_files() {
+    if !require_root("check_keeps_only_the_read_capabilities") {
+        return;
+    }
+    let root = hardened_node();
+    root.chmod(&format!("/boot/config-{RELEASE}"), 0o000);
+    let output = root.hardnode(&["facts"]).output().expect("run");
+    let facts = json(&output);
+    let privileges = &facts["privileges"];
+    for set in ["effective", "permitted", "bounding"] {
+        assert_eq!(
+            privileges[set],
+            serde_json::json!(["CAP_DAC_READ_SEARCH", "CAP_SYS_PTRACE"]),
+            "{set}: {privileges:#}"
+        );
+    }
+    assert_eq!(privileges["inheritable"], serde_json::json!([]));
+    assert_eq!(privileges["ambient"], serde_json::json!([]));
+    assert_eq!(privileges["no_new_privs"], true);
+    // CAP_DAC_OVERRIDE is gone, yet a mode-000 root file is still read through CAP_DAC_READ_SEARCH.
+    assert_eq!(
+        facts["kernel"]["options"]["CONFIG_SECCOMP"], "y",
+        "{:#}",
+        facts["kernel"]
+    );
 }

@@ -6,9 +6,13 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::model::{Check, Expect, Operator, Probe, Rule, Severity, WhenUnset};
+use super::model::{
+    Check, ComponentKind, Expect, FileRequest, Operator, Probe, Rule, Severity, SysctlCheck,
+    WhenUnset,
+};
 use crate::engine::value::Value;
 use crate::error::Error;
+use crate::host::components::files::NAMED_FILES;
 
 /// The rule files compiled into the binary, so the binary alone is enough on a node.
 pub const EMBEDDED: &[(&str, &str)] = &[
@@ -23,6 +27,30 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "benchmarks/seccomp.toml",
         include_str!("../../benchmarks/seccomp.toml"),
+    ),
+    (
+        "benchmarks/kubelet.toml",
+        include_str!("../../benchmarks/kubelet.toml"),
+    ),
+    (
+        "benchmarks/controlplane.toml",
+        include_str!("../../benchmarks/controlplane.toml"),
+    ),
+    (
+        "benchmarks/etcd.toml",
+        include_str!("../../benchmarks/etcd.toml"),
+    ),
+    (
+        "benchmarks/containers.toml",
+        include_str!("../../benchmarks/containers.toml"),
+    ),
+    (
+        "benchmarks/accounts.toml",
+        include_str!("../../benchmarks/accounts.toml"),
+    ),
+    (
+        "benchmarks/sysctl.toml",
+        include_str!("../../benchmarks/sysctl.toml"),
     ),
     (
         "benchmarks/manifests.toml",
@@ -117,8 +145,21 @@ pub fn load_str(origin: &str, text: &str) -> Result<Vec<Rule>, Error> {
                     .map_err(|message| fail(line_of(text, table.span().start), message))?,
             ),
             None if matches!(probe, Probe::Check(_)) => None,
+            // The table form carries an expectation per key.
+            None if matches!(&probe, Probe::Sysctl(checks) if checks.iter().all(|c| c.expect.is_some())) => {
+                None
+            }
             None => return Err(fail(line, "this probe needs an `expect`".into())),
         };
+        if expect.is_some()
+            && matches!(&probe, Probe::Sysctl(checks) if checks.iter().any(|c| c.expect.is_some()))
+        {
+            return Err(fail(
+                line,
+                "a sysctl table gives each key its own expectation: drop the rule's `expect`"
+                    .into(),
+            ));
+        }
         let section = match raw.section {
             Some(section) => section,
             None => raw.id.split('.').next().unwrap_or_default().to_string(),
@@ -165,7 +206,20 @@ fn validate_id(id: &str) -> Result<(), String> {
     }
 }
 
-const PROBE_KINDS: &[&str] = &["kernel_config", "check"];
+const PROBE_KINDS: &[&str] = &[
+    "kernel_config",
+    "check",
+    "kubelet",
+    "apiserver",
+    "controller_manager",
+    "scheduler",
+    "etcd",
+    "proxy",
+    "file",
+    "path",
+    "sysctl",
+    "sshd",
+];
 
 fn parse_probe(table: &toml::Table) -> Result<Probe, String> {
     let kinds: Vec<&str> = table
@@ -187,6 +241,9 @@ fn parse_probe(table: &toml::Table) -> Result<Probe, String> {
     };
     let allowed_extra: &[&str] = match *kind {
         "kernel_config" => &["status_field"],
+        "kubelet" | "proxy" => &["flag"],
+        "path" => &["recurse", "glob"],
+        "sshd" => &["default"],
         _ => &[],
     };
     if let Some(extra) = table
@@ -204,7 +261,79 @@ fn parse_probe(table: &toml::Table) -> Result<Probe, String> {
             )),
         }
     };
+    if let Some(component) = ComponentKind::from_probe_key(kind) {
+        let key = text(kind)?.unwrap_or_default();
+        let flag = text("flag")?;
+        if let Some(flag) = &flag
+            && !flag.starts_with("--")
+        {
+            return Err(format!("flag must be written --name, found {flag:?}"));
+        }
+        if key.starts_with('-') && !key.starts_with("--") {
+            return Err(format!("a flag key is written --name, found {key:?}"));
+        }
+        if !matches!(component, ComponentKind::Kubelet | ComponentKind::Proxy)
+            && !key.starts_with("--")
+            && !key.starts_with("featureGates.")
+        {
+            return Err(format!(
+                "{kind} settings are flags (\"--name\") or featureGates.Name, found {key:?}"
+            ));
+        }
+        return Ok(Probe::Setting {
+            component,
+            key,
+            flag,
+        });
+    }
     match *kind {
+        "file" => {
+            let name = text("file")?.unwrap_or_default();
+            if !NAMED_FILES.contains(&name.as_str()) {
+                return Err(format!(
+                    "unknown named file {name:?} (known: {})",
+                    NAMED_FILES.join(", ")
+                ));
+            }
+            Ok(Probe::File(FileRequest::Named(name)))
+        }
+        "path" => {
+            let paths: Vec<String> = match table.get("path") {
+                Some(toml::Value::String(path)) => vec![path.clone()],
+                Some(toml::Value::Array(items)) => items
+                    .iter()
+                    .map(|item| item.as_str().map(String::from))
+                    .collect::<Option<_>>()
+                    .ok_or("path must be a string or a list of strings")?,
+                _ => return Err("path must be a string or a list of strings".into()),
+            };
+            if paths.is_empty() || paths.iter().any(|p| !p.starts_with('/')) {
+                return Err(format!("path must be absolute host paths, found {paths:?}"));
+            }
+            let recurse = match table.get("recurse") {
+                None => false,
+                Some(toml::Value::Boolean(value)) => *value,
+                Some(other) => return Err(format!("recurse must be true or false, found {other}")),
+            };
+            Ok(Probe::File(FileRequest::Paths {
+                paths,
+                recurse,
+                glob: text("glob")?,
+            }))
+        }
+        "sysctl" => parse_sysctl(table.get("sysctl")),
+        "sshd" => {
+            let keyword = text("sshd")?.unwrap_or_default();
+            if !keyword.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(format!(
+                    "sshd must name an sshd_config keyword, found {keyword:?}"
+                ));
+            }
+            Ok(Probe::Sshd {
+                keyword,
+                default: text("default")?,
+            })
+        }
         "kernel_config" => {
             let option = text("kernel_config")?.unwrap_or_default();
             if !option.starts_with("CONFIG_") {
@@ -227,6 +356,55 @@ fn parse_probe(table: &toml::Table) -> Result<Probe, String> {
                     let known: Vec<&str> = Check::ALL.iter().map(|(name, _)| *name).collect();
                     format!("unknown check {name:?} (known: {})", known.join(", "))
                 })
+        }
+    }
+}
+
+/// `sysctl = "kernel.panic"` or `sysctl = { "kernel.panic" = { eq = 10 }, … }`.
+fn parse_sysctl(value: Option<&toml::Value>) -> Result<Probe, String> {
+    let valid_key = |key: &str| {
+        key.contains('.')
+            && !key.starts_with('.')
+            && !key.ends_with('.')
+            && !key.contains("..")
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    };
+    let check_key = |key: &str| {
+        if valid_key(key) {
+            Ok(key.to_string())
+        } else {
+            Err(format!(
+                "sysctl must name a kernel parameter such as \"kernel.panic\", found {key:?}"
+            ))
+        }
+    };
+    match value {
+        Some(toml::Value::String(key)) => Ok(Probe::Sysctl(vec![SysctlCheck {
+            key: check_key(key)?,
+            expect: None,
+        }])),
+        Some(toml::Value::Table(keys)) if !keys.is_empty() => keys
+            .iter()
+            .map(|(key, expect)| {
+                let toml::Value::Table(expect) = expect else {
+                    return Err(format!(
+                        "sysctl {key:?} needs an expectation such as {{ eq = 1 }}"
+                    ));
+                };
+                Ok(SysctlCheck {
+                    key: check_key(key)?,
+                    expect: Some(
+                        parse_expect(expect, None)
+                            .map_err(|message| format!("{key}: {message}"))?,
+                    ),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Probe::Sysctl),
+        _ => {
+            Err("sysctl must be a key (\"kernel.panic\") or a table of keys to expectations".into())
         }
     }
 }

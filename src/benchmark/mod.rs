@@ -11,7 +11,10 @@ pub(crate) use load::parse_expect;
 pub use load::{
     EMBEDDED, load_embedded, load_file, load_str, merge, parse_mode as parse_mode_value,
 };
-pub use model::{Check, Expect, Operator, Probe, Rule, Severity, WhenUnset};
+pub use model::{
+    AccountCheck, Check, ComponentKind, ContainerCheck, Expect, FileRequest, Operator, Probe, Rule,
+    Severity, SysctlCheck, WhenUnset,
+};
 pub use select::{Decision, Selection, Selector};
 
 /// The identity of the rule set hardnode ships.

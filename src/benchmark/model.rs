@@ -3,6 +3,8 @@
 use serde::Serialize;
 
 use crate::engine::value::Value;
+pub use crate::host::components::ComponentKind;
+pub use crate::host::components::files::FileRequest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -50,8 +52,35 @@ pub enum Probe {
         option: String,
         status_field: Option<String>,
     },
+    /// A Kubernetes component setting, resolved as the component resolves it: a config path
+    /// (`authentication.anonymous.enabled`) or a flag-only setting (`--hostname-override`), with
+    /// the flag that overrides the config path when the component has a config file.
+    Setting {
+        component: ComponentKind,
+        key: String,
+        flag: Option<String>,
+    },
+    /// A component file (named, like `kubelet.config`) or literal host paths: mode and owner.
+    File(FileRequest),
     /// A named Rust probe for logic beyond comparing one value.
     Check(Check),
+    /// Kernel parameters under `/proc/sys`: one key compared with the rule's `expect`, or several
+    /// keys each with its own expectation (`{ sysctl = { "kernel.panic" = { eq = 10 } } }`).
+    Sysctl(Vec<SysctlCheck>),
+    /// An `sshd_config` keyword as sshd resolves it, with sshd's default when it is unset.
+    Sshd {
+        keyword: String,
+        default: Option<String>,
+    },
+}
+
+/// One kernel parameter and, in the multi-key form, its own expectation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SysctlCheck {
+    /// Dotted name: `kernel.panic`.
+    pub key: String,
+    /// `None`: the rule's `expect` applies.
+    pub expect: Option<Expect>,
 }
 
 /// The named probes.
@@ -61,7 +90,42 @@ pub enum Check {
     AppArmorEnabled,
     AppArmorProfiles,
     SeccompProfiles,
+    /// `manifests.static-pods`: the kubelet's static pods scored with the pod-hardening rules.
     StaticPods,
+    /// CIS 1.2.28: every resource's first encryption provider is aescbc, kms or secretbox.
+    EncryptionProviders,
+    /// NSA/CISA: secrets are encrypted at rest (their first provider is not `identity`).
+    EncryptionAtRest,
+    /// NSA/CISA: `--audit-policy-file` exists and parses as an audit Policy with rules.
+    AuditPolicy,
+    Container(ContainerCheck),
+    Account(AccountCheck),
+}
+
+/// The node's own privileged accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountCheck {
+    Uid0,
+    EmptyPasswords,
+    SudoNopasswd,
+}
+
+/// The `containers.*` probes: one aspect of every running container's confinement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContainerCheck {
+    Privileged,
+    Capabilities,
+    Seccomp,
+    AppArmor,
+    NoNewPrivs,
+    RunAsRoot,
+    HostNamespaces,
+    SensitiveMounts,
+    RuntimeSocket,
+    Sshd,
+    ReadonlyRootfs,
 }
 
 impl Check {
@@ -70,6 +134,59 @@ impl Check {
         ("apparmor_profiles", Check::AppArmorProfiles),
         ("seccomp_profiles", Check::SeccompProfiles),
         ("static_pods", Check::StaticPods),
+        ("encryption_providers", Check::EncryptionProviders),
+        ("encryption_at_rest", Check::EncryptionAtRest),
+        ("audit_policy", Check::AuditPolicy),
+        (
+            "containers.privileged",
+            Check::Container(ContainerCheck::Privileged),
+        ),
+        (
+            "containers.capabilities",
+            Check::Container(ContainerCheck::Capabilities),
+        ),
+        (
+            "containers.seccomp",
+            Check::Container(ContainerCheck::Seccomp),
+        ),
+        (
+            "containers.apparmor",
+            Check::Container(ContainerCheck::AppArmor),
+        ),
+        (
+            "containers.no-new-privs",
+            Check::Container(ContainerCheck::NoNewPrivs),
+        ),
+        (
+            "containers.run-as-root",
+            Check::Container(ContainerCheck::RunAsRoot),
+        ),
+        (
+            "containers.host-namespaces",
+            Check::Container(ContainerCheck::HostNamespaces),
+        ),
+        (
+            "containers.sensitive-mounts",
+            Check::Container(ContainerCheck::SensitiveMounts),
+        ),
+        (
+            "containers.runtime-socket",
+            Check::Container(ContainerCheck::RuntimeSocket),
+        ),
+        ("containers.sshd", Check::Container(ContainerCheck::Sshd)),
+        (
+            "containers.readonly-rootfs",
+            Check::Container(ContainerCheck::ReadonlyRootfs),
+        ),
+        ("accounts.uid0", Check::Account(AccountCheck::Uid0)),
+        (
+            "accounts.empty-passwords",
+            Check::Account(AccountCheck::EmptyPasswords),
+        ),
+        (
+            "accounts.sudo-nopasswd",
+            Check::Account(AccountCheck::SudoNopasswd),
+        ),
     ];
 
     pub fn name(self) -> &'static str {
@@ -95,6 +212,8 @@ pub enum Operator {
     Unset,
     ModeAtMost,
     Owner,
+    /// The address (`host` or `host:port`) is a loopback address; `{ loopback = true }`.
+    Loopback,
 }
 
 impl Operator {
@@ -111,6 +230,7 @@ impl Operator {
         ("unset", Operator::Unset),
         ("mode_at_most", Operator::ModeAtMost),
         ("owner", Operator::Owner),
+        ("loopback", Operator::Loopback),
     ];
 
     pub fn name(self) -> &'static str {
@@ -122,7 +242,7 @@ impl Operator {
 }
 
 /// What a rule's probe must yield to pass.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Expect {
     pub operator: Operator,
     pub value: Value,

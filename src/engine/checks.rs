@@ -28,6 +28,22 @@ pub fn evaluate(check: Check, facts: &Facts, policy: &Policy) -> Outcome {
             Some(static_pods) => super::static_pods::evaluate(static_pods),
             None => not_gathered(),
         },
+        // Evaluated in `engine::components`; never dispatched here.
+        Check::EncryptionProviders | Check::EncryptionAtRest | Check::AuditPolicy => not_gathered(),
+        Check::Account(check) => match &facts.accounts {
+            Some(accounts) => super::accounts::evaluate(check, accounts),
+            None => not_gathered(),
+        },
+        Check::Container(check) => match &facts.containers {
+            Some(containers) => {
+                let apparmor_on = facts
+                    .apparmor
+                    .as_ref()
+                    .is_some_and(|apparmor| apparmor_enabled(apparmor).verdict == Verdict::Met);
+                super::containers::evaluate(check, containers, apparmor_on)
+            }
+            None => not_gathered(),
+        },
     }
 }
 

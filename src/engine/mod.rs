@@ -5,10 +5,14 @@
 //! (`skip`) or could not be decided (`error`). Scoring turns "not met" into `fail` for scored rules
 //! and `warn` for advisory ones; `error` never becomes `pass` or `fail`.
 
+mod accounts;
 mod checks;
+mod components;
+pub mod containers;
 mod kernel;
 pub mod ops;
 mod static_pods;
+mod sysctl;
 pub mod value;
 
 use std::path::PathBuf;
@@ -145,6 +149,11 @@ impl Outcome {
     }
 }
 
+/// Whether AppArmor is enabled and active, as the `apparmor.enabled` rule decides it.
+pub fn apparmor_is_enabled(apparmor: &crate::host::facts::AppArmorFacts) -> bool {
+    checks::apparmor_enabled(apparmor).verdict == Verdict::Met
+}
+
 /// The facts these rules need, under this policy.
 pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> Needs {
     let mut needs = Needs::default();
@@ -160,6 +169,22 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
                 }
             }
             Probe::Check(Check::AppArmorEnabled | Check::AppArmorProfiles) => needs.apparmor = true,
+            Probe::Check(Check::Container(check)) => {
+                needs.containers = true;
+                // Whether AppArmor is enabled decides if `containers.apparmor` applies.
+                if *check == crate::benchmark::ContainerCheck::AppArmor {
+                    needs.apparmor = true;
+                }
+            }
+            Probe::Check(Check::Account(_)) => needs.accounts = true,
+            Probe::Sysctl(checks) => {
+                needs
+                    .sysctls
+                    .extend(checks.iter().map(|check| check.key.clone()));
+            }
+            Probe::Sshd { keyword, .. } => {
+                needs.sshd_keywords.insert(keyword.clone());
+            }
             Probe::Check(Check::SeccompProfiles) => {
                 needs.seccomp_profiles = Some(SeccompRequest {
                     dir: policy.seccomp.profile_dir.clone(),
@@ -171,6 +196,33 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
                     dir: crate::host::manifests::STATIC_POD_DIR.into(),
                     seccomp_dir: policy.seccomp.profile_dir.clone(),
                 });
+            }
+            Probe::Check(Check::EncryptionProviders | Check::EncryptionAtRest) => {
+                needs
+                    .components
+                    .documents
+                    .insert("apiserver.encryption_config".into());
+            }
+            Probe::Check(Check::AuditPolicy) => {
+                needs
+                    .components
+                    .documents
+                    .insert("apiserver.audit_policy".into());
+            }
+            Probe::Setting {
+                component,
+                key,
+                flag,
+            } => {
+                needs
+                    .components
+                    .settings
+                    .entry(*component)
+                    .or_default()
+                    .insert((key.clone(), flag.clone()));
+            }
+            Probe::File(request) => {
+                needs.components.files.insert(request.clone());
             }
         }
     }
@@ -184,7 +236,24 @@ pub fn evaluate(rule: &Rule, facts: &Facts, policy: &Policy) -> Finding {
             option,
             status_field,
         } => kernel::evaluate(rule, option, status_field.as_deref(), facts),
+        Probe::Setting {
+            component,
+            key,
+            flag,
+        } => components::evaluate_setting(rule, *component, key, flag.as_deref(), facts),
+        Probe::File(request) => components::evaluate_file(rule, request, facts),
+        Probe::Check(
+            check @ (Check::EncryptionProviders | Check::EncryptionAtRest | Check::AuditPolicy),
+        ) => components::evaluate_check(*check, facts),
         Probe::Check(check) => checks::evaluate(*check, facts, policy),
+        Probe::Sysctl(checks) => match &facts.sysctls {
+            Some(values) => sysctl::evaluate(rule, checks, values),
+            None => Outcome::undecided("sysctl facts were not gathered (a bug: please report it)"),
+        },
+        Probe::Sshd { keyword, default } => match &facts.sshd {
+            Some(sshd) => accounts::evaluate_sshd(rule, keyword, default.as_deref(), sshd),
+            None => Outcome::undecided("sshd facts were not gathered (a bug: please report it)"),
+        },
     };
     finish(rule, outcome, facts, policy)
 }
@@ -243,6 +312,14 @@ fn substitute(template: &str, facts: &Facts, policy: &Policy) -> String {
     for (placeholder, value) in replacements {
         if let Some(value) = value {
             text = text.replace(placeholder, &value);
+        }
+    }
+    if text.contains('{') {
+        for (placeholder, value) in components::placeholders(facts) {
+            text = text.replace(&placeholder, &value);
+        }
+        for (placeholder, value) in components::fallback_placeholders() {
+            text = text.replace(placeholder, value);
         }
     }
     text

@@ -61,7 +61,27 @@ pub fn holds(actual: &Value, expect: &Expect) -> Result<bool, String> {
             Ok(mode & !mask == 0)
         }
         Operator::Owner => Ok(actual.equals(expected)),
+        Operator::Loopback => {
+            Ok(is_loopback(&actual.to_string()) == expected.as_bool().unwrap_or(true))
+        }
     }
+}
+
+/// `127.0.0.1`, `127.0.0.1:10249`, `[::1]:10249`, `::1`, `localhost:10249`: the host part is a
+/// loopback address. An empty host or `0.0.0.0` binds every interface.
+pub fn is_loopback(address: &str) -> bool {
+    let address = address.trim();
+    let host = if let Some(rest) = address.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else if address.matches(':').count() == 1 {
+        address.split(':').next().unwrap_or("")
+    } else {
+        address
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Integers, and durations in nanoseconds, so `gte = "5m"` works on `streamingConnectionIdleTimeout`.
@@ -88,6 +108,8 @@ pub fn describe(expect: &Expect) -> String {
         Operator::Lte => format!("<= {value}"),
         Operator::ModeAtMost => format!("mode {value} or stricter"),
         Operator::Owner => format!("owned by {value}"),
+        Operator::Loopback if value.as_bool() == Some(false) => "not a loopback address".into(),
+        Operator::Loopback => "a loopback address".into(),
     }
 }
 
@@ -153,6 +175,28 @@ mod tests {
             holds(&Value::str("A,C"), &expect(Operator::SubsetOf, allowed)),
             Ok(false)
         );
+    }
+
+    #[test]
+    fn loopback_addresses() {
+        for address in [
+            "127.0.0.1:10249",
+            "127.0.0.1",
+            "[::1]:10249",
+            "::1",
+            "localhost:1",
+        ] {
+            assert!(is_loopback(address), "{address}");
+        }
+        for address in [
+            "0.0.0.0:10249",
+            ":10249",
+            "10.0.0.1:10249",
+            "",
+            "[::]:10249",
+        ] {
+            assert!(!is_loopback(address), "{address}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::components::{ComponentFacts, ComponentNeeds};
 use super::root::{HostRoot, ReadError};
 use crate::seccomp::{Problem, ProfileSummary};
 
@@ -79,6 +80,16 @@ pub struct Needs {
     pub status_fields: BTreeSet<String>,
     pub apparmor: bool,
     pub seccomp_profiles: Option<SeccompRequest>,
+    /// Kubernetes component settings, files and documents.
+    pub components: ComponentNeeds,
+    /// The containers running on the node (a walk of `/proc`).
+    pub containers: bool,
+    /// `/etc/passwd`, `/etc/shadow`, sudoers.
+    pub accounts: bool,
+    /// `sshd_config` keywords to resolve.
+    pub sshd_keywords: BTreeSet<String>,
+    /// Kernel parameters (dotted names) to read under `/proc/sys`.
+    pub sysctls: BTreeSet<String>,
     /// The static pod manifests (and the Localhost profiles they reference, under this seccomp
     /// root).
     pub static_pods: Option<StaticPodRequest>,
@@ -107,6 +118,21 @@ pub struct Facts {
     pub apparmor: Option<AppArmorFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seccomp_profiles: Option<SeccompProfileFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub containers: Option<super::containers::ContainerFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<super::accounts::AccountFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sshd: Option<super::sshd::SshdFacts>,
+    /// Dotted name -> the value under `/proc/sys`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sysctls: Option<BTreeMap<String, Observed<String>>>,
+    /// hardnode's own capabilities while it read the host (set by the CLI after dropping them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privileges: Option<crate::privilege::Privileges>,
+    /// Kubernetes components: processes, resolved settings with their sources, files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub components: Option<ComponentFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub static_pods: Option<StaticPodFacts>,
 }

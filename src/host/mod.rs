@@ -2,12 +2,19 @@
 //! through a [`HostRoot`], into plain serializable [`Facts`]. Only what the selected rules need is
 //! gathered. Nothing in this module writes, and nothing here decides pass or fail.
 
+pub mod accounts;
 pub mod apparmor;
+pub mod components;
+pub mod containers;
 pub mod facts;
+pub mod flags;
 pub mod kernel;
 pub mod manifests;
+pub mod process;
 pub mod root;
 pub mod seccomp_profiles;
+pub mod sshd;
+pub mod sysctl;
 
 use std::path::Path;
 
@@ -34,12 +41,24 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         .static_pods
         .as_ref()
         .map(|request| manifests::gather_static_pods(root, request));
+    let components =
+        (!needs.components.is_empty()).then(|| components::gather(root, &needs.components));
+    let containers = needs.containers.then(|| containers::gather(root));
+    let accounts = needs.accounts.then(|| accounts::gather(root));
+    let sshd = (!needs.sshd_keywords.is_empty()).then(|| sshd::gather(root, &needs.sshd_keywords));
+    let sysctls = (!needs.sysctls.is_empty()).then(|| sysctl::gather(root, &needs.sysctls));
     Facts {
         host,
         kernel,
         apparmor,
         seccomp_profiles,
         static_pods,
+        containers,
+        accounts,
+        sshd,
+        sysctls,
+        privileges: None,
+        components,
     }
 }
 

@@ -167,6 +167,38 @@ impl HostRoot {
         read_regular_file(&real, cap)
     }
 
+    /// Reads a file under `/proc/<pid>/root/`, letting the kernel follow that magic link into the
+    /// process's mount namespace (a containerized component's ConfigMap file exists only there).
+    /// [`resolve`](Self::resolve) cannot do this: `readlink` on the magic link says `/`. Only
+    /// `/proc/<pid>/root/...` paths are accepted, so nothing else bypasses the re-rooting.
+    pub fn read_in_process_root(&self, host_path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+        let mut parts = host_path.components().filter(|c| *c != Component::RootDir);
+        let valid = matches!(parts.next(), Some(Component::Normal(p)) if p == "proc")
+            && matches!(parts.next(), Some(Component::Normal(pid)) if pid.to_str().is_some_and(|t| t.parse::<u32>().is_ok()))
+            && matches!(parts.next(), Some(Component::Normal(r)) if r == "root")
+            && parts.all(|c| matches!(c, Component::Normal(_)));
+        if !valid {
+            return Err(ReadError::Other(format!(
+                "{} is not a /proc/<pid>/root/ path",
+                host_path.display()
+            )));
+        }
+        let real = self
+            .prefix
+            .join(host_path.strip_prefix("/").unwrap_or(host_path));
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags((OFlag::O_NONBLOCK | OFlag::O_CLOEXEC).bits())
+            .open(real)?;
+        check_regular(&file)?;
+        let mut bytes = Vec::new();
+        file.take(cap + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > cap {
+            return Err(ReadError::TooLarge { cap });
+        }
+        Ok(bytes)
+    }
+
     /// Reads a text file with the default cap; invalid UTF-8 is replaced, not fatal.
     pub fn read_to_string(&self, host_path: &Path) -> Result<String, ReadError> {
         let bytes = self.read_capped(host_path, DEFAULT_READ_CAP)?;
@@ -181,6 +213,12 @@ impl HostRoot {
     /// Metadata of the entry itself (a symlink is reported as a symlink).
     pub fn symlink_metadata(&self, host_path: &Path) -> Result<Metadata, ReadError> {
         Ok(fs::symlink_metadata(self.resolve_no_follow(host_path)?)?)
+    }
+
+    /// The target of the symbolic link at `host_path`, verbatim (not resolved). Used for
+    /// `/proc/<pid>/ns/*`, whose targets (`net:[4026531840]`) name a namespace, not a path.
+    pub fn read_link(&self, host_path: &Path) -> Result<PathBuf, ReadError> {
+        Ok(fs::read_link(self.resolve_no_follow(host_path)?)?)
     }
 
     pub fn exists(&self, host_path: &Path) -> bool {

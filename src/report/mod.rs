@@ -1,6 +1,7 @@
 //! Rendering results. The [`Report`] is the `hardnode.report/v1` document; each renderer writes
 //! it to the writer it is given and nowhere else.
 
+mod containers;
 mod manifest;
 pub mod sarif;
 mod text;
@@ -15,6 +16,7 @@ use crate::benchmark::{BENCHMARK_NAME, BENCHMARK_VERSION, CIS_VERSION, Rule};
 use crate::engine::{Finding, Status};
 use crate::host::{Facts, Observed};
 
+pub use containers::{CONTAINERS_SCHEMA, ContainerListing, render_containers_text};
 pub use manifest::{manifest_sarif, render_manifest_text};
 pub use text::render_text;
 

@@ -37,7 +37,7 @@ pub fn render_text(report: &Report, color: bool, out: &mut dyn Write) -> io::Res
         .map(|finding| finding.id.len())
         .max()
         .unwrap_or(0)
-        .min(34);
+        .min(28);
     let mut sections: Vec<&str> = Vec::new();
     for finding in &report.results {
         if !sections.contains(&finding.section.as_str()) {
@@ -96,19 +96,19 @@ fn render_finding(
 ) -> io::Result<()> {
     let label = format!("{:5}", finding.status.as_str().to_uppercase());
     let label = paint(&label, color, |s| status_style(finding.status, s));
-    let head = format!("{:id_width$}  ", finding.id);
-    let title_indent = 2 + 5 + 1 + head.len();
-    let title_lines = wrap_to(
-        &finding.title,
-        title_indent,
-        WIDTH.saturating_sub(title_indent).max(24),
-    );
-    for (index, line) in title_lines.iter().enumerate() {
-        if index == 0 {
-            writeln!(out, "  {label} {head}{}", line.trim_start())?;
-        } else {
-            writeln!(out, "{line}")?;
-        }
+    // Titles share one column; an id too long for it puts its title under it instead.
+    let fits = finding.id.chars().count() <= id_width;
+    let title_indent = if fits { 2 + 5 + 1 + id_width + 2 } else { 8 };
+    let title_lines = wrap_to(&finding.title, title_indent, WIDTH - title_indent);
+    let mut title_lines = title_lines.iter().map(|line| line.trim_start());
+    if fits {
+        let first = title_lines.next().unwrap_or_default();
+        writeln!(out, "  {label} {:id_width$}  {first}", finding.id)?;
+    } else {
+        writeln!(out, "  {label} {}", finding.id)?;
+    }
+    for line in title_lines {
+        writeln!(out, "{:title_indent$}{line}", "")?;
     }
     if finding.status == Status::Pass {
         return Ok(());

@@ -97,6 +97,27 @@ impl Root {
         self.file(&format!("/proc/{pid}/cmdline"), cmdline);
     }
 
+    /// `proc/<pid>/environ`: NUL-separated `NAME=value` entries.
+    pub fn environ(&self, pid: u32, vars: &[&str]) {
+        let mut environ = vars.join("\0").into_bytes();
+        environ.push(0);
+        self.file(&format!("/proc/{pid}/environ"), environ);
+    }
+
+    /// `/etc/passwd` and `/etc/group` with root and the given extra `(name, id)` accounts.
+    pub fn accounts(&self, extra: &[(&str, u32)]) {
+        let mut passwd = String::from("root:x:0:0:root:/root:/bin/bash\n");
+        let mut group = String::from("root:x:0:\n");
+        for (name, id) in extra {
+            passwd.push_str(&format!(
+                "{name}:x:{id}:{id}::/nonexistent:/usr/sbin/nologin\n"
+            ));
+            group.push_str(&format!("{name}:x:{id}:\n"));
+        }
+        self.file("/etc/passwd", passwd);
+        self.file("/etc/group", group);
+    }
+
     /// The basic host identity files every fixture has.
     pub fn identity(&self, hostname: &str, release: &str, pretty_name: &str) {
         self.file("/proc/sys/kernel/hostname", format!("{hostname}\n"));
@@ -199,4 +220,197 @@ pub fn require_tool(test: &str, tool: &str) -> bool {
 /// Path of a file shipped in the repository (examples, test data).
 pub fn repo_file(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// The host's namespace links in fixtures (what PID 1 has).
+pub const HOST_NAMESPACES: &[(&str, &str)] = &[
+    ("net", "net:[4026531840]"),
+    ("pid", "pid:[4026531836]"),
+    ("ipc", "ipc:[4026531839]"),
+    ("uts", "uts:[4026531838]"),
+    ("user", "user:[4026531837]"),
+    ("mnt", "mnt:[4026531841]"),
+    ("cgroup", "cgroup:[4026531835]"),
+];
+
+/// The host's mount table in fixtures: `/` on 8:1, `/run` a tmpfs on 0:25, `/var/lib` on 8:2.
+pub const HOST_MOUNTINFO: &str = "\
+1 0 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+20 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw
+21 1 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:2 - sysfs sysfs rw
+22 1 0:6 / /dev rw,nosuid shared:3 - devtmpfs udev rw
+25 1 0:25 / /run rw,nosuid,nodev,noexec,relatime shared:5 - tmpfs tmpfs rw
+30 1 8:2 / /var/lib rw,relatime shared:7 - ext4 /dev/sda2 rw
+";
+
+/// containerd's default capability set (CapEff of an ordinary root container).
+pub const DEFAULT_CAPS: u64 = 0x0000_0000_a804_25fb;
+/// Every capability of a 5.9+ kernel (a privileged container).
+pub const ALL_CAPS: u64 = 0x0000_01ff_ffff_ffff;
+
+/// One process of a fixture container: what `/proc/<pid>/{status,cgroup,cmdline,attr,ns,mountinfo}`
+/// say about it. `ContainerProc::confined` is a well-confined container process; tests change
+/// the fields they are about.
+#[derive(Debug, Clone)]
+pub struct ContainerProc {
+    pub name: String,
+    pub argv: Vec<String>,
+    pub uid: u32,
+    pub cap_eff: u64,
+    pub cap_bnd: u64,
+    pub no_new_privs: bool,
+    pub seccomp: u8,
+    pub cgroup: String,
+    /// Written to `attr/apparmor/current`; `None` writes nothing.
+    pub apparmor: Option<String>,
+    /// Namespace links; a kind missing here gets a private namespace `<kind>:[<pid>0<n>]`.
+    pub shared_with_host: Vec<&'static str>,
+    pub mountinfo: String,
+}
+
+/// The rootfs and runtime mounts of an ordinary container (read-only overlay root).
+pub fn container_mountinfo(rootfs_ro: bool, extra: &str) -> String {
+    let ro = if rootfs_ro { "ro" } else { "rw" };
+    format!(
+        "500 400 0:77 / / {ro},relatime - overlay overlay rw,lowerdir=/l,upperdir=/u\n\
+         501 500 0:78 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw\n\
+         502 500 0:79 / /dev rw,nosuid - tmpfs tmpfs rw,size=65536k\n\
+         503 502 0:80 / /dev/pts rw,nosuid,noexec - devpts devpts rw\n\
+         504 500 0:81 / /sys ro,nosuid,nodev,noexec - sysfs sysfs ro\n\
+         505 500 8:2 /kubelet/pods/p/etc-hosts /etc/hosts rw,relatime - ext4 /dev/sda2 rw\n\
+         506 501 0:6 /null /proc/kcore rw,nosuid - devtmpfs udev rw\n{extra}"
+    )
+}
+
+impl ContainerProc {
+    pub fn confined(name: &str, cgroup: &str) -> Self {
+        ContainerProc {
+            name: name.into(),
+            argv: vec![format!("/usr/bin/{name}")],
+            uid: 1000,
+            cap_eff: 0,
+            cap_bnd: DEFAULT_CAPS,
+            no_new_privs: true,
+            seccomp: 2,
+            cgroup: cgroup.into(),
+            apparmor: Some("cri-containerd.apparmor.d (enforce)".into()),
+            shared_with_host: Vec::new(),
+            mountinfo: container_mountinfo(true, ""),
+        }
+    }
+
+    pub fn status_text(&self) -> String {
+        format!(
+            "Name:\t{}\nUmask:\t0022\nState:\tS (sleeping)\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\n\
+             CapInh:\t0000000000000000\nCapPrm:\t{:016x}\nCapEff:\t{:016x}\nCapBnd:\t{:016x}\n\
+             CapAmb:\t0000000000000000\nNoNewPrivs:\t{}\nSeccomp:\t{}\nSeccomp_filters:\t{}\n",
+            self.name,
+            self.cap_eff,
+            self.cap_eff,
+            self.cap_bnd,
+            u8::from(self.no_new_privs),
+            self.seccomp,
+            u8::from(self.seccomp == 2),
+            uid = self.uid,
+        )
+    }
+}
+
+impl Root {
+    /// PID 1 with the host's namespaces and mount table.
+    pub fn host_init(&self) {
+        self.process(1, &["/sbin/init"]);
+        self.file(
+            "/proc/1/status",
+            format!(
+                "Name:\tsystemd\nUid:\t0\t0\t0\t0\nCapEff:\t{ALL_CAPS:016x}\nCapBnd:\t{ALL_CAPS:016x}\nNoNewPrivs:\t0\nSeccomp:\t0\n"
+            ),
+        );
+        self.file("/proc/1/cgroup", "0::/init.scope\n");
+        self.file("/proc/1/mountinfo", HOST_MOUNTINFO);
+        for (kind, target) in HOST_NAMESPACES {
+            self.symlink(target, &format!("/proc/1/ns/{kind}"));
+        }
+    }
+
+    /// A process as `/proc/<pid>/...` shows it.
+    pub fn container_process(&self, pid: u32, spec: &ContainerProc) {
+        let argv: Vec<&str> = spec.argv.iter().map(String::as_str).collect();
+        self.process(pid, &argv);
+        self.file(&format!("/proc/{pid}/status"), spec.status_text());
+        self.file(&format!("/proc/{pid}/cgroup"), &spec.cgroup);
+        self.file(&format!("/proc/{pid}/mountinfo"), &spec.mountinfo);
+        if let Some(label) = &spec.apparmor {
+            self.file(
+                &format!("/proc/{pid}/attr/apparmor/current"),
+                format!("{label}\n"),
+            );
+        }
+        for (index, (kind, host_target)) in HOST_NAMESPACES.iter().enumerate() {
+            let target = if spec.shared_with_host.contains(kind) {
+                (*host_target).to_string()
+            } else {
+                format!("{kind}:[{pid}0{index}]")
+            };
+            self.symlink(&target, &format!("/proc/{pid}/ns/{kind}"));
+        }
+    }
+
+    /// containerd's OCI bundle config for a container, with the CRI annotations that name it.
+    pub fn containerd_record(&self, id: &str, namespace: &str, pod: &str, container: &str) {
+        let kind = if container.is_empty() {
+            "sandbox"
+        } else {
+            "container"
+        };
+        self.file(
+            &format!("/run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}/config.json"),
+            serde_json::json!({
+                "ociVersion": "1.1.0",
+                "annotations": {
+                    "io.kubernetes.cri.container-type": kind,
+                    "io.kubernetes.cri.container-name": container,
+                    "io.kubernetes.cri.sandbox-namespace": namespace,
+                    "io.kubernetes.cri.sandbox-name": pod,
+                }
+            })
+            .to_string(),
+        );
+    }
+
+    /// cri-o's container config with its annotations.
+    pub fn crio_record(&self, id: &str, namespace: &str, pod: &str, container: &str) {
+        self.file(
+            &format!("/run/containers/storage/overlay-containers/{id}/userdata/config.json"),
+            serde_json::json!({
+                "annotations": {
+                    "io.kubernetes.cri-o.ContainerType": "container",
+                    "io.kubernetes.container.name": container,
+                    "io.kubernetes.pod.namespace": namespace,
+                    "io.kubernetes.pod.name": pod,
+                }
+            })
+            .to_string(),
+        );
+    }
+
+    /// The kubelet's log directory for a pod: `/var/log/pods/<ns>_<name>_<uid>/<container>/0.log`.
+    pub fn pod_logs(&self, namespace: &str, pod: &str, uid: &str, containers: &[&str]) {
+        for container in containers {
+            self.file(
+                &format!("/var/log/pods/{namespace}_{pod}_{uid}/{container}/0.log"),
+                "",
+            );
+        }
+    }
+
+    /// AppArmor enabled, in the LSM list, with one enforced profile.
+    pub fn apparmor_enabled(&self) {
+        self.file("/sys/module/apparmor/parameters/enabled", "Y\n");
+        self.file("/sys/kernel/security/lsm", "lockdown,capability,apparmor");
+        self.file(
+            "/sys/kernel/security/apparmor/profiles",
+            "cri-containerd.apparmor.d (enforce)\n",
+        );
+    }
 }

@@ -1,0 +1,523 @@
+//! The files of the components (CIS 4.1.x, 1.1.x): which path a rule means, and its mode and
+//! owner.
+//!
+//! A named file is taken from the running process first (`--kubeconfig`, `--config`,
+//! `authentication.x509.clientCAFile`, `--data-dir`, the kubelet's `staticPodPath`), a default path
+//! second; the evidence always says which. Owners are numeric uid/gid, with names looked up in
+//! `<root>/etc/passwd` and `<root>/etc/group` (the host's, not the container's).
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::{ComponentFacts, ComponentKind, ComponentState, Source};
+use crate::host::root::{HostRoot, ReadError};
+
+/// At most this many files are examined under one directory tree.
+const MAX_ENTRIES: usize = 10_000;
+
+/// A file or set of files a rule examines.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileRequest {
+    /// A named file resolved from the components (`kubelet.config`).
+    Named(String),
+    /// Literal host paths; directories are walked when `recurse`, keeping names matching `glob`.
+    Paths {
+        paths: Vec<String>,
+        recurse: bool,
+        glob: Option<String>,
+    },
+}
+
+/// The named files rules may use.
+pub const NAMED_FILES: &[&str] = &[
+    "kubelet.service",
+    "kubelet.config",
+    "kubelet.kubeconfig",
+    "kubelet.client_ca",
+    "proxy.kubeconfig",
+    "proxy.config",
+    "apiserver.manifest",
+    "controller_manager.manifest",
+    "scheduler.manifest",
+    "etcd.manifest",
+    "controller_manager.kubeconfig",
+    "scheduler.kubeconfig",
+    "etcd.data_dir",
+    "cni.config",
+];
+
+impl FileRequest {
+    /// The key this request's result is stored under in the facts.
+    pub fn key(&self) -> String {
+        match self {
+            FileRequest::Named(name) => name.clone(),
+            FileRequest::Paths {
+                paths,
+                recurse,
+                glob,
+            } => {
+                let mut key = paths.join(",");
+                if *recurse {
+                    key.push_str(" (recursive)");
+                }
+                if let Some(glob) = glob {
+                    key.push_str(&format!(" {glob}"));
+                }
+                key
+            }
+        }
+    }
+
+    /// The components whose settings name this file.
+    pub fn components(&self) -> Vec<ComponentKind> {
+        let FileRequest::Named(name) = self else {
+            return Vec::new();
+        };
+        match name.split('.').next().unwrap_or_default() {
+            "kubelet" => vec![ComponentKind::Kubelet],
+            "proxy" => vec![ComponentKind::Proxy],
+            "controller_manager" if name.ends_with("kubeconfig") => {
+                vec![ComponentKind::ControllerManager]
+            }
+            "scheduler" if name.ends_with("kubeconfig") => vec![ComponentKind::Scheduler],
+            "etcd" if name.ends_with("data_dir") => vec![ComponentKind::Etcd],
+            // Manifests live in the kubelet's staticPodPath.
+            _ if name.ends_with(".manifest") => vec![ComponentKind::Kubelet],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// One examined file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileEntry {
+    pub path: PathBuf,
+    pub kind: String,
+    /// Permission bits (`0o7777` mask).
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub user: Option<String>,
+    pub group: Option<String>,
+}
+
+impl FileEntry {
+    /// `user:group` by name where the host knows the ids.
+    pub fn owner(&self) -> String {
+        format!(
+            "{}:{}",
+            self.user.clone().unwrap_or_else(|| self.uid.to_string()),
+            self.group.clone().unwrap_or_else(|| self.gid.to_string())
+        )
+    }
+}
+
+/// What a file request found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FileSet {
+    /// How the paths were chosen: `--config of kubelet (pid 42)`, `default path`.
+    pub how: String,
+    /// The host paths looked at.
+    pub looked_at: Vec<PathBuf>,
+    pub entries: Vec<FileEntry>,
+    /// Paths that exist but could not be examined.
+    pub errors: Vec<String>,
+    /// Why the request does not apply on this node (the component does not run, has no such file).
+    pub not_applicable: Option<String>,
+}
+
+/// Resolves and examines one request.
+pub fn gather(
+    root: &HostRoot,
+    request: &FileRequest,
+    facts: &ComponentFacts,
+    manifest_dir: &Path,
+    owners: &Owners,
+) -> FileSet {
+    let (paths, walk, how) = match request {
+        FileRequest::Paths {
+            paths,
+            recurse,
+            glob,
+        } => (
+            paths.iter().map(PathBuf::from).collect(),
+            Walk {
+                recurse: *recurse,
+                files_only: glob.is_some(),
+                glob: glob.clone(),
+            },
+            "path named by the rule".to_string(),
+        ),
+        FileRequest::Named(name) => match resolve_named(name, facts, manifest_dir) {
+            Ok((paths, recurse, how)) => (
+                paths,
+                Walk {
+                    recurse,
+                    // Walked named sets (unit drop-ins, CNI files) are about the files in them.
+                    files_only: recurse,
+                    glob: None,
+                },
+                how,
+            ),
+            Err(reason) => {
+                return FileSet {
+                    how: String::new(),
+                    not_applicable: Some(reason),
+                    ..Default::default()
+                };
+            }
+        },
+    };
+    let mut set = FileSet {
+        how,
+        looked_at: paths.clone(),
+        ..Default::default()
+    };
+    for path in &paths {
+        examine(root, path, &walk, owners, &mut set, true);
+    }
+    set
+}
+
+/// How a path is examined: walked below, and which entries count.
+struct Walk {
+    recurse: bool,
+    files_only: bool,
+    glob: Option<String>,
+}
+
+fn examine(
+    root: &HostRoot,
+    path: &Path,
+    walk: &Walk,
+    owners: &Owners,
+    set: &mut FileSet,
+    top: bool,
+) {
+    if set.entries.len() >= MAX_ENTRIES {
+        return;
+    }
+    let metadata = match root.metadata(path) {
+        Ok(metadata) => metadata,
+        Err(ReadError::NotFound) => return,
+        Err(error) => {
+            set.errors.push(format!("{} {error}", path.display()));
+            return;
+        }
+    };
+    let display = root
+        .resolve(path)
+        .map(|real| root.display_path(&real))
+        .unwrap_or_else(|_| path.to_path_buf());
+    let is_dir = metadata.is_dir();
+    let name_matches = walk.glob.as_deref().is_none_or(|pattern| {
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|name| glob_match(pattern, name))
+    });
+    if name_matches && !(is_dir && walk.files_only) {
+        set.entries.push(FileEntry {
+            path: display,
+            kind: if is_dir { "directory" } else { "file" }.into(),
+            mode: metadata.mode() & 0o7777,
+            uid: metadata.uid(),
+            gid: metadata.gid(),
+            user: owners.users.get(&metadata.uid()).cloned(),
+            group: owners.groups.get(&metadata.gid()).cloned(),
+        });
+    }
+    if !is_dir || !(walk.recurse || top && walk.glob.is_some()) {
+        return;
+    }
+    // Symlinked directories are not descended into (as `find` without -L).
+    if !top
+        && root
+            .symlink_metadata(path)
+            .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return;
+    }
+    match root.read_dir_names(path) {
+        Ok(names) => {
+            for name in names {
+                examine(root, &path.join(name), walk, owners, set, false);
+            }
+        }
+        Err(error) => set.errors.push(format!("{} {error}", path.display())),
+    }
+}
+
+/// `*` and `?` wildcards over a file name.
+fn glob_match(pattern: &str, name: &str) -> bool {
+    fn inner(pattern: &[u8], name: &[u8]) -> bool {
+        match (pattern.first(), name.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => {
+                inner(&pattern[1..], name) || (!name.is_empty() && inner(pattern, &name[1..]))
+            }
+            (Some(b'?'), Some(_)) => inner(&pattern[1..], &name[1..]),
+            (Some(p), Some(n)) if p == n => inner(&pattern[1..], &name[1..]),
+            _ => false,
+        }
+    }
+    inner(pattern.as_bytes(), name.as_bytes())
+}
+
+fn component(
+    facts: &ComponentFacts,
+    kind: ComponentKind,
+) -> Result<Option<&super::Component>, String> {
+    match facts.components.get(&kind) {
+        Some(ComponentState::Found(component)) => Ok(Some(component)),
+        Some(ComponentState::NotRunning { reason }) => Err(reason.clone()),
+        None => Ok(None),
+    }
+}
+
+fn pid_of(component: &super::Component) -> String {
+    match &component.origin {
+        super::Origin::Process { pid, .. } => format!("{} (pid {pid})", component.kind.binary()),
+        super::Origin::Manifest { path } => {
+            format!("{} (manifest {})", component.kind.binary(), path.display())
+        }
+    }
+}
+
+/// The paths a named file means on this node, whether to walk them, and how they were chosen.
+fn resolve_named(
+    name: &str,
+    facts: &ComponentFacts,
+    manifest_dir: &Path,
+) -> Result<(Vec<PathBuf>, bool, String), String> {
+    let default = |path: &str, why: &str| Ok((vec![PathBuf::from(path)], false, why.to_string()));
+    // A path-valued setting of a component that runs, or `fallback` when it does not run.
+    let from_setting = |kind: ComponentKind,
+                        key: &str,
+                        fallback: &str,
+                        unset: Option<&str>|
+     -> Result<(Vec<PathBuf>, bool, String), String> {
+        match component(facts, kind) {
+            Ok(Some(found)) => match found.settings.get(key) {
+                Some(setting) if !setting.value.to_string().is_empty() => {
+                    let text = setting.value.to_string();
+                    // The kubelet resolves relative paths in its config file against the file.
+                    let path = match (setting.source, &setting.path) {
+                        (Source::ConfigFile | Source::DropIn, Some(file))
+                            if !Path::new(&text).is_absolute() =>
+                        {
+                            file.parent().unwrap_or(Path::new("/")).join(&text)
+                        }
+                        _ => super::resolve_relative(&found.origin, &text),
+                    };
+                    let how = format!("{key} of {} ({})", pid_of(found), setting.source.as_str());
+                    Ok((vec![path], false, how))
+                }
+                _ => match unset {
+                    Some(reason) => Err(reason.to_string()),
+                    None => default(
+                        fallback,
+                        &format!("{key} is not set for {}; default path", pid_of(found)),
+                    ),
+                },
+            },
+            Ok(None) | Err(_) => default(
+                fallback,
+                &format!("{} is not running; default path", kind.binary()),
+            ),
+        }
+    };
+    match name {
+        "kubelet.service" => {
+            let mut paths = Vec::new();
+            for base in [
+                "/etc/systemd/system",
+                "/usr/lib/systemd/system",
+                "/lib/systemd/system",
+            ] {
+                paths.push(PathBuf::from(format!("{base}/kubelet.service")));
+                paths.push(PathBuf::from(format!("{base}/kubelet.service.d")));
+            }
+            // The .d directories are read one level deep (their *.conf drop-ins).
+            Ok((
+                paths,
+                true,
+                "the kubelet unit and its drop-ins under the systemd unit directories".into(),
+            ))
+        }
+        "kubelet.config" => match component(facts, ComponentKind::Kubelet) {
+            Ok(Some(kubelet)) => {
+                let files: Vec<PathBuf> = kubelet
+                    .files
+                    .iter()
+                    .filter(|f| matches!(f.source, Source::ConfigFile | Source::DropIn))
+                    .map(|f| f.path.clone())
+                    .collect();
+                if files.is_empty() {
+                    Err(format!(
+                        "{} runs without --config: no kubelet config file is used",
+                        pid_of(kubelet)
+                    ))
+                } else {
+                    Ok((
+                        files,
+                        false,
+                        format!("--config (and --config-dir) of {}", pid_of(kubelet)),
+                    ))
+                }
+            }
+            _ => default(
+                "/var/lib/kubelet/config.yaml",
+                "the kubelet is not running; kubeadm's default path",
+            ),
+        },
+        "kubelet.kubeconfig" => from_setting(
+            ComponentKind::Kubelet,
+            "--kubeconfig",
+            "/etc/kubernetes/kubelet.conf",
+            None,
+        ),
+        "kubelet.client_ca" => from_setting(
+            ComponentKind::Kubelet,
+            "authentication.x509.clientCAFile",
+            "/etc/kubernetes/pki/ca.crt",
+            Some(
+                "the kubelet has no client CA file (authentication.x509.clientCAFile / --client-ca-file is not set)",
+            ),
+        ),
+        "proxy.kubeconfig" => match component(facts, ComponentKind::Proxy) {
+            Ok(Some(_)) => from_setting(
+                ComponentKind::Proxy,
+                "clientConnection.kubeconfig",
+                "",
+                Some("kube-proxy names no kubeconfig (in-cluster configuration)"),
+            ),
+            Ok(None) | Err(_) => Err(component(facts, ComponentKind::Proxy)
+                .err()
+                .unwrap_or_else(|| "kube-proxy is not running on this node".into())),
+        },
+        "proxy.config" => match component(facts, ComponentKind::Proxy) {
+            Ok(Some(proxy)) => match proxy.files.first() {
+                Some(file) => Ok((
+                    vec![file.path.clone()],
+                    false,
+                    format!("--config of {}", pid_of(proxy)),
+                )),
+                None => Err(format!("{} runs without --config", pid_of(proxy))),
+            },
+            Ok(None) | Err(_) => Err(component(facts, ComponentKind::Proxy)
+                .err()
+                .unwrap_or_else(|| "kube-proxy is not running on this node".into())),
+        },
+        "apiserver.manifest"
+        | "controller_manager.manifest"
+        | "scheduler.manifest"
+        | "etcd.manifest" => {
+            let kind = ComponentKind::from_probe_key(name.trim_end_matches(".manifest"))
+                .ok_or_else(|| format!("unknown component in {name}"))?;
+            let file = kind.manifest_name().unwrap_or_default();
+            Ok((
+                vec![manifest_dir.join(file)],
+                false,
+                format!("static pod manifest in {}", manifest_dir.display()),
+            ))
+        }
+        "controller_manager.kubeconfig" => from_setting(
+            ComponentKind::ControllerManager,
+            "--kubeconfig",
+            "/etc/kubernetes/controller-manager.conf",
+            None,
+        ),
+        "scheduler.kubeconfig" => from_setting(
+            ComponentKind::Scheduler,
+            "--kubeconfig",
+            "/etc/kubernetes/scheduler.conf",
+            None,
+        ),
+        "etcd.data_dir" => match component(facts, ComponentKind::Etcd) {
+            Ok(Some(etcd)) => match etcd.settings.get("--data-dir") {
+                Some(setting) if setting.source != Source::Default => {
+                    let path = super::resolve_relative(&etcd.origin, &setting.value.to_string());
+                    Ok((vec![path], false, format!("--data-dir of {}", pid_of(etcd))))
+                }
+                _ => default(
+                    "/var/lib/etcd",
+                    &format!("--data-dir is not set for {}; default path", pid_of(etcd)),
+                ),
+            },
+            _ => default(
+                "/var/lib/etcd",
+                "etcd is not running; kubeadm's default path",
+            ),
+        },
+        "cni.config" => Ok((
+            vec![
+                PathBuf::from("/etc/cni/net.d"),
+                PathBuf::from("/var/lib/cni/networks"),
+            ],
+            true,
+            "CNI configuration (/etc/cni/net.d) and state (/var/lib/cni/networks)".into(),
+        )),
+        other => Err(format!("unknown named file {other}")),
+    }
+}
+
+/// uid and gid names from the host's `/etc/passwd` and `/etc/group`.
+pub struct Owners {
+    users: BTreeMap<u32, String>,
+    groups: BTreeMap<u32, String>,
+}
+
+impl Owners {
+    pub fn read(root: &HostRoot) -> Self {
+        let table = |path: &str| {
+            root.read_to_string(Path::new(path))
+                .map(|text| parse_id_table(&text))
+                .unwrap_or_default()
+        };
+        Owners {
+            users: table("/etc/passwd"),
+            groups: table("/etc/group"),
+        }
+    }
+}
+
+/// `name:x:id:...` lines into id -> name (the first name for an id wins, as getpwuid does).
+fn parse_id_table(text: &str) -> BTreeMap<u32, String> {
+    let mut table = BTreeMap::new();
+    for line in text.lines() {
+        let mut fields = line.split(':');
+        let (Some(name), Some(_), Some(id)) = (fields.next(), fields.next(), fields.next()) else {
+            continue;
+        };
+        if let Ok(id) = id.trim().parse::<u32>() {
+            table.entry(id).or_insert_with(|| name.to_string());
+        }
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_whole_names() {
+        assert!(glob_match("*.crt", "ca.crt"));
+        assert!(!glob_match("*.crt", "ca.crt.bak"));
+        assert!(glob_match("*.conf", "10-kubeadm.conf"));
+        assert!(glob_match("a?c", "abc"));
+    }
+
+    #[test]
+    fn id_tables_keep_the_first_name() {
+        let table = parse_id_table(
+            "root:x:0:0:root:/root:/bin/bash\ntoor:x:0:0::/:/bin/sh\netcd:x:998:998::/:\n",
+        );
+        assert_eq!(table.get(&0).map(String::as_str), Some("root"));
+        assert_eq!(table.get(&998).map(String::as_str), Some("etcd"));
+    }
+}

@@ -1,0 +1,880 @@
+//! The containers running on the node, as the kernel sees them: every process whose
+//! `/proc/<pid>/cgroup` places it under `kubepods`, grouped by container id, with the confinement
+//! each process really has (`status`: capabilities, NoNewPrivs, seccomp, uid; its AppArmor label;
+//! its namespaces; its mounts). Admission policy can say anything: this is what runs.
+//!
+//! `/proc` is walked once and each file read at most once. A process that exits mid-scan is
+//! skipped, not an error. The host's own namespaces and mount table come from PID 1 — or, where
+//! PID 1's links cannot be read (some sandboxes forbid it), from kthreadd (PID 2), a kernel thread
+//! that always lives in the initial namespaces.
+//!
+//! Pods are named from the runtime's own record of the container (containerd's and cri-o's OCI
+//! `config.json` annotations, docker's `config.v2.json` labels), else from the kubelet's log
+//! directory `/var/log/pods/<namespace>_<name>_<uid>/<container>/`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Serialize, Serializer};
+
+use super::facts::Observed;
+use super::root::{HostRoot, ReadError};
+
+/// The namespaces compared with the host's.
+pub const NAMESPACES: &[&str] = &["net", "pid", "ipc", "uts", "user", "mnt", "cgroup"];
+
+/// At most this many unreadable processes are listed (the count is always exact).
+const MAX_LISTED_UNREADABLE: usize = 20;
+/// A runtime's container record is small; a larger one is refused.
+const RECORD_CAP: u64 = 2 * 1024 * 1024;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerFacts {
+    /// Where the host's namespaces and mount table were read.
+    pub host: HostReference,
+    /// Processes listed under `/proc`.
+    pub processes_scanned: usize,
+    /// Processes whose cgroup could not be read for a reason other than exiting.
+    pub unreadable_count: usize,
+    pub unreadable: Vec<UnreadableProcess>,
+    /// `/proc` could not be listed at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listing_error: Option<String>,
+    pub containers: Vec<Container>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnreadableProcess {
+    pub pid: u32,
+    pub path: PathBuf,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HostReference {
+    /// The process whose namespaces stand for the host's (1, or 2 when 1 is unreadable).
+    pub pid: Option<u32>,
+    /// `net` -> `net:[4026531840]`.
+    pub namespaces: BTreeMap<String, String>,
+    /// Why the reference is incomplete, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The host's mount table, used to map a container's mounts back to host paths.
+    pub mounts: Observed<Vec<Mount>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Container {
+    pub id: String,
+    /// `containerd`, `cri-o`, `docker`, or `unknown` (cgroupfs paths carry no runtime name).
+    pub runtime: String,
+    /// The cgroup path that placed it under kubepods.
+    pub cgroup: String,
+    pub pod_uid: Option<String>,
+    /// `guaranteed`, `burstable` or `besteffort`.
+    pub qos: Option<String>,
+    pub pod: Option<PodRef>,
+    /// The pod's sandbox (pause) container rather than one of its workloads.
+    pub sandbox: bool,
+    pub processes: Vec<ContainerProcess>,
+    /// One mount table per mount namespace among its processes.
+    pub mount_tables: Vec<MountTable>,
+}
+
+impl Container {
+    /// `namespace/pod/container` as far as known; `pod <uid>` stands in for an unknown name.
+    pub fn label(&self) -> String {
+        let pod = self.pod.as_ref();
+        let base = match (
+            pod.and_then(|p| p.namespace.as_ref()),
+            pod.and_then(|p| p.name.as_ref()),
+        ) {
+            (Some(namespace), Some(name)) => format!("{namespace}/{name}"),
+            _ => match &self.pod_uid {
+                Some(uid) => format!("pod {uid}"),
+                None => "unknown pod".to_string(),
+            },
+        };
+        match pod.and_then(|p| p.container.as_ref()) {
+            Some(container) => format!("{base}/{container}"),
+            None => base,
+        }
+    }
+
+    pub fn short_id(&self) -> &str {
+        self.id.get(..12).unwrap_or(&self.id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PodRef {
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub container: Option<String>,
+    /// The file or directory the name was read from.
+    pub source: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerProcess {
+    pub pid: u32,
+    /// `Name:` from status (the kernel's comm).
+    pub name: Option<String>,
+    pub argv: Vec<String>,
+    pub status: Observed<ProcStatus>,
+    /// The AppArmor label (`cri-containerd.apparmor.d (enforce)`, `unconfined`).
+    pub apparmor: Observed<String>,
+    pub namespaces: BTreeMap<String, Observed<String>>,
+}
+
+impl ContainerProcess {
+    /// The command line (or the kernel's comm when argv is empty), at most 120 characters.
+    pub fn command(&self) -> String {
+        if self.argv.is_empty() {
+            self.name.clone().unwrap_or_default()
+        } else {
+            self.argv.join(" ").chars().take(120).collect()
+        }
+    }
+
+    /// An `sshd` process: by comm, or by argv[0] (sshd rewrites argv to `sshd: user [priv]`).
+    pub fn is_sshd(&self) -> bool {
+        let argv0 = self.argv.first().map(String::as_str).unwrap_or_default();
+        let base = argv0.rsplit('/').next().unwrap_or_default();
+        self.name.as_deref() == Some("sshd") || base == "sshd" || base.starts_with("sshd:")
+    }
+}
+
+/// The fields of `/proc/<pid>/status` confinement depends on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProcStatus {
+    /// Effective uid, as seen from the host's user namespace.
+    pub uid: Option<u32>,
+    #[serde(serialize_with = "hex_mask")]
+    pub cap_eff: Option<u64>,
+    #[serde(serialize_with = "hex_mask")]
+    pub cap_bnd: Option<u64>,
+    pub no_new_privs: Option<bool>,
+    /// 0 disabled, 1 strict, 2 filter.
+    pub seccomp: Option<u8>,
+    pub seccomp_filters: Option<u32>,
+}
+
+fn hex_mask<S: Serializer>(mask: &Option<u64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match mask {
+        Some(mask) => serializer.serialize_str(&format!("{mask:016x}")),
+        None => serializer.serialize_none(),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MountTable {
+    /// The process the table was read from.
+    pub pid: u32,
+    pub mnt_namespace: Option<String>,
+    pub mounts: Observed<Vec<Mount>>,
+}
+
+/// One line of `mountinfo`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mount {
+    /// `major:minor` of the filesystem.
+    pub device: String,
+    /// The path inside that filesystem that is mounted (`/etc` for a bind of the host's /etc).
+    pub root: String,
+    pub mount_point: String,
+    pub read_only: bool,
+    pub fs_type: String,
+    pub source: String,
+}
+
+/// Where a process's cgroup path places it, when under kubepods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CgroupPlacement {
+    pub id: String,
+    pub runtime: &'static str,
+    pub pod_uid: Option<String>,
+    pub qos: Option<String>,
+    pub path: String,
+}
+
+pub fn gather(root: &HostRoot) -> ContainerFacts {
+    let host = host_reference(root);
+    let mut facts = ContainerFacts {
+        host,
+        processes_scanned: 0,
+        unreadable_count: 0,
+        unreadable: Vec::new(),
+        listing_error: None,
+        containers: Vec::new(),
+    };
+    let names = match root.read_dir_names(Path::new("/proc")) {
+        Ok(names) => names,
+        Err(error) => {
+            facts.listing_error = Some(format!("/proc {error}"));
+            return facts;
+        }
+    };
+    let pids: Vec<u32> = names
+        .iter()
+        .filter_map(|name| name.to_str()?.parse().ok())
+        .collect();
+    facts.processes_scanned = pids.len();
+    let mut by_id: BTreeMap<String, Container> = BTreeMap::new();
+    for pid in pids {
+        let path = PathBuf::from(format!("/proc/{pid}/cgroup"));
+        let text = match root.read_to_string(&path) {
+            Ok(text) => text,
+            // Exited between the listing and the read.
+            Err(ReadError::NotFound) => continue,
+            Err(error) => {
+                facts.unreadable_count += 1;
+                if facts.unreadable.len() < MAX_LISTED_UNREADABLE {
+                    facts.unreadable.push(UnreadableProcess {
+                        pid,
+                        path,
+                        error: error.to_string(),
+                    });
+                }
+                continue;
+            }
+        };
+        let Some(placement) = parse_cgroup(&text) else {
+            continue;
+        };
+        // Exited, or a zombie (nothing runs; its ns links and mountinfo are gone).
+        let Some(process) = read_process(root, pid) else {
+            continue;
+        };
+        let container = by_id
+            .entry(placement.id.clone())
+            .or_insert_with(|| Container {
+                id: placement.id.clone(),
+                runtime: placement.runtime.to_string(),
+                cgroup: placement.path.clone(),
+                pod_uid: placement.pod_uid.clone(),
+                qos: placement.qos.clone(),
+                pod: None,
+                sandbox: false,
+                processes: Vec::new(),
+                mount_tables: Vec::new(),
+            });
+        let mnt = process
+            .namespaces
+            .get("mnt")
+            .and_then(|ns| ns.value().cloned());
+        let known_mnt = container
+            .mount_tables
+            .iter()
+            .any(|table| table.mnt_namespace.is_some() && table.mnt_namespace == mnt);
+        if !known_mnt {
+            let path = PathBuf::from(format!("/proc/{pid}/mountinfo"));
+            let mounts = Observed::read(root, &path, |text| parse_mountinfo(&text));
+            // Absent: the process exited after its status was read; another one may tell.
+            if !matches!(mounts, Observed::Absent { .. }) {
+                container.mount_tables.push(MountTable {
+                    pid,
+                    mnt_namespace: mnt,
+                    mounts,
+                });
+            }
+        }
+        container.processes.push(process);
+    }
+    let pod_logs = PodLogDirs::read(root);
+    for mut container in by_id.into_values() {
+        name_container(root, &pod_logs, &mut container);
+        facts.containers.push(container);
+    }
+    facts
+}
+
+/// Reads one container process; `None` when it exited meanwhile.
+fn read_process(root: &HostRoot, pid: u32) -> Option<ContainerProcess> {
+    let status_path = PathBuf::from(format!("/proc/{pid}/status"));
+    let (status, name) = match root.read_to_string(&status_path) {
+        Ok(text) => {
+            if status_value(&text, "State").is_some_and(|state| state.starts_with(['Z', 'X'])) {
+                return None;
+            }
+            let name = status_value(&text, "Name").map(String::from);
+            (
+                Observed::Value {
+                    path: status_path,
+                    value: parse_status(&text),
+                },
+                name,
+            )
+        }
+        Err(ReadError::NotFound) => return None,
+        Err(error) => (Observed::from_error(&status_path, error), None),
+    };
+    let argv = root
+        .read_capped(Path::new(&format!("/proc/{pid}/cmdline")), 64 * 1024)
+        .map(|bytes| {
+            bytes
+                .split(|byte| *byte == 0)
+                .filter(|part| !part.is_empty())
+                .map(|part| String::from_utf8_lossy(part).into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let namespaces: BTreeMap<String, Observed<String>> = NAMESPACES
+        .iter()
+        .map(|kind| (kind.to_string(), read_namespace(root, pid, kind)))
+        .collect();
+    // A live process always has its namespace links: a missing one means it just exited.
+    if namespaces
+        .values()
+        .any(|ns| matches!(ns, Observed::Absent { .. }))
+    {
+        return None;
+    }
+    Some(ContainerProcess {
+        pid,
+        name,
+        argv,
+        status,
+        apparmor: read_apparmor_label(root, pid),
+        namespaces,
+    })
+}
+
+fn read_namespace(root: &HostRoot, pid: u32, kind: &str) -> Observed<String> {
+    let path = PathBuf::from(format!("/proc/{pid}/ns/{kind}"));
+    match root.read_link(&path) {
+        Ok(target) => Observed::Value {
+            path,
+            value: target.to_string_lossy().into_owned(),
+        },
+        Err(error) => Observed::from_error(&path, error),
+    }
+}
+
+/// `attr/apparmor/current` (kernels with LSM stacking), else `attr/current`.
+fn read_apparmor_label(root: &HostRoot, pid: u32) -> Observed<String> {
+    let stacked = PathBuf::from(format!("/proc/{pid}/attr/apparmor/current"));
+    match root.read_to_string(&stacked) {
+        Ok(text) => Observed::Value {
+            path: stacked,
+            value: clean_label(&text),
+        },
+        Err(ReadError::NotFound) => {
+            let legacy = PathBuf::from(format!("/proc/{pid}/attr/current"));
+            Observed::read(root, &legacy, |text| clean_label(&text))
+        }
+        Err(error) => Observed::from_error(&stacked, error),
+    }
+}
+
+fn clean_label(text: &str) -> String {
+    text.trim_end_matches(['\0', '\n']).trim().to_string()
+}
+
+/// The host reference: PID 1's namespaces and mounts, else kthreadd's.
+fn host_reference(root: &HostRoot) -> HostReference {
+    let read_all = |pid: u32| -> Result<BTreeMap<String, String>, String> {
+        let mut links = BTreeMap::new();
+        for kind in NAMESPACES {
+            match read_namespace(root, pid, kind) {
+                Observed::Value { value, .. } => {
+                    links.insert(kind.to_string(), value);
+                }
+                Observed::Absent { path } => {
+                    return Err(format!("{} does not exist", path.display()));
+                }
+                Observed::Unreadable { path, error } => {
+                    return Err(format!("{} {error}", path.display()));
+                }
+            }
+        }
+        Ok(links)
+    };
+    let mounts_of = |pid: u32| {
+        Observed::read(root, Path::new(&format!("/proc/{pid}/mountinfo")), |text| {
+            parse_mountinfo(&text)
+        })
+    };
+    match read_all(1) {
+        Ok(namespaces) => HostReference {
+            pid: Some(1),
+            namespaces,
+            note: None,
+            mounts: mounts_of(1),
+        },
+        Err(pid1_error) => {
+            let kthreadd = root
+                .read_to_string(Path::new("/proc/2/status"))
+                .ok()
+                .is_some_and(|text| {
+                    status_value(&text, "Name") == Some("kthreadd")
+                        && status_value(&text, "PPid") == Some("0")
+                });
+            match kthreadd.then(|| read_all(2)) {
+                Some(Ok(namespaces)) => HostReference {
+                    pid: Some(2),
+                    namespaces,
+                    note: Some(format!(
+                        "{pid1_error}; used kthreadd (PID 2), which lives in the initial namespaces"
+                    )),
+                    mounts: mounts_of(2),
+                },
+                other => {
+                    let why = match other {
+                        Some(Err(error)) => format!("; kthreadd: {error}"),
+                        _ => "; PID 2 is not kthreadd".to_string(),
+                    };
+                    HostReference {
+                        pid: None,
+                        namespaces: BTreeMap::new(),
+                        note: Some(format!("{pid1_error}{why}")),
+                        mounts: mounts_of(1),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The value of `Field:` in a status text.
+pub fn status_value<'a>(text: &'a str, field: &str) -> Option<&'a str> {
+    text.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        (key == field).then(|| value.trim())
+    })
+}
+
+pub fn parse_status(text: &str) -> ProcStatus {
+    let mask = |field| status_value(text, field).and_then(|v| u64::from_str_radix(v, 16).ok());
+    ProcStatus {
+        // Uid: real effective saved filesystem
+        uid: status_value(text, "Uid")
+            .and_then(|v| v.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok()),
+        cap_eff: mask("CapEff"),
+        cap_bnd: mask("CapBnd"),
+        no_new_privs: status_value(text, "NoNewPrivs").map(|v| v != "0"),
+        seccomp: status_value(text, "Seccomp").and_then(|v| v.parse().ok()),
+        seccomp_filters: status_value(text, "Seccomp_filters").and_then(|v| v.parse().ok()),
+    }
+}
+
+/// Parses `/proc/<pid>/cgroup` (v1 lines `N:controllers:/path`, v2 line `0::/path`) and returns
+/// the container placement of the first path under kubepods that ends in a container id.
+pub fn parse_cgroup(text: &str) -> Option<CgroupPlacement> {
+    text.lines().find_map(|line| {
+        let path = line.splitn(3, ':').nth(2)?;
+        parse_cgroup_path(path)
+    })
+}
+
+fn parse_cgroup_path(path: &str) -> Option<CgroupPlacement> {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let start = parts.iter().position(|part| part.contains("kubepods"))?;
+    let below = &parts[start..];
+    // The container is the deepest component that names one; a process may sit in a child
+    // cgroup of its container (systemd inside a container).
+    let (index, (id, runtime)) = below
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(index, part)| container_id(part).map(|found| (index, found)))?;
+    let pod_part = below[..index].iter().rev().find_map(|part| pod_uid(part));
+    let qos = below[..index].iter().find_map(|part| {
+        ["burstable", "besteffort", "guaranteed"]
+            .into_iter()
+            .find(|class| {
+                part == class
+                    || part
+                        .trim_end_matches(".slice")
+                        .ends_with(&format!("-{class}"))
+            })
+    });
+    let qos = qos
+        .map(String::from)
+        .or_else(|| pod_part.as_ref().map(|_| "guaranteed".to_string()));
+    Some(CgroupPlacement {
+        id,
+        runtime,
+        pod_uid: pod_part,
+        qos,
+        path: path.to_string(),
+    })
+}
+
+/// A container id from a cgroup component: `cri-containerd-<id>.scope`, `crio-<id>.scope`,
+/// `docker-<id>.scope`, or a bare id (the cgroupfs driver). `crio-conmon-<id>` is cri-o's monitor
+/// process, not the container.
+fn container_id(part: &str) -> Option<(String, &'static str)> {
+    let stem = part.strip_suffix(".scope").unwrap_or(part);
+    let (id, runtime) = if let Some(id) = stem.strip_prefix("cri-containerd-") {
+        (id, "containerd")
+    } else if stem.starts_with("crio-conmon-") {
+        return None;
+    } else if let Some(id) = stem.strip_prefix("crio-") {
+        (id, "cri-o")
+    } else if let Some(id) = stem.strip_prefix("docker-") {
+        (id, "docker")
+    } else {
+        (stem, "unknown")
+    };
+    let hex = id.len() >= 12 && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_hexdigit());
+    hex.then(|| (id.to_ascii_lowercase(), runtime))
+}
+
+/// A pod uid from `pod<uid>` or `kubepods-<qos>-pod<uid_with_underscores>.slice`.
+fn pod_uid(part: &str) -> Option<String> {
+    let stem = part.strip_suffix(".slice").unwrap_or(part);
+    let at = stem.rfind("pod")?;
+    let uid = stem[at + 3..].replace('_', "-");
+    let looks_like_uid = uid.len() == 36
+        && uid.bytes().enumerate().all(|(i, b)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        });
+    looks_like_uid.then_some(uid)
+}
+
+/// Parses mountinfo lines: `id parent maj:min root mountpoint options [optional...] - fstype
+/// source superoptions`. Octal escapes (`\040` for a space) are decoded.
+pub fn parse_mountinfo(text: &str) -> Vec<Mount> {
+    text.lines()
+        .filter_map(|line| {
+            let (left, right) = line.split_once(" - ")?;
+            let fields: Vec<&str> = left.split(' ').collect();
+            let right: Vec<&str> = right.split(' ').collect();
+            if fields.len() < 6 || right.len() < 2 {
+                return None;
+            }
+            Some(Mount {
+                device: fields[2].to_string(),
+                root: unescape(fields[3]),
+                mount_point: unescape(fields[4]),
+                read_only: fields[5].split(',').any(|option| option == "ro"),
+                fs_type: right[0].to_string(),
+                source: unescape(right[1]),
+            })
+        })
+        .collect()
+}
+
+fn unescape(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\'
+            && i + 3 < bytes.len()
+            && let Some(value) = std::str::from_utf8(&bytes[i + 1..i + 4])
+                .ok()
+                .and_then(|octal| u8::from_str_radix(octal, 8).ok())
+        {
+            out.push(value);
+            i += 4;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `/var/log/pods/<namespace>_<name>_<uid>/<container>/`, listed once.
+struct PodLogDirs {
+    by_uid: BTreeMap<String, (String, String, Vec<String>)>,
+}
+
+const POD_LOG_DIR: &str = "/var/log/pods";
+const KUBELET_PODS_DIR: &str = "/var/lib/kubelet/pods";
+
+impl PodLogDirs {
+    fn read(root: &HostRoot) -> Self {
+        let mut by_uid = BTreeMap::new();
+        for name in root
+            .read_dir_names(Path::new(POD_LOG_DIR))
+            .unwrap_or_default()
+        {
+            let name = name.to_string_lossy().into_owned();
+            // Namespaces and pod names are DNS labels/subdomains: they hold no `_`.
+            let mut parts = name.splitn(3, '_');
+            let (Some(namespace), Some(pod), Some(uid)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let containers = root
+                .read_dir_names(&Path::new(POD_LOG_DIR).join(&name))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| c.to_string_lossy().into_owned())
+                .collect();
+            by_uid.insert(
+                uid.to_string(),
+                (namespace.to_string(), pod.to_string(), containers),
+            );
+        }
+        PodLogDirs { by_uid }
+    }
+}
+
+/// Names the container's pod from the runtime's record, else the kubelet's log directory.
+fn name_container(root: &HostRoot, logs: &PodLogDirs, container: &mut Container) {
+    if let Some((labels, source)) = runtime_record(root, container) {
+        let get = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|key| labels.get(*key).filter(|v| !v.is_empty()).cloned())
+        };
+        let kind = get(&[
+            "io.kubernetes.cri.container-type",
+            "io.kubernetes.cri-o.ContainerType",
+            "io.kubernetes.docker.type",
+        ]);
+        container.sandbox = matches!(kind.as_deref(), Some("sandbox" | "podsandbox"));
+        let namespace = get(&[
+            "io.kubernetes.cri.sandbox-namespace",
+            "io.kubernetes.pod.namespace",
+        ]);
+        let name = get(&["io.kubernetes.cri.sandbox-name", "io.kubernetes.pod.name"]);
+        let container_name = get(&[
+            "io.kubernetes.cri.container-name",
+            "io.kubernetes.container.name",
+        ])
+        .filter(|name| name != "POD");
+        if container.pod_uid.is_none() {
+            container.pod_uid = get(&["io.kubernetes.cri.sandbox-uid", "io.kubernetes.pod.uid"]);
+        }
+        if let (Some(namespace), Some(name)) = (namespace, name) {
+            container.pod = Some(PodRef {
+                namespace: Some(namespace),
+                name: Some(name),
+                container: if container.sandbox {
+                    None
+                } else {
+                    container_name
+                },
+                source,
+            });
+            return;
+        }
+    }
+    // No runtime record: a lone process called `pause` is the sandbox.
+    container.sandbox = !container.processes.is_empty()
+        && container
+            .processes
+            .iter()
+            .all(|process| process.name.as_deref() == Some("pause"));
+    let Some(uid) = &container.pod_uid else {
+        return;
+    };
+    if let Some((namespace, name, containers)) = logs.by_uid.get(uid) {
+        // The log directory names containers but not their ids: only a pod with one container
+        // names it unambiguously.
+        let only = match containers.as_slice() {
+            [only] if !container.sandbox => Some(only.clone()),
+            _ => None,
+        };
+        container.pod = Some(PodRef {
+            namespace: Some(namespace.clone()),
+            name: Some(name.clone()),
+            container: only,
+            source: Path::new(POD_LOG_DIR).join(format!("{namespace}_{name}_{uid}")),
+        });
+        return;
+    }
+    // The kubelet's pod directory names the containers (not the namespace or pod name).
+    let dir = Path::new(KUBELET_PODS_DIR).join(uid).join("containers");
+    if let Ok(names) = root.read_dir_names(&dir)
+        && let [only] = names.as_slice()
+        && !container.sandbox
+    {
+        container.pod = Some(PodRef {
+            namespace: None,
+            name: None,
+            container: Some(only.to_string_lossy().into_owned()),
+            source: dir,
+        });
+    }
+}
+
+/// The runtime's record of a container: its annotations (OCI config.json) or labels (docker).
+fn runtime_record(
+    root: &HostRoot,
+    container: &Container,
+) -> Option<(BTreeMap<String, String>, PathBuf)> {
+    let id = &container.id;
+    let containerd = PathBuf::from(format!(
+        "/run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}/config.json"
+    ));
+    let crio = PathBuf::from(format!(
+        "/run/containers/storage/overlay-containers/{id}/userdata/config.json"
+    ));
+    let docker = PathBuf::from(format!("/var/lib/docker/containers/{id}/config.v2.json"));
+    let candidates: Vec<PathBuf> = match container.runtime.as_str() {
+        "containerd" => vec![containerd],
+        "cri-o" => vec![crio],
+        "docker" => vec![docker],
+        _ => vec![containerd, crio, docker],
+    };
+    candidates.into_iter().find_map(|path| {
+        let bytes = root.read_capped(&path, RECORD_CAP).ok()?;
+        let json: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        let table = json
+            .get("annotations")
+            .or_else(|| json.get("Config").and_then(|config| config.get("Labels")))?
+            .as_object()?;
+        let labels = table
+            .iter()
+            .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
+            .collect();
+        Some((labels, path))
+    })
+}
+
+/// The capability names in a mask, `CAP_` prefix dropped (`SYS_ADMIN`); bits the caps crate
+/// does not know are named by number (`CAP_41`).
+pub fn capability_names(mask: u64) -> Vec<String> {
+    let known: BTreeSet<(u8, String)> = caps::all()
+        .into_iter()
+        .map(|cap| (cap.index(), cap.to_string()))
+        .collect();
+    (0..64u8)
+        .filter(|bit| mask & (1u64 << bit) != 0)
+        .map(|bit| {
+            known
+                .iter()
+                .find(|(index, _)| *index == bit)
+                .map(|(_, name)| name.trim_start_matches("CAP_").to_string())
+                .unwrap_or_else(|| format!("CAP_{bit}"))
+        })
+        .collect()
+}
+
+/// The bit of a capability name (`SYS_ADMIN` or `CAP_SYS_ADMIN`), via the caps crate.
+pub fn capability_bit(name: &str) -> Option<u8> {
+    caps::to_canonical(name)
+        .parse::<caps::Capability>()
+        .ok()
+        .map(|cap| cap.index())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    const UID: &str = "0d8a3f7e-1c2b-4d5e-9f60-7a8b9c0d1e2f";
+
+    #[test]
+    fn cgroup_v2_systemd_containerd() {
+        let uid_ = UID.replace('-', "_");
+        let text = format!(
+            "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{uid_}.slice/cri-containerd-{ID}.scope\n"
+        );
+        let placement = parse_cgroup(&text).expect("kubepods");
+        assert_eq!(placement.id, ID);
+        assert_eq!(placement.runtime, "containerd");
+        assert_eq!(placement.pod_uid.as_deref(), Some(UID));
+        assert_eq!(placement.qos.as_deref(), Some("burstable"));
+    }
+
+    #[test]
+    fn cgroup_v1_cgroupfs_and_guaranteed() {
+        let text =
+            format!("12:pids:/kubepods/pod{UID}/{ID}\n11:memory:/kubepods/pod{UID}/{ID}\n0::/\n");
+        let placement = parse_cgroup(&text).expect("kubepods");
+        assert_eq!(placement.runtime, "unknown");
+        assert_eq!(placement.qos.as_deref(), Some("guaranteed"));
+        assert_eq!(placement.pod_uid.as_deref(), Some(UID));
+        let text = format!("4:memory:/kubepods/besteffort/pod{UID}/{ID}\n");
+        assert_eq!(
+            parse_cgroup(&text).and_then(|p| p.qos).as_deref(),
+            Some("besteffort")
+        );
+    }
+
+    #[test]
+    fn crio_docker_and_conmon() {
+        let crio = format!(
+            "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod{}.slice/crio-{ID}.scope\n",
+            UID.replace('-', "_")
+        );
+        assert_eq!(parse_cgroup(&crio).map(|p| p.runtime), Some("cri-o"));
+        let conmon = crio.replace("crio-", "crio-conmon-");
+        assert_eq!(parse_cgroup(&conmon), None);
+        let docker = format!(
+            "3:cpu:/kubepods.slice/kubepods-pod{}.slice/docker-{ID}.scope\n",
+            UID.replace('-', "_")
+        );
+        let placement = parse_cgroup(&docker).expect("docker");
+        assert_eq!(placement.runtime, "docker");
+        assert_eq!(placement.qos.as_deref(), Some("guaranteed"));
+    }
+
+    #[test]
+    fn not_kubepods_or_no_id() {
+        assert_eq!(parse_cgroup("0::/system.slice/sshd.service\n"), None);
+        assert_eq!(
+            parse_cgroup("0::/kubepods.slice/kubepods-burstable.slice\n"),
+            None
+        );
+        assert_eq!(parse_cgroup("garbage"), None);
+    }
+
+    #[test]
+    fn mountinfo_lines() {
+        let text = "36 35 98:0 /etc /host/etc rw,noatime master:1 - ext4 /dev/sda1 rw\n\
+                    40 35 0:5 / /my\\040dir ro - tmpfs tmpfs ro\nbroken\n";
+        let mounts = parse_mountinfo(text);
+        assert_eq!(mounts.len(), 2);
+        assert_eq!(mounts[0].root, "/etc");
+        assert_eq!(mounts[0].mount_point, "/host/etc");
+        assert!(!mounts[0].read_only);
+        assert_eq!(mounts[0].fs_type, "ext4");
+        assert_eq!(mounts[1].mount_point, "/my dir");
+        assert!(mounts[1].read_only);
+    }
+
+    #[test]
+    fn status_fields() {
+        let status = parse_status(
+            "Name:\tnginx\nUid:\t1000\t0\t0\t0\nCapEff:\t00000000a80425fb\nCapBnd:\t000001ffffffffff\nNoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t1\n",
+        );
+        assert_eq!(status.uid, Some(0));
+        assert_eq!(status.cap_eff, Some(0xa80425fb));
+        assert_eq!(status.no_new_privs, Some(true));
+        assert_eq!(status.seccomp, Some(2));
+    }
+
+    #[test]
+    fn capability_masks_decode() {
+        // containerd's default set.
+        let names = capability_names(0xa80425fb);
+        assert_eq!(
+            names,
+            [
+                "CHOWN",
+                "DAC_OVERRIDE",
+                "FOWNER",
+                "FSETID",
+                "KILL",
+                "SETGID",
+                "SETUID",
+                "SETPCAP",
+                "NET_BIND_SERVICE",
+                "NET_RAW",
+                "SYS_CHROOT",
+                "MKNOD",
+                "AUDIT_WRITE",
+                "SETFCAP"
+            ]
+        );
+        assert_eq!(capability_names(1 << 21), ["SYS_ADMIN"]);
+        assert_eq!(capability_names(1 << 50), ["CAP_50"]);
+        assert_eq!(capability_bit("sys_admin"), Some(21));
+        assert_eq!(capability_bit("CAP_NET_ADMIN"), Some(12));
+        assert_eq!(capability_bit("nope"), None);
+    }
+}

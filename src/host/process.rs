@@ -1,0 +1,226 @@
+//! Process discovery: which Kubernetes components run on this node, read from
+//! `<root>/proc/<pid>/cmdline`.
+//!
+//! A component is identified by the basename of argv[0] — never by a substring of the command
+//! line, so `kube-apiserver --etcd-servers=...` is not etcd and `calico-kube-controllers` is not
+//! the controller manager. `cmdline` is read as raw bytes and split on NUL: a non-UTF-8 argument
+//! cannot hide a process, and names longer than the 15 characters of `comm` work. A process that
+//! exits while the scan runs is skipped and counted. Each `/proc/<pid>/cmdline` is read once.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::root::{HostRoot, ReadError};
+use crate::host::components::ComponentKind;
+
+/// `cmdline` can be long (the apiserver's is several KiB); this is far above any real one.
+const CMDLINE_CAP: u64 = 1024 * 1024;
+
+/// One process that is a Kubernetes component.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ComponentProcess {
+    pub pid: u32,
+    pub kind: ComponentKind,
+    /// The arguments after the program name (for hyperkube, after the component name too).
+    pub args: Vec<String>,
+    /// argv[0] as the process shows it.
+    pub program: String,
+}
+
+/// A k3s or rke2 process: the components run inside it, configured through its own files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmbeddedDistribution {
+    pub pid: u32,
+    /// `k3s` or `rke2`.
+    pub distribution: String,
+    /// `server`, `agent`, or what followed the program name.
+    pub role: String,
+}
+
+/// What one walk of `/proc` found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ProcessScan {
+    /// Process directories looked at.
+    pub scanned: usize,
+    /// Processes that exited between listing `/proc` and reading their `cmdline`.
+    pub vanished: usize,
+    /// `cmdline` files that exist but could not be read, with why.
+    pub unreadable: Vec<String>,
+    pub components: Vec<ComponentProcess>,
+    pub embedded: Vec<EmbeddedDistribution>,
+    /// Set when `/proc` itself could not be listed.
+    pub error: Option<String>,
+}
+
+impl ProcessScan {
+    /// The first (lowest pid) process of `kind`, and the pids of any others.
+    pub fn find(&self, kind: ComponentKind) -> Option<(&ComponentProcess, Vec<u32>)> {
+        let mut matching = self.components.iter().filter(|p| p.kind == kind);
+        let first = matching.next()?;
+        Some((first, matching.map(|p| p.pid).collect()))
+    }
+}
+
+/// Walks `<root>/proc` once.
+pub fn scan(root: &HostRoot) -> ProcessScan {
+    let mut scan = ProcessScan::default();
+    let names = match root.read_dir_names(Path::new("/proc")) {
+        Ok(names) => names,
+        Err(ReadError::NotFound) => return scan,
+        Err(error) => {
+            scan.error = Some(format!("/proc {error}"));
+            return scan;
+        }
+    };
+    let mut pids: Vec<u32> = names
+        .iter()
+        .filter_map(|name| name.to_str()?.parse().ok())
+        .collect();
+    pids.sort_unstable();
+    for pid in pids {
+        scan.scanned += 1;
+        let path = PathBuf::from(format!("/proc/{pid}/cmdline"));
+        let bytes = match root.read_capped(&path, CMDLINE_CAP) {
+            Ok(bytes) => bytes,
+            Err(ReadError::NotFound) => {
+                scan.vanished += 1;
+                continue;
+            }
+            Err(error) => {
+                scan.unreadable.push(format!("{} {error}", path.display()));
+                continue;
+            }
+        };
+        let argv = split_cmdline(&bytes);
+        match identify(&argv) {
+            Identity::Component { kind, skip } => scan.components.push(ComponentProcess {
+                pid,
+                kind,
+                program: argv.first().cloned().unwrap_or_default(),
+                args: argv.into_iter().skip(skip).collect(),
+            }),
+            Identity::Embedded { distribution, role } => scan.embedded.push(EmbeddedDistribution {
+                pid,
+                distribution,
+                role,
+            }),
+            Identity::Other => {}
+        }
+    }
+    scan
+}
+
+/// NUL-separated arguments; a trailing NUL ends the last one. Non-UTF-8 bytes are replaced.
+pub fn split_cmdline(bytes: &[u8]) -> Vec<String> {
+    let trimmed = bytes.strip_suffix(&[0]).unwrap_or(bytes);
+    if trimmed.is_empty() {
+        return Vec::new();
+    }
+    let argv: Vec<String> = trimmed
+        .split(|&b| b == 0)
+        .map(|arg| String::from_utf8_lossy(arg).into_owned())
+        .collect();
+    // A process that rewrote its title into one space-separated string (k3s does this).
+    if argv.len() == 1 && argv[0].contains(' ') {
+        return argv[0].split_whitespace().map(String::from).collect();
+    }
+    argv
+}
+
+enum Identity {
+    /// A component; `skip` arguments precede its flags (1, or 2 under hyperkube).
+    Component {
+        kind: ComponentKind,
+        skip: usize,
+    },
+    Embedded {
+        distribution: String,
+        role: String,
+    },
+    Other,
+}
+
+fn basename(program: &str) -> &str {
+    program.rsplit('/').next().unwrap_or(program)
+}
+
+fn identify(argv: &[String]) -> Identity {
+    let Some(program) = argv.first() else {
+        return Identity::Other;
+    };
+    let name = basename(program);
+    if let Some(kind) = ComponentKind::from_binary(name) {
+        return Identity::Component { kind, skip: 1 };
+    }
+    match name {
+        // hyperkube bundles every component: `hyperkube kubelet --flags`.
+        "hyperkube" => argv
+            .get(1)
+            .and_then(|sub| {
+                ComponentKind::from_binary(sub)
+                    .or_else(|| ComponentKind::from_binary(&format!("kube-{sub}")))
+            })
+            .map_or(Identity::Other, |kind| Identity::Component {
+                kind,
+                skip: 2,
+            }),
+        "k3s" | "rke2" => Identity::Embedded {
+            distribution: name.to_string(),
+            role: argv.get(1).cloned().unwrap_or_default(),
+        },
+        _ => Identity::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identify_text(args: &[&str]) -> Option<ComponentKind> {
+        let argv: Vec<String> = args.iter().map(|s| (*s).to_string()).collect();
+        match identify(&argv) {
+            Identity::Component { kind, .. } => Some(kind),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn identifies_by_basename_only() {
+        assert_eq!(
+            identify_text(&["/usr/bin/kubelet", "--config=/x"]),
+            Some(ComponentKind::Kubelet)
+        );
+        assert_eq!(
+            identify_text(&["kube-apiserver", "--etcd-servers=https://127.0.0.1:2379"]),
+            Some(ComponentKind::Apiserver)
+        );
+        assert_eq!(identify_text(&["/usr/bin/calico-kube-controllers"]), None);
+        assert_eq!(identify_text(&["/usr/local/bin/etcdctl", "get"]), None);
+        assert_eq!(
+            identify_text(&["/usr/local/bin/kube-controller-manager"]),
+            Some(ComponentKind::ControllerManager)
+        );
+        assert_eq!(
+            identify_text(&["/hyperkube", "kubelet", "--v=2"]),
+            Some(ComponentKind::Kubelet)
+        );
+        assert_eq!(
+            identify_text(&["/hyperkube", "apiserver"]),
+            Some(ComponentKind::Apiserver)
+        );
+    }
+
+    #[test]
+    fn cmdline_splits_on_nul_and_survives_bad_utf8() {
+        let argv = split_cmdline(b"/usr/bin/kubelet\0--node-ip=\xff\xfe\0--v=2\0");
+        assert_eq!(argv.len(), 3);
+        assert_eq!(argv[0], "/usr/bin/kubelet");
+        assert!(argv[1].starts_with("--node-ip="));
+        assert_eq!(split_cmdline(b""), Vec::<String>::new());
+        assert_eq!(
+            split_cmdline(b"/usr/local/bin/k3s server\0"),
+            vec!["/usr/local/bin/k3s".to_string(), "server".to_string()]
+        );
+    }
+}
