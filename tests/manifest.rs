@@ -676,3 +676,46 @@ reason = "Site policy: always pull, so a re-tagged image is noticed"
     assert_eq!(code(&output), 2);
     assert!(String::from_utf8_lossy(&output.stderr).contains("site.toml"));
 }
+
+#[test]
+fn the_running_kubelets_static_pod_path_is_the_directory_scanned() {
+    let root = control_plane_node();
+    root.process(
+        812,
+        &["/usr/bin/kubelet", "--config=/var/lib/kubelet/config.yaml"],
+    );
+    root.file(
+        "/var/lib/kubelet/config.yaml",
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n\
+         staticPodPath: /etc/kubelet.d\n",
+    );
+    root.file(
+        "/etc/kubelet.d/agent.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: agent}\nspec:\n  hostPID: true\n\
+         \x20 containers: [{name: agent, image: agent:1}]\n",
+    );
+    let (_, report) = root.check_json(&["--only", "manifests"]);
+    assert_eq!(common::status(&report, STATIC_RULE), "warn", "{report:#}");
+    let evidence = common::evidence_text(&report, STATIC_RULE);
+    assert!(
+        evidence.contains("/etc/kubelet.d")
+            && evidence.contains("the running kubelet's staticPodPath"),
+        "{evidence}"
+    );
+    // The kubeadm directory is not the kubelet's here: its pods are not judged.
+    assert!(!evidence.contains("kube-apiserver"), "{evidence}");
+
+    // A kubelet without staticPodPath runs no static pods.
+    root.file(
+        "/var/lib/kubelet/config.yaml",
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n",
+    );
+    let (_, report) = root.check_json(&["--only", "manifests"]);
+    assert_eq!(common::status(&report, STATIC_RULE), "skip");
+    assert!(
+        common::result(&report, STATIC_RULE)["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("sets no staticPodPath")),
+        "{report:#}"
+    );
+}

@@ -196,6 +196,16 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
                     dir: crate::host::manifests::STATIC_POD_DIR.into(),
                     seccomp_dir: policy.seccomp.profile_dir.clone(),
                 });
+                // The running kubelet's staticPodPath says where its static pods really are.
+                needs
+                    .components
+                    .settings
+                    .entry(crate::host::components::ComponentKind::Kubelet)
+                    .or_default()
+                    .insert((
+                        crate::host::manifests::STATIC_POD_PATH_KEY.into(),
+                        Some(crate::host::manifests::STATIC_POD_PATH_FLAG.into()),
+                    ));
             }
             Probe::Check(Check::EncryptionProviders | Check::EncryptionAtRest) => {
                 needs

@@ -56,12 +56,16 @@ fn group_by_object(pairs: &[(String, String)]) -> String {
 }
 
 pub fn evaluate_with(facts: &StaticPodFacts, rules: &RuleSet) -> Outcome {
+    if facts.dir.is_none() {
+        return Outcome::new(Verdict::NotApplicable(facts.dir_source.clone()));
+    }
     let inputs = match &facts.manifests {
         Observed::Value { value, .. } => value,
         Observed::Absent { path } => {
             return Outcome::new(Verdict::NotApplicable(format!(
-                "no static pod directory at {}: this node runs no static pods",
-                path.display()
+                "no static pod directory at {} ({}): this node runs no static pods",
+                path.display(),
+                facts.dir_source
             )));
         }
         Observed::Unreadable { path, error } => {
@@ -77,6 +81,11 @@ pub fn evaluate_with(facts: &StaticPodFacts, rules: &RuleSet) -> Outcome {
     let (workloads, notes, errors) =
         manifest::collect(inputs, manifest::SeccompAnnotations::Ignored);
     let mut outcome = Outcome::new(Verdict::Met).expected(EXPECTED);
+    outcome = outcome.evidence(Evidence::new(
+        "manifest",
+        Some(facts.manifests.path().to_path_buf()),
+        format!("static pod directory: {}", facts.dir_source),
+    ));
     let mut unexpected = Vec::new();
     let mut expected_count = 0usize;
     let mut pods = 0usize;

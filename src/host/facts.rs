@@ -141,6 +141,11 @@ pub struct Facts {
 /// what the node has of the Localhost profiles they reference.
 #[derive(Debug, Clone, Serialize)]
 pub struct StaticPodFacts {
+    /// The directory the kubelet reads static pods from; `None`: it reads none.
+    pub dir: Option<PathBuf>,
+    /// Where `dir` came from: the running kubelet's staticPodPath, or kubeadm's default.
+    pub dir_source: String,
+    /// The manifests (absent when `dir` is `None`).
     pub manifests: Observed<Vec<crate::manifest::Input>>,
     pub profiles: crate::manifest::profiles::NodeProfiles,
 }

@@ -5,6 +5,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use super::components::{ComponentFacts, ComponentKind};
 use super::facts::{Observed, StaticPodFacts, StaticPodRequest};
 use super::root::{DEFAULT_READ_CAP, HostRoot, ReadError};
 use crate::manifest::Input;
@@ -157,10 +158,51 @@ pub fn node_profiles(root: &HostRoot, seccomp_dir: &Path, refs: &[ProfileRef]) -
     }
 }
 
+/// The kubelet setting (and flag) naming its static pod directory.
+pub const STATIC_POD_PATH_KEY: &str = "staticPodPath";
+pub const STATIC_POD_PATH_FLAG: &str = "--pod-manifest-path";
+
+/// Where the kubelet reads static pods from: its resolved staticPodPath when it runs here, else
+/// kubeadm's default. `None` when the running kubelet has no staticPodPath (it runs none).
+fn static_pod_dir(
+    request: &StaticPodRequest,
+    components: Option<&ComponentFacts>,
+) -> (Option<PathBuf>, String) {
+    let kubelet = components.and_then(|facts| facts.component(ComponentKind::Kubelet));
+    match kubelet {
+        Some(kubelet) => match kubelet.host_path(STATIC_POD_PATH_KEY) {
+            Some(dir) => (Some(dir), "the running kubelet's staticPodPath".into()),
+            None if kubelet.config_error.is_none() => (
+                None,
+                "the running kubelet sets no staticPodPath (--pod-manifest-path): it runs no static pods"
+                    .into(),
+            ),
+            None => (
+                Some(request.dir.clone()),
+                "kubeadm's default: the kubelet's config could not be read".into(),
+            ),
+        },
+        None => (
+            Some(request.dir.clone()),
+            "kubeadm's default (no running kubelet found)".into(),
+        ),
+    }
+}
+
 /// The static pods and the Localhost profiles they reference, for `manifests.static-pods`.
 /// Parsing here only finds which profiles to read; the verdicts are the engine's.
-pub fn gather_static_pods(root: &HostRoot, request: &StaticPodRequest) -> StaticPodFacts {
-    let manifests = static_pods(root, &request.dir);
+pub fn gather_static_pods(
+    root: &HostRoot,
+    request: &StaticPodRequest,
+    components: Option<&ComponentFacts>,
+) -> StaticPodFacts {
+    let (dir, dir_source) = static_pod_dir(request, components);
+    let manifests = match &dir {
+        Some(dir) => static_pods(root, dir),
+        None => Observed::Absent {
+            path: request.dir.clone(),
+        },
+    };
     let refs: Vec<ProfileRef> = match &manifests {
         Observed::Value { value, .. } => {
             let (workloads, _, _) =
@@ -173,6 +215,8 @@ pub fn gather_static_pods(root: &HostRoot, request: &StaticPodRequest) -> Static
         _ => Vec::new(),
     };
     StaticPodFacts {
+        dir,
+        dir_source,
         manifests,
         profiles: node_profiles(root, &request.seccomp_dir, &refs),
     }

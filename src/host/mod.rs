@@ -37,12 +37,12 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         .seccomp_profiles
         .as_ref()
         .map(|request| seccomp_profiles::gather(root, request));
+    let components =
+        (!needs.components.is_empty()).then(|| components::gather(root, &needs.components));
     let static_pods = needs
         .static_pods
         .as_ref()
-        .map(|request| manifests::gather_static_pods(root, request));
-    let components =
-        (!needs.components.is_empty()).then(|| components::gather(root, &needs.components));
+        .map(|request| manifests::gather_static_pods(root, request, components.as_ref()));
     let containers = needs.containers.then(|| containers::gather(root));
     let accounts = needs.accounts.then(|| accounts::gather(root));
     let sshd = (!needs.sshd_keywords.is_empty()).then(|| sshd::gather(root, &needs.sshd_keywords));
