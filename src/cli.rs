@@ -168,12 +168,23 @@ pub enum ManifestCommand {
     /// Exit 1 when an object scores below --min-score (default: any critical hit) or references
     /// a profile the node does not have; 2 when an input cannot be read or parsed.
     Scan(ManifestScanArgs),
+    /// List the pod-hardening rules: id, points, scope, selector, reason.
+    Rules(ManifestRulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestRulesArgs {
+    /// Extra or overriding pod rules (TOML). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
 pub struct ManifestScanArgs {
     /// YAML (multi-document) or JSON files, directories (their *.yaml, *.yml, *.json), or `-`
-    /// for stdin.
+    /// for stdin. Read from this machine (relative to the current directory), not under --root.
     #[arg(required = true, value_name = "FILE|DIR|-")]
     pub inputs: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
@@ -217,6 +228,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Containers(args) => containers(&cli.global, args),
         Command::Seccomp(SeccompCommand::Lint(args)) => lint(args),
         Command::Manifest(ManifestCommand::Scan(args)) => manifest_scan(&cli.global, args),
+        Command::Manifest(ManifestCommand::Rules(args)) => manifest_rules(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -499,9 +511,10 @@ fn read_stdin() -> Input {
     }
 }
 
-fn manifest_scan(global: &GlobalArgs, args: &ManifestScanArgs) -> Result<u8, Error> {
+/// The shipped pod rules plus `--rules` files (same id replaces).
+fn load_pod_rules(extra: &[PathBuf]) -> Result<manifest::rules::RuleSet, Error> {
     let mut rules = manifest::rules::load_embedded()?;
-    for path in &args.rules {
+    for path in extra {
         let text = std::fs::read_to_string(path).map_err(|error| Error::Config {
             path: path.clone(),
             message: format!("cannot read rule file: {error}"),
@@ -510,6 +523,26 @@ fn manifest_scan(global: &GlobalArgs, args: &ManifestScanArgs) -> Result<u8, Err
         rules.merge(manifest::rules::load_str(&origin, &text)?);
         rules.validate(&origin)?;
     }
+    Ok(rules)
+}
+
+fn manifest_rules(args: &ManifestRulesArgs) -> Result<u8, Error> {
+    let rules = load_pod_rules(&args.rules)?;
+    let mut buffer = Vec::new();
+    match args.format {
+        ReportFormat::Text => report::render_pod_rules_text(&rules, &mut buffer),
+        ReportFormat::Json => report::render_json(&report::pod_rule_listing(&rules), &mut buffer),
+    }
+    .map_err(|source| Error::Output {
+        what: "rule list".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+    Ok(EXIT_OK)
+}
+
+fn manifest_scan(global: &GlobalArgs, args: &ManifestScanArgs) -> Result<u8, Error> {
+    let rules = load_pod_rules(&args.rules)?;
     if args.inputs.iter().filter(|i| i.as_os_str() == "-").count() > 1 {
         return Err(Error::Usage("`-` (stdin) can be given only once".into()));
     }

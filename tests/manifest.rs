@@ -719,3 +719,24 @@ fn the_running_kubelets_static_pod_path_is_the_directory_scanned() {
         "{report:#}"
     );
 }
+
+#[test]
+fn manifest_rules_lists_every_pod_rule() {
+    let output = hardnode()
+        .args(["manifest", "rules", "--format", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 0);
+    let rules = json(&output);
+    let list = rules.as_array().expect("list");
+    let privileged = list
+        .iter()
+        .find(|r| r["id"] == "pod.privileged")
+        .expect("pod.privileged");
+    assert_eq!(privileged["points"], -30);
+    assert_eq!(privileged["critical"], true);
+    assert!(
+        list.iter()
+            .any(|r| r["id"] == "pod.seccomp" && r["critical"] == false)
+    );
+}

@@ -260,3 +260,52 @@ pub fn manifest_sarif(report: &ScanReport, rules: &RuleSet) -> SarifRun {
 }
 
 const INVALID_RULE: &str = "manifest.invalid";
+
+/// One pod rule for `hardnode manifest rules --format json`.
+#[derive(Debug, serde::Serialize)]
+pub struct PodRuleListing<'a> {
+    pub id: &'a str,
+    pub points: i64,
+    pub critical: bool,
+    pub scope: crate::manifest::rules::Scope,
+    pub field: &'a str,
+    pub expect: String,
+    pub selector: &'a str,
+    pub reason: &'a str,
+}
+
+pub fn pod_rule_listing(rules: &RuleSet) -> Vec<PodRuleListing<'_>> {
+    rules
+        .rules
+        .iter()
+        .map(|rule| PodRuleListing {
+            id: &rule.id,
+            points: rule.points,
+            critical: rule.is_critical(),
+            scope: rule.scope,
+            field: &rule.field,
+            expect: crate::engine::ops::describe(&rule.expect),
+            selector: &rule.selector,
+            reason: &rule.reason,
+        })
+        .collect()
+}
+
+pub fn render_pod_rules_text(rules: &RuleSet, out: &mut dyn Write) -> io::Result<()> {
+    let width = rules.rules.iter().map(|r| r.id.len()).max().unwrap_or(2);
+    writeln!(out, "{:width$}  {:>6}  SELECTOR", "ID", "POINTS")?;
+    for rule in &rules.rules {
+        writeln!(
+            out,
+            "{:width$}  {:>+6}  {}",
+            rule.id, rule.points, rule.selector
+        )?;
+    }
+    let critical = rules.rules.iter().filter(|r| r.is_critical()).count();
+    writeln!(
+        out,
+        "{} rules: {critical} critical (negative points), {} good practice",
+        rules.rules.len(),
+        rules.rules.len() - critical
+    )
+}

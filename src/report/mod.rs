@@ -17,7 +17,7 @@ use crate::engine::{Finding, Status};
 use crate::host::{Facts, Observed};
 
 pub use containers::{CONTAINERS_SCHEMA, ContainerListing, render_containers_text};
-pub use manifest::{manifest_sarif, render_manifest_text};
+pub use manifest::{manifest_sarif, pod_rule_listing, render_manifest_text, render_pod_rules_text};
 pub use text::render_text;
 
 pub const SCHEMA: &str = "hardnode.report/v1";
