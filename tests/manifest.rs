@@ -429,7 +429,11 @@ fn localhost_profiles_present_and_loaded_pass_the_cross_check() {
     let root = profile_node(true, true);
     let (exit, report) = scan_on_node(&root);
     assert_eq!(exit, 0, "{report:#}");
-    assert!(only_object(&report).get("node").is_none(), "{report:#}");
+    assert_eq!(
+        only_object(&report)["node"],
+        serde_json::json!([]),
+        "{report:#}"
+    );
 }
 
 #[test]
@@ -485,7 +489,7 @@ fn without_a_node_root_no_cross_check_is_made() {
         .output()
         .expect("run");
     assert_eq!(code(&output), 0);
-    assert!(only_object(&json(&output)).get("node").is_none());
+    assert_eq!(only_object(&json(&output))["node"], serde_json::json!([]));
 }
 
 // `hardnode check`'s manifests.static-pods rule on a fixture node.
@@ -739,4 +743,75 @@ fn manifest_rules_lists_every_pod_rule() {
         list.iter()
             .any(|r| r["id"] == "pod.seccomp" && r["critical"] == false)
     );
+}
+
+/// Validates a scan report against docs/manifest-scan.schema.json with Python's `jsonschema`
+/// (installed by scripts/test.sh). `None`: no validator here (outside CI).
+fn schema_errors(report: &serde_json::Value) -> Option<Result<(), String>> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let script = "import json, sys, jsonschema\n\
+                  schema = json.load(open(sys.argv[1]))\n\
+                  jsonschema.Draft202012Validator.check_schema(schema)\n\
+                  jsonschema.validate(json.load(sys.stdin), schema, cls=jsonschema.Draft202012Validator)\n";
+    let have = Command::new("python3")
+        .args(["-c", "import jsonschema"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if !have {
+        assert!(
+            !common::in_ci(),
+            "python3 jsonschema is missing; scripts/test.sh installs it"
+        );
+        eprintln!("schema test skipped: python3 jsonschema missing");
+        return None;
+    }
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .arg(repo_file("docs/manifest-scan.schema.json"))
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&serde_json::to_vec(report).expect("json"))
+        .expect("write");
+    let output = child.wait_with_output().expect("wait");
+    Some(if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    })
+}
+
+#[test]
+fn scan_reports_validate_against_the_published_schema() {
+    let (_, report) = scan(&[
+        &fixture("privileged-daemonset.yaml"),
+        &fixture("multi.yaml"),
+        &fixture("malformed.yaml"),
+        &fixture("hardening"),
+        "--min-score",
+        "3",
+    ]);
+    let Some(result) = schema_errors(&report) else {
+        return;
+    };
+    result.expect("scan report matches docs/manifest-scan.schema.json");
+    let (_, on_node) = scan_on_node(&profile_node(false, false));
+    schema_errors(&on_node)
+        .expect("validator")
+        .expect("report with node problems matches the schema");
+
+    // The validator really rejects a report that breaks the contract.
+    let mut broken = report.clone();
+    broken["objects"][0]["critical"][0]["points"] = 5.into();
+    assert!(schema_errors(&broken).expect("validator").is_err());
+    let mut broken = report;
+    broken["objects"][0]["locations"] = serde_json::Value::Null;
+    broken["objects"][0]["advise"][0]["locations"][0]["source"] = "pod".into();
+    assert!(schema_errors(&broken).expect("validator").is_err());
 }

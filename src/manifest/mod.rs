@@ -61,9 +61,8 @@ pub struct ObjectResult {
     pub message: String,
     #[serde(flatten)]
     pub scoring: Scoring,
-    /// Localhost profiles this object references that the node does not have (only when the
-    /// scan was asked to look at a node).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Localhost profiles this object references that the node does not have (always empty
+    /// unless the scan was asked to look at a node).
     pub node: Vec<profiles::ProfileProblem>,
     /// Whether this object is below the threshold (`--min-score`, or any critical hit).
     pub below_threshold: bool,
