@@ -225,7 +225,7 @@ pub fn evaluate_with(facts: &StaticPodFacts, rules: &RuleSet) -> Outcome {
     }
     if !errors.is_empty() {
         let reason = format!(
-            "{} static pod manifest(s) cannot be parsed: {}",
+            "{} static pod manifest(s) cannot be read or parsed: {}",
             errors.len(),
             errors
                 .iter()

@@ -25,25 +25,24 @@ pub use view::SeccompAnnotations;
 pub const SCHEMA: &str = "hardnode.manifest-scan/v1";
 
 /// One input: a file name as the user gave it (or `-`), and its text or why it could not be read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Input {
     pub name: String,
-    #[serde(serialize_with = "text_or_error")]
     pub text: Result<String, String>,
 }
 
-/// `{"text": ...}` or `{"error": ...}` in `hardnode facts`.
-fn text_or_error<S: serde::Serializer>(
-    text: &Result<String, String>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut map = serializer.serialize_map(Some(1))?;
-    match text {
-        Ok(text) => map.serialize_entry("text", text)?,
-        Err(error) => map.serialize_entry("error", error)?,
+/// `{"name": ..., "text": ...}` or `{"name": ..., "error": ...}` (in `hardnode facts`).
+impl Serialize for Input {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("name", &self.name)?;
+        match &self.text {
+            Ok(text) => map.serialize_entry("text", text)?,
+            Err(error) => map.serialize_entry("error", error)?,
+        }
+        map.end()
     }
-    map.end()
 }
 
 /// One scored workload.

@@ -90,7 +90,7 @@ fn render_object(object: &ObjectResult, color: bool, out: &mut dyn Write) -> io:
             paint("critical:", color, |s| s.red().bold().to_string())
         )?;
         for result in &scoring.critical {
-            render_result(result, true, out)?;
+            render_result(result, out)?;
         }
     }
     if !scoring.advise.is_empty() {
@@ -100,7 +100,7 @@ fn render_object(object: &ObjectResult, color: bool, out: &mut dyn Write) -> io:
             paint("advice:", color, |s| s.yellow().bold().to_string())
         )?;
         for result in &scoring.advise {
-            render_result(result, false, out)?;
+            render_result(result, out)?;
         }
     }
     if !scoring.passed.is_empty() {
@@ -128,7 +128,7 @@ fn render_object(object: &ObjectResult, color: bool, out: &mut dyn Write) -> io:
     Ok(())
 }
 
-fn render_result(result: &RuleResult, critical: bool, out: &mut dyn Write) -> io::Result<()> {
+fn render_result(result: &RuleResult, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "    {:+4} {}  {}",
@@ -136,17 +136,17 @@ fn render_result(result: &RuleResult, critical: bool, out: &mut dyn Write) -> io
     )?;
     writeln!(out, "         {}", result.reason)?;
     for location in &result.locations {
-        writeln!(out, "         {}", describe(location, critical))?;
+        writeln!(out, "         {}", describe(location))?;
     }
     Ok(())
 }
 
-fn describe(location: &Location, critical: bool) -> String {
+/// `container web: true, line 14`, `pod: not set (line 1)`.
+fn describe(location: &Location) -> String {
     let place = match &location.container {
         Some(container) => format!("container {container}"),
         None => "pod".to_string(),
     };
-    let _ = critical;
     let value = location
         .value
         .clone()
@@ -184,11 +184,7 @@ pub fn manifest_sarif(report: &ScanReport, rules: &RuleSet) -> SarifRun {
             .map(|r| (r, Level::Error))
             .chain(scoring.advise.iter().map(|r| (r, Level::Note)))
         {
-            let places: Vec<String> = result
-                .locations
-                .iter()
-                .map(|l| describe(l, level == Level::Error))
-                .collect();
+            let places: Vec<String> = result.locations.iter().map(describe).collect();
             results.push(SarifResult {
                 rule_id: result.id.clone(),
                 level,
