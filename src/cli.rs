@@ -498,7 +498,7 @@ fn lint(args: &LintArgs) -> Result<u8, Error> {
 /// Reads stdin for `-`, at most the read cap.
 fn read_stdin() -> Input {
     let mut text = String::new();
-    let limit = host::root::DEFAULT_READ_CAP;
+    let limit = manifest::yaml::MAX_MANIFEST_BYTES;
     let read = io::stdin().lock().take(limit + 1).read_to_string(&mut text);
     let text = match read {
         Ok(size) if size as u64 > limit => Err(format!("is larger than the {limit}-byte read cap")),

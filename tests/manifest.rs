@@ -815,3 +815,23 @@ fn scan_reports_validate_against_the_published_schema() {
     broken["objects"][0]["advise"][0]["locations"][0]["source"] = "pod".into();
     assert!(schema_errors(&broken).expect("validator").is_err());
 }
+
+#[test]
+fn more_documents_than_the_parsers_default_limit_are_all_scored() {
+    // `helm template` of a large chart easily has more than 1,024 documents.
+    let mut text = String::new();
+    for index in 0..1100 {
+        text.push_str(&format!(
+            "---\nkind: Pod\nmetadata: {{name: p{index}}}\nspec:\n  containers: [{{name: c}}]\n"
+        ));
+    }
+    let output = hardnode()
+        .args(["manifest", "scan", "--format", "json", "-"])
+        .write_stdin(text)
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 0);
+    let report = json(&output);
+    assert_eq!(report["summary"]["objects"], 1100);
+    assert_eq!(report["objects"][1099]["document"], 1100);
+}

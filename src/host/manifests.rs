@@ -10,6 +10,7 @@ use super::facts::{Observed, StaticPodFacts, StaticPodRequest};
 use super::root::{DEFAULT_READ_CAP, HostRoot, ReadError};
 use crate::manifest::Input;
 use crate::manifest::profiles::{NodeProfiles, ProfileKind, ProfileRef};
+use crate::manifest::yaml::MAX_MANIFEST_BYTES;
 
 /// The directory kubeadm's kubelet reads static pods from (`staticPodPath`).
 pub const STATIC_POD_DIR: &str = "/etc/kubernetes/manifests";
@@ -56,7 +57,7 @@ pub fn read_inputs(names: &[PathBuf], cwd: &Path) -> Vec<Input> {
 }
 
 fn read_one(root: &HostRoot, path: &Path, shown: &Path) -> Input {
-    let text = match root.read_capped(path, DEFAULT_READ_CAP) {
+    let text = match root.read_capped(path, MAX_MANIFEST_BYTES) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_string()),
         Err(error) => Err(error.to_string()),
     };

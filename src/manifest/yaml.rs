@@ -88,17 +88,36 @@ impl fmt::Display for ParseError {
     }
 }
 
+/// The largest manifest input read (a file or stdin).
+pub const MAX_MANIFEST_BYTES: u64 = 32 * 1024 * 1024;
+/// Parser budget: nodes (mappings, sequences, scalars, alias expansions included) per input.
+const MAX_NODES: usize = 2_000_000;
+const MAX_DOCUMENTS: usize = 100_000;
+
 /// Parses every document of `text`. JSON is YAML, so `.json` files go through the same parser.
 pub fn parse_documents(text: &str) -> Result<Vec<Document>, ParseError> {
-    let options = serde_saphyr::options! { with_snippet: false };
+    // The parser's defaults stop alias bombs but also large honest inputs: a rendered Helm chart
+    // with CRDs, or `kubectl get pods -A -o yaml`, has more than 250,000 nodes and 1,024
+    // documents. The limits stay finite, sized to `MAX_MANIFEST_BYTES` of input.
+    let options = serde_saphyr::options! {
+        with_snippet: false,
+        budget: serde_saphyr::budget! {
+            max_nodes: MAX_NODES,
+            max_events: 2 * MAX_NODES,
+            max_documents: MAX_DOCUMENTS,
+        },
+    };
     match serde_saphyr::from_multiple_with_options::<Node>(text, options) {
-        Ok(roots) => Ok(roots
-            .into_iter()
-            .map(|root| Document {
-                index: document_at_line(text, root.line),
-                root,
-            })
-            .collect()),
+        Ok(roots) => {
+            let lines = DocumentLines::new(text);
+            Ok(roots
+                .into_iter()
+                .map(|root| Document {
+                    index: lines.document(root.line),
+                    root,
+                })
+                .collect())
+        }
         Err(error) => {
             let line = error.location().map_or(0, |location| location.line());
             // The message without the parser's own "at line N column M" suffix: we say it once.
@@ -123,35 +142,54 @@ pub fn parse_documents(text: &str) -> Result<Vec<Document>, ParseError> {
     }
 }
 
-/// Which document (1-based) line `line` belongs to: one more for every `---` separator before it
+/// Which document (1-based) a line belongs to: one more for every `---` separator before it
 /// that follows content or another separator (a leading `---` opens document 1).
-pub fn document_at_line(text: &str, line: u64) -> usize {
-    let mut document = 1;
-    let mut opened = false;
-    let mut content = false;
-    for (number, text_line) in (1u64..).zip(text.lines()) {
-        if number >= line && line != 0 {
-            break;
-        }
-        let is_separator = text_line.starts_with("---")
-            && text_line[3..]
-                .chars()
-                .next()
-                .is_none_or(|c| c.is_whitespace());
-        if is_separator {
-            if opened || content {
-                document += 1;
+pub struct DocumentLines {
+    /// The lines of the separators that open documents 2, 3, ...
+    starts: Vec<u64>,
+}
+
+impl DocumentLines {
+    pub fn new(text: &str) -> Self {
+        let mut starts = Vec::new();
+        let mut opened = false;
+        let mut content = false;
+        for (number, text_line) in (1u64..).zip(text.lines()) {
+            let is_separator = text_line.starts_with("---")
+                && text_line[3..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| c.is_whitespace());
+            if is_separator {
+                if opened || content {
+                    starts.push(number);
+                }
+                opened = true;
+                content = false;
+            } else {
+                let trimmed = text_line.trim();
+                if !trimmed.is_empty() && !trimmed.starts_with('#') && trimmed != "..." {
+                    content = true;
+                }
             }
-            opened = true;
-            content = false;
-        } else {
-            let trimmed = text_line.trim();
-            if !trimmed.is_empty() && !trimmed.starts_with('#') && trimmed != "..." {
-                content = true;
-            }
         }
+        DocumentLines { starts }
     }
-    document
+
+    /// The document of `line`; line 0 (unknown) is the last document.
+    pub fn document(&self, line: u64) -> usize {
+        let before = if line == 0 {
+            self.starts.len()
+        } else {
+            self.starts.partition_point(|start| *start < line)
+        };
+        before + 1
+    }
+}
+
+/// The document of one line (see [`DocumentLines`]).
+pub fn document_at_line(text: &str, line: u64) -> usize {
+    DocumentLines::new(text).document(line)
 }
 
 impl<'de> Deserialize<'de> for Node {
