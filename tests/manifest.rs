@@ -708,6 +708,12 @@ fn the_running_kubelets_static_pod_path_is_the_directory_scanned() {
     );
     // The kubeadm directory is not the kubelet's here: its pods are not judged.
     assert!(!evidence.contains("kube-apiserver"), "{evidence}");
+    assert!(
+        common::result(&report, STATIC_RULE)["remediation"]
+            .as_str()
+            .is_some_and(|r| r.contains("hardnode manifest scan /etc/kubelet.d")),
+        "{report:#}"
+    );
 
     // A kubelet without staticPodPath runs no static pods.
     root.file(
@@ -834,4 +840,28 @@ fn more_documents_than_the_parsers_default_limit_are_all_scored() {
     let report = json(&output);
     assert_eq!(report["summary"]["objects"], 1100);
     assert_eq!(report["objects"][1099]["document"], 1100);
+}
+
+#[test]
+fn a_fifo_or_directory_without_manifests_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("pod.yaml");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
+    let (exit, report) = scan(&[fifo.to_str().expect("utf8")]);
+    assert_eq!(exit, 2);
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("FIFO")),
+        "{report:#}"
+    );
+    let empty = tempfile::tempdir().expect("tempdir");
+    let (exit, report) = scan(&[empty.path().to_str().expect("utf8")]);
+    assert_eq!(exit, 2);
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no *.yaml")),
+        "{report:#}"
+    );
 }

@@ -317,6 +317,18 @@ fn substitute(template: &str, facts: &Facts, policy: &Policy) -> String {
         ),
         ("{kernel.release}", release),
         ("{kernel.config}", kernel_config),
+        (
+            "{static_pods.dir}",
+            Some(
+                facts
+                    .static_pods
+                    .as_ref()
+                    .and_then(|pods| pods.dir.as_ref())
+                    .map_or(crate::host::manifests::STATIC_POD_DIR.into(), |dir| {
+                        dir.display().to_string()
+                    }),
+            ),
+        ),
     ];
     let mut text = template.to_string();
     for (placeholder, value) in replacements {
