@@ -1068,6 +1068,11 @@ fn look_alike_processes_are_not_components() {
             "kube-controller-manager --profiling=false",
         ],
     );
+    // argv[0] rewritten by its parent: /proc/<pid>/exe still names the program.
+    root.process(16, &["etcd-wrapped", "--client-cert-auth=true"]);
+    root.symlink("/usr/local/bin/etcd", "/proc/16/exe");
+    // An interpreter running a script named like a component is not that component.
+    root.symlink("/usr/bin/bash", "/proc/13/exe");
     // A process that vanished between listing /proc and reading its cmdline.
     root.dir("/proc/14");
     // Non-UTF-8 arguments do not hide a process.
@@ -1077,8 +1082,8 @@ fn look_alike_processes_are_not_components() {
     );
     let (_, report) = root.check_json(&["--only", "1.2.7,1.3.2,1.4.2,2.2"]);
     assert_eq!(status(&report, "apiserver.authorization-mode-node"), "pass");
-    assert_eq!(status(&report, "etcd.client-cert-auth"), "skip");
-    assert!(evidence_text(&report, "etcd.client-cert-auth").contains("etcd is not running"));
+    assert_eq!(status(&report, "etcd.client-cert-auth"), "pass");
+    assert!(evidence_text(&report, "etcd.client-cert-auth").contains("etcd pid 16"));
     assert_eq!(status(&report, "controller_manager.profiling"), "skip");
     assert_eq!(status(&report, "scheduler.bind-address"), "pass");
     let output = root
@@ -1093,7 +1098,7 @@ fn look_alike_processes_are_not_components() {
         .iter()
         .filter_map(|c| c["kind"].as_str())
         .collect();
-    assert_eq!(components, vec!["apiserver", "scheduler"]);
+    assert_eq!(components, vec!["apiserver", "scheduler", "etcd"]);
 }
 
 #[test]
@@ -1151,6 +1156,11 @@ fn facts_show_every_setting_with_its_source() {
     assert_eq!(settings["rotateCertificates"]["value"], false);
     let warnings = kubelet["warnings"].to_string();
     assert!(warnings.contains("duplicate"), "{warnings}");
+    // ... and next to the values that came from that file.
+    let (_, report) = root.check_json(&["--only", "4.2.10"]);
+    assert_eq!(status(&report, "kubelet.rotate-certificates"), "fail");
+    let evidence = evidence_text(&report, "kubelet.rotate-certificates");
+    assert!(evidence.contains("duplicate key"), "{evidence}");
 }
 
 #[test]
@@ -1191,4 +1201,67 @@ fn structured_authorization_config_replaces_the_authorization_mode_default() {
     );
     let node = evidence_text(&report, "apiserver.authorization-mode-node");
     assert!(node.contains("/etc/kubernetes/authz.yaml"), "{node}");
+}
+
+#[test]
+fn scheduler_config_file_and_etcd_config_file_replace_their_flags() {
+    let root = Root::new();
+    root.process(
+        30,
+        &[
+            "kube-scheduler",
+            "--config=/etc/kubernetes/scheduler-config.yaml",
+            "--profiling=false",
+            "--bind-address=127.0.0.1",
+        ],
+    );
+    root.file(
+        "/etc/kubernetes/scheduler-config.yaml",
+        "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nclientConnection:\n  kubeconfig: /etc/kubernetes/scheduler.conf\n",
+    );
+    root.process(
+        31,
+        &[
+            "etcd",
+            "--config-file=/etc/etcd/etcd.conf.yml",
+            "--client-cert-auth=true",
+        ],
+    );
+    let (_, report) = root.check_json(&["--only", "1.4,2.2"]);
+    // --profiling=false is ignored under --config; enableProfiling defaults to true.
+    assert_eq!(status(&report, "scheduler.profiling"), "fail");
+    let profiling = evidence_text(&report, "scheduler.profiling");
+    assert!(profiling.contains("scheduler-config.yaml"), "{profiling}");
+    assert_eq!(status(&report, "scheduler.bind-address"), "pass");
+    // etcd ignores its flags under --config-file, which hardnode cannot read: error, not pass.
+    assert_eq!(status(&report, "etcd.client-cert-auth"), "error");
+    let reason = evidence_text(&report, "etcd.client-cert-auth");
+    assert!(reason.contains("--config-file"), "{reason}");
+}
+
+#[test]
+fn control_plane_from_manifests_alone_gives_the_same_verdicts() {
+    let running = kubeadm_control_plane();
+    let (_, from_processes) = running.check_json(&["--only", "1.2,1.3,1.4,2"]);
+    let manifests_only = kubeadm_control_plane();
+    for pid in [1501, 1502, 1503, 1504] {
+        std::fs::remove_dir_all(manifests_only.real(&format!("/proc/{pid}"))).expect("rm");
+    }
+    let (_, from_manifests) = manifests_only.check_json(&["--only", "1.2,1.3,1.4,2"]);
+    assert_eq!(statuses(&from_processes), statuses(&from_manifests));
+    let mode = evidence_text(&from_manifests, "apiserver.authorization-mode-node");
+    assert!(mode.contains("\"manifest\""), "{mode}");
+    let etcd = evidence_text(&from_manifests, "etcd.client-cert-auth");
+    assert!(
+        etcd.contains("/etc/kubernetes/manifests/etcd.yaml"),
+        "{etcd}"
+    );
+    let remediation = result(&from_manifests, "apiserver.profiling")["remediation"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        remediation.starts_with("Edit /etc/kubernetes/manifests/kube-apiserver.yaml"),
+        "{remediation}"
+    );
 }

@@ -114,7 +114,18 @@ pub fn evaluate_setting(
         detail
     });
     let actual = setting.value.to_string();
-    let outcome = base.actual(actual).evidence(evidence);
+    let mut outcome = base.actual(actual).evidence(evidence);
+    // Oddities of the file the value came from (duplicate keys) belong next to the value.
+    if let Some(path) = &setting.path {
+        let prefix = format!("{}: ", path.display());
+        for warning in component.warnings.iter().filter(|w| w.starts_with(&prefix)) {
+            outcome = outcome.evidence(Evidence::new(
+                setting.source.as_str(),
+                Some(path.clone()),
+                warning[prefix.len()..].to_string(),
+            ));
+        }
+    }
     let verdict = match expect.operator {
         Operator::Unset if setting.source != Source::Default => Verdict::NotMet,
         Operator::Unset => Verdict::Met,

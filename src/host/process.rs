@@ -93,7 +93,12 @@ pub fn scan(root: &HostRoot) -> ProcessScan {
             }
         };
         let argv = split_cmdline(&bytes);
-        match identify(&argv) {
+        let mut identity = identify(&argv);
+        if matches!(identity, Identity::Other) && !argv.is_empty() {
+            // argv[0] can be anything the parent chose; the program the kernel runs cannot.
+            identity = identify_exe(root, pid);
+        }
+        match identity {
             Identity::Component { kind, skip } => scan.components.push(ComponentProcess {
                 pid,
                 kind,
@@ -143,6 +148,19 @@ enum Identity {
 
 fn basename(program: &str) -> &str {
     program.rsplit('/').next().unwrap_or(program)
+}
+
+/// A component by the basename of `/proc/<pid>/exe` (` (deleted)` stripped: an upgraded binary).
+fn identify_exe(root: &HostRoot, pid: u32) -> Identity {
+    let Ok(target) = root.read_link(Path::new(&format!("/proc/{pid}/exe"))) else {
+        return Identity::Other;
+    };
+    let text = target.to_string_lossy();
+    let name = basename(text.trim_end_matches(" (deleted)"));
+    match ComponentKind::from_binary(name) {
+        Some(kind) => Identity::Component { kind, skip: 1 },
+        None => Identity::Other,
+    }
 }
 
 fn identify(argv: &[String]) -> Identity {

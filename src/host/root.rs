@@ -167,6 +167,13 @@ impl HostRoot {
         read_regular_file(&real, cap)
     }
 
+    /// The target of the symbolic link at `host_path` (its parent resolved inside the root),
+    /// verbatim: `/proc/<pid>/exe` names the program a process runs, `/proc/<pid>/ns/net` a
+    /// namespace (`net:[4026531840]`).
+    pub fn read_link(&self, host_path: &Path) -> Result<PathBuf, ReadError> {
+        Ok(fs::read_link(self.resolve_no_follow(host_path)?)?)
+    }
+
     /// Reads a file under `/proc/<pid>/root/`, letting the kernel follow that magic link into the
     /// process's mount namespace (a containerized component's ConfigMap file exists only there).
     /// [`resolve`](Self::resolve) cannot do this: `readlink` on the magic link says `/`. Only
@@ -190,13 +197,7 @@ impl HostRoot {
             .read(true)
             .custom_flags((OFlag::O_NONBLOCK | OFlag::O_CLOEXEC).bits())
             .open(real)?;
-        check_regular(&file)?;
-        let mut bytes = Vec::new();
-        file.take(cap + 1).read_to_end(&mut bytes)?;
-        if bytes.len() as u64 > cap {
-            return Err(ReadError::TooLarge { cap });
-        }
-        Ok(bytes)
+        read_open_file(file, cap)
     }
 
     /// Reads a text file with the default cap; invalid UTF-8 is replaced, not fatal.
@@ -213,12 +214,6 @@ impl HostRoot {
     /// Metadata of the entry itself (a symlink is reported as a symlink).
     pub fn symlink_metadata(&self, host_path: &Path) -> Result<Metadata, ReadError> {
         Ok(fs::symlink_metadata(self.resolve_no_follow(host_path)?)?)
-    }
-
-    /// The target of the symbolic link at `host_path`, verbatim (not resolved). Used for
-    /// `/proc/<pid>/ns/*`, whose targets (`net:[4026531840]`) name a namespace, not a path.
-    pub fn read_link(&self, host_path: &Path) -> Result<PathBuf, ReadError> {
-        Ok(fs::read_link(self.resolve_no_follow(host_path)?)?)
     }
 
     pub fn exists(&self, host_path: &Path) -> bool {
@@ -256,6 +251,11 @@ pub fn read_regular_file(real: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
         .read(true)
         .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC).bits())
         .open(real)?;
+    read_open_file(file, cap)
+}
+
+/// Reads an opened file if it is a regular file, at most `cap` bytes.
+fn read_open_file(file: File, cap: u64) -> Result<Vec<u8>, ReadError> {
     check_regular(&file)?;
     let mut bytes = Vec::new();
     file.take(cap + 1).read_to_end(&mut bytes)?;

@@ -2,6 +2,7 @@
 //! it to the writer it is given and nowhere else.
 
 mod containers;
+mod firewall;
 mod manifest;
 pub mod sarif;
 mod text;
@@ -17,6 +18,7 @@ use crate::engine::{Finding, Status};
 use crate::host::{Facts, Observed};
 
 pub use containers::{CONTAINERS_SCHEMA, ContainerListing, render_containers_text};
+pub use firewall::render_firewall_text;
 pub use manifest::{manifest_sarif, pod_rule_listing, render_manifest_text, render_pod_rules_text};
 pub use text::render_text;
 

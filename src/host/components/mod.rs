@@ -340,6 +340,7 @@ fn resolve(
             apply_env(&mut component, &vars, Source::Env, &path);
         }
         apply_authorization_config(root, &mut component);
+        apply_component_config(root, &mut component);
         apply_defaults(&mut component);
         return ComponentState::Found(Box::new(component));
     }
@@ -392,6 +393,7 @@ fn resolve(
             );
             apply_env(&mut component, &env, Source::Manifest, &manifest);
             apply_authorization_config(root, &mut component);
+            apply_component_config(root, &mut component);
             apply_defaults(&mut component);
             ComponentState::Found(Box::new(component))
         }
@@ -762,6 +764,72 @@ fn apply_authorization_config(root: &HostRoot, component: &mut Component) {
                 display.display()
             ));
         }
+    }
+}
+
+/// Config files of the scheduler and etcd that replace their flags.
+///
+/// - kube-scheduler `--config` (KubeSchedulerConfiguration): `--profiling` is then ignored and
+///   `enableProfiling` (default true) decides.
+/// - etcd `--config-file` (or `ETCD_CONFIG_FILE`): etcd then ignores its other flags and
+///   variables. hardnode does not read that format yet, so the settings are undecided rather
+///   than judged on flags etcd does not use.
+fn apply_component_config(root: &HostRoot, component: &mut Component) {
+    match component.kind {
+        ComponentKind::Scheduler => {
+            let Some(path) = component.host_path("--config") else {
+                return;
+            };
+            match read_document(root, &path) {
+                Ok((display, document)) => {
+                    let (value, detail) = match document.root.get("enableProfiling") {
+                        Some(value) => (
+                            document::to_value(value),
+                            format!("enableProfiling: {value}"),
+                        ),
+                        None => (
+                            Value::Bool(true),
+                            "enableProfiling is not set; KubeSchedulerConfiguration default true"
+                                .to_string(),
+                        ),
+                    };
+                    if component.settings.contains_key("--profiling") {
+                        component.warnings.push(
+                            "--profiling is ignored because --config is given (kube-scheduler reads enableProfiling)"
+                                .into(),
+                        );
+                    }
+                    component.settings.insert(
+                        "--profiling".into(),
+                        Setting {
+                            value,
+                            source: Source::ConfigFile,
+                            path: Some(display.clone()),
+                            detail,
+                        },
+                    );
+                    component.files.push(ConfigFile {
+                        given: path.display().to_string(),
+                        path: display,
+                        source: Source::ConfigFile,
+                        state: "ok".into(),
+                    });
+                }
+                Err((display, message)) => {
+                    component.config_error = Some(format!("{} {message}", display.display()));
+                }
+            }
+        }
+        ComponentKind::Etcd => {
+            if let Some(path) = component.text("--config-file") {
+                component.settings.retain(|key, _| key == "--config-file");
+                component.config_error = Some(format!(
+                    "etcd reads its settings from --config-file {path} (ignoring its flags), \
+                     a format hardnode does not read yet"
+                ));
+            }
+        }
+        _ => {}
     }
 }
 
