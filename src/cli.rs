@@ -254,10 +254,12 @@ pub struct LintArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ManifestCommand {
-    /// Score Pod / Deployment / StatefulSet / DaemonSet / ReplicaSet / Job / CronJob specs
-    /// (kubesec-compatible points): critical hits, advice ordered by points, rules passed.
-    /// Exit 1 when an object scores below --min-score (default: any critical hit) or references
-    /// a profile the node does not have; 2 when an input cannot be read or parsed.
+    /// Score workload specs against pod-hardening rules (kubesec-compatible points).
+    ///
+    /// Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job and
+    /// CronJob objects (and List items) are scored: critical hits, advice ordered by points,
+    /// rules passed. Exit 1 when an object scores below --min-score (default: any critical hit)
+    /// or references a profile the node does not have; 2 when an input cannot be read or parsed.
     Scan(ManifestScanArgs),
     /// List the pod-hardening rules: id, points, scope, selector, reason.
     Rules(ManifestRulesArgs),
