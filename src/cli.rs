@@ -1,7 +1,7 @@
 //! The command line: clap definitions, dispatch, and the mapping of outcomes to exit codes.
 //! This is the edge: it is the only place besides `report` that writes to stdout/stderr.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,6 +12,7 @@ use crate::config::{DEFAULT_CONFIG_PATH, Policy};
 use crate::engine::{self, Status};
 use crate::error::{EXIT_FAIL, EXIT_OK, Error};
 use crate::host::{self, HostRoot};
+use crate::manifest::{self, Input};
 use crate::privilege;
 use crate::report::{self, Report};
 
@@ -27,6 +28,9 @@ Examples:
   hardnode seccomp lint profiles/*.json       validate seccomp profiles
   hardnode report merge --format html --output fleet.html reports/*.json
                                               one page for the whole fleet
+  hardnode manifest scan deploy/ --min-score 5
+                                              score workload YAML against pod-hardening rules
+  kubectl get pods -A -o yaml | hardnode manifest scan -
 
 Exit codes: 0 no failure, 1 a rule failed (see --fail-on), 2 usage or config error,
 3 runtime error (host root unreadable).";
@@ -78,6 +82,9 @@ pub enum Command {
     /// Seccomp profile tools.
     #[command(subcommand)]
     Seccomp(SeccompCommand),
+    /// Pod manifest tools: score workload specs against pod-hardening rules.
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
     /// Block the container CIDR from the kube-apiserver with iptables, persisted across reboots.
     #[command(subcommand, after_help = FIREWALL_EXAMPLES)]
     Firewall(FirewallCommand),
@@ -287,6 +294,56 @@ pub struct LintArgs {
     pub format: ReportFormat,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ManifestCommand {
+    /// Score workload specs against pod-hardening rules (kubesec-compatible points).
+    ///
+    /// Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job and
+    /// CronJob objects (and List items) are scored: critical hits, advice ordered by points,
+    /// rules passed. Exit 1 when an object scores below --min-score (default: any critical hit)
+    /// or references a profile the node does not have; 2 when an input cannot be read or parsed.
+    Scan(ManifestScanArgs),
+    /// List the pod-hardening rules: id, points, scope, selector, reason.
+    Rules(ManifestRulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestRulesArgs {
+    /// Extra or overriding pod rules (TOML). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestScanArgs {
+    /// YAML (multi-document) or JSON files, directories (their *.yaml, *.yml, *.json), or `-`
+    /// for stdin. Read from this machine (relative to the current directory), not under --root.
+    #[arg(required = true, value_name = "FILE|DIR|-")]
+    pub inputs: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
+    /// Fail (exit 1) when an object scores below N [default: fail on any critical rule hit].
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub min_score: Option<i64>,
+    /// Cross-check the Localhost seccomp / AppArmor profiles the manifests reference against the
+    /// node at --root (installed and loaded). Implied when --root is not `/`.
+    #[arg(long)]
+    pub node: bool,
+    /// Extra or overriding pod rules (TOML, the format of rules/pod.toml); a rule with an
+    /// existing id replaces it. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     // Every command gives up the privileges it does not need before it reads anything.
@@ -304,6 +361,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         // apply/remove change netfilter and write root-owned files: they keep what they have.
         Command::Firewall(FirewallCommand::Apply(_) | FirewallCommand::Remove(_)) => None,
+        Command::Manifest(_) => Some(privilege::READ_CAPABILITIES),
     };
     if let Some(keep) = keep {
         privilege::restrict_to(keep);
@@ -314,6 +372,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Rules(args) => rules(args),
         Command::Containers(args) => containers(&cli.global, args),
         Command::Seccomp(SeccompCommand::Lint(args)) => lint(args),
+        Command::Manifest(ManifestCommand::Scan(args)) => manifest_scan(&cli.global, args),
+        Command::Manifest(ManifestCommand::Rules(args)) => manifest_rules(args),
         Command::Firewall(command) => firewall_command(&cli.global, command),
         Command::Report(ReportCommand::Merge(args)) => merge_reports(args),
     };
@@ -603,6 +663,105 @@ fn lint(args: &LintArgs) -> Result<u8, Error> {
     } else {
         EXIT_FAIL
     })
+}
+
+/// Reads stdin for `-`, at most the read cap.
+fn read_stdin() -> Input {
+    let mut text = String::new();
+    let limit = manifest::yaml::MAX_MANIFEST_BYTES;
+    let read = io::stdin().lock().take(limit + 1).read_to_string(&mut text);
+    let text = match read {
+        Ok(size) if size as u64 > limit => Err(format!("is larger than the {limit}-byte read cap")),
+        Ok(_) => Ok(text),
+        Err(error) => Err(format!("cannot read stdin: {error}")),
+    };
+    Input {
+        name: "-".into(),
+        text,
+    }
+}
+
+/// The shipped pod rules plus `--rules` files (same id replaces).
+fn load_pod_rules(extra: &[PathBuf]) -> Result<manifest::rules::RuleSet, Error> {
+    let mut rules = manifest::rules::load_embedded()?;
+    for path in extra {
+        let text = std::fs::read_to_string(path).map_err(|error| Error::Config {
+            path: path.clone(),
+            message: format!("cannot read rule file: {error}"),
+        })?;
+        let origin = path.display().to_string();
+        rules.merge(manifest::rules::load_str(&origin, &text)?);
+        rules.validate(&origin)?;
+    }
+    Ok(rules)
+}
+
+fn manifest_rules(args: &ManifestRulesArgs) -> Result<u8, Error> {
+    let rules = load_pod_rules(&args.rules)?;
+    let mut buffer = Vec::new();
+    match args.format {
+        ReportFormat::Text => report::render_pod_rules_text(&rules, &mut buffer),
+        ReportFormat::Json => report::render_json(&report::pod_rule_listing(&rules), &mut buffer),
+    }
+    .map_err(|source| Error::Output {
+        what: "rule list".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+    Ok(EXIT_OK)
+}
+
+fn manifest_scan(global: &GlobalArgs, args: &ManifestScanArgs) -> Result<u8, Error> {
+    let rules = load_pod_rules(&args.rules)?;
+    if args.inputs.iter().filter(|i| i.as_os_str() == "-").count() > 1 {
+        return Err(Error::Usage("`-` (stdin) can be given only once".into()));
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let mut inputs = Vec::new();
+    for name in &args.inputs {
+        if name.as_os_str() == "-" {
+            inputs.push(read_stdin());
+        } else {
+            inputs.extend(host::manifests::read_inputs(
+                std::slice::from_ref(name),
+                &cwd,
+            ));
+        }
+    }
+    // A node to cross-check Localhost profiles against: asked for, or implied by --root.
+    let node = if args.node || global.root != Path::new("/") {
+        let root = open_root(global)?;
+        let policy = load_policy(global, &root)?;
+        Some((root, policy.seccomp.profile_dir))
+    } else {
+        None
+    };
+    let report = manifest::scan(&inputs, &rules, args.min_score, |refs| {
+        node.as_ref()
+            .map(|(root, seccomp_dir)| host::manifests::node_profiles(root, seccomp_dir, refs))
+    });
+
+    let mut buffer = Vec::new();
+    match args.format {
+        ScanFormat::Text => {
+            let color = use_color(global.color, false);
+            report::render_manifest_text(&report, color, &mut buffer)
+        }
+        ScanFormat::Json => report::render_json(&report, &mut buffer),
+        ScanFormat::Sarif => {
+            report::sarif::render_sarif(&report::manifest_sarif(&report, &rules), &mut buffer)
+        }
+    }
+    .map_err(|source| Error::Output {
+        what: "scan report".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+
+    for error in &report.errors {
+        eprintln!("hardnode: {error}");
+    }
+    Ok(report.exit_code())
 }
 
 fn render_lint_text(results: &[LintResult], out: &mut dyn Write) -> io::Result<()> {

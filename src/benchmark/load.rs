@@ -56,6 +56,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "benchmarks/firewall.toml",
         include_str!("../../benchmarks/firewall.toml"),
     ),
+    (
+        "benchmarks/manifests.toml",
+        include_str!("../../benchmarks/manifests.toml"),
+    ),
 ];
 
 #[derive(Deserialize)]
@@ -439,7 +443,10 @@ fn parse_condition(table: &toml::Table) -> Result<Condition, String> {
     }
 }
 
-fn parse_expect(table: &toml::Table, when_unset: Option<WhenUnset>) -> Result<Expect, String> {
+pub(crate) fn parse_expect(
+    table: &toml::Table,
+    when_unset: Option<WhenUnset>,
+) -> Result<Expect, String> {
     let mut entries = table.iter();
     let (Some((name, value)), None) = (entries.next(), entries.next()) else {
         return Err("expect must hold exactly one operator, e.g. `{ eq = false }`".into());

@@ -7,6 +7,7 @@ mod load;
 mod model;
 mod select;
 
+pub(crate) use load::parse_expect;
 pub use load::{
     EMBEDDED, load_embedded, load_file, load_str, merge, parse_mode as parse_mode_value,
 };

@@ -100,6 +100,8 @@ pub enum Check {
     AppArmorEnabled,
     AppArmorProfiles,
     SeccompProfiles,
+    /// `manifests.static-pods`: the kubelet's static pods scored with the pod-hardening rules.
+    StaticPods,
     /// CIS 1.2.28: every resource's first encryption provider is aescbc, kms or secretbox.
     EncryptionProviders,
     /// NSA/CISA: secrets are encrypted at rest (their first provider is not `identity`).
@@ -142,6 +144,7 @@ impl Check {
         ("apparmor_enabled", Check::AppArmorEnabled),
         ("apparmor_profiles", Check::AppArmorProfiles),
         ("seccomp_profiles", Check::SeccompProfiles),
+        ("static_pods", Check::StaticPods),
         ("encryption_providers", Check::EncryptionProviders),
         ("encryption_at_rest", Check::EncryptionAtRest),
         ("audit_policy", Check::AuditPolicy),
@@ -215,6 +218,7 @@ pub enum Operator {
     Eq,
     Ne,
     Has,
+    HasAny,
     Lacks,
     SubsetOf,
     Gte,
@@ -232,6 +236,7 @@ impl Operator {
         ("eq", Operator::Eq),
         ("ne", Operator::Ne),
         ("has", Operator::Has),
+        ("has_any", Operator::HasAny),
         ("lacks", Operator::Lacks),
         ("subset_of", Operator::SubsetOf),
         ("gte", Operator::Gte),

@@ -24,6 +24,10 @@ pub fn evaluate(check: Check, facts: &Facts, policy: &Policy) -> Outcome {
             Some(profiles) => seccomp_profiles(profiles),
             None => not_gathered(),
         },
+        Check::StaticPods => match &facts.static_pods {
+            Some(static_pods) => super::static_pods::evaluate(static_pods),
+            None => not_gathered(),
+        },
         // Evaluated in `engine::components`; never dispatched here.
         Check::EncryptionProviders | Check::EncryptionAtRest | Check::AuditPolicy => not_gathered(),
         Check::Account(check) => match &facts.accounts {

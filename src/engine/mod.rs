@@ -12,6 +12,7 @@ pub mod containers;
 mod firewall;
 mod kernel;
 pub mod ops;
+mod static_pods;
 mod sysctl;
 pub mod value;
 
@@ -22,7 +23,10 @@ use serde::Serialize;
 use crate::benchmark::{Check, Condition, Probe, Rule, Severity};
 use crate::config::Policy;
 use crate::host::components::ComponentState;
-use crate::host::{Facts, Needs, facts::SeccompRequest};
+use crate::host::{
+    Facts, Needs,
+    facts::{SeccompRequest, StaticPodRequest},
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -198,6 +202,22 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
                     required: policy.seccomp.required_profiles.clone(),
                 });
             }
+            Probe::Check(Check::StaticPods) => {
+                needs.static_pods = Some(StaticPodRequest {
+                    dir: crate::host::manifests::STATIC_POD_DIR.into(),
+                    seccomp_dir: policy.seccomp.profile_dir.clone(),
+                });
+                // The running kubelet's staticPodPath says where its static pods really are.
+                needs
+                    .components
+                    .settings
+                    .entry(crate::host::components::ComponentKind::Kubelet)
+                    .or_default()
+                    .insert((
+                        crate::host::manifests::STATIC_POD_PATH_KEY.into(),
+                        Some(crate::host::manifests::STATIC_POD_PATH_FLAG.into()),
+                    ));
+            }
             Probe::Check(Check::EncryptionProviders | Check::EncryptionAtRest) => {
                 needs
                     .components
@@ -325,6 +345,18 @@ fn substitute(template: &str, facts: &Facts, policy: &Policy) -> String {
         ),
         ("{kernel.release}", release),
         ("{kernel.config}", kernel_config),
+        (
+            "{static_pods.dir}",
+            Some(
+                facts
+                    .static_pods
+                    .as_ref()
+                    .and_then(|pods| pods.dir.as_ref())
+                    .map_or(crate::host::manifests::STATIC_POD_DIR.into(), |dir| {
+                        dir.display().to_string()
+                    }),
+            ),
+        ),
     ];
     let mut text = template.to_string();
     for (placeholder, value) in replacements {

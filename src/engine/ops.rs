@@ -20,6 +20,13 @@ pub fn holds(actual: &Value, expect: &Expect) -> Result<bool, String> {
                 .iter()
                 .all(|wanted| elements.iter().any(|e| e.equals(wanted))))
         }
+        Operator::HasAny => {
+            let elements = actual.elements();
+            Ok(expected
+                .elements()
+                .iter()
+                .any(|wanted| elements.iter().any(|e| e.equals(wanted))))
+        }
         Operator::Lacks => {
             let elements = actual.elements();
             Ok(!expected
@@ -94,6 +101,7 @@ pub fn describe(expect: &Expect) -> String {
         Operator::Set => "set".into(),
         Operator::Unset => "not set".into(),
         Operator::Has => format!("includes {value}"),
+        Operator::HasAny => format!("includes one of {value}"),
         Operator::Lacks => format!("excludes {value}"),
         Operator::SubsetOf => format!("only {value}"),
         Operator::Gte => format!(">= {value}"),
@@ -132,6 +140,25 @@ mod tests {
             holds(&modes, &expect(Operator::Lacks, Value::str("AlwaysAllow"))),
             Ok(true)
         );
+    }
+
+    #[test]
+    fn has_any_needs_one_exact_element() {
+        let paths = Value::List(vec![
+            Value::str("/etc/kubernetes/pki"),
+            Value::str("/var/run/docker.sock"),
+        ]);
+        let banned = |list: &[&str]| {
+            expect(
+                Operator::HasAny,
+                Value::List(list.iter().map(|p| Value::str(*p)).collect()),
+            )
+        };
+        assert_eq!(
+            holds(&paths, &banned(&["/etc", "/var/run/docker.sock"])),
+            Ok(true)
+        );
+        assert_eq!(holds(&paths, &banned(&["/etc", "/var/run"])), Ok(false));
     }
 
     #[test]

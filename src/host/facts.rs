@@ -92,6 +92,16 @@ pub struct Needs {
     pub sysctls: BTreeSet<String>,
     /// The firewall inputs of the site's `[firewall]` policy, when a rule checks the block.
     pub firewall: Option<super::firewall::Request>,
+    /// The static pod manifests (and the Localhost profiles they reference, under this seccomp
+    /// root).
+    pub static_pods: Option<StaticPodRequest>,
+}
+
+/// Where the static pods are, and the kubelet's seccomp root for their Localhost profiles.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaticPodRequest {
+    pub dir: PathBuf,
+    pub seccomp_dir: PathBuf,
 }
 
 /// Where the kubelet's seccomp profiles live and which the site requires.
@@ -126,6 +136,21 @@ pub struct Facts {
     /// Kubernetes components: processes, resolved settings with their sources, files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub components: Option<ComponentFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub static_pods: Option<StaticPodFacts>,
+}
+
+/// The kubelet's static pod directory: each manifest's text (or why it could not be read), and
+/// what the node has of the Localhost profiles they reference.
+#[derive(Debug, Clone, Serialize)]
+pub struct StaticPodFacts {
+    /// The directory the kubelet reads static pods from; `None`: it reads none.
+    pub dir: Option<PathBuf>,
+    /// Where `dir` came from: the running kubelet's staticPodPath, or kubeadm's default.
+    pub dir_source: String,
+    /// The manifests (absent when `dir` is `None`).
+    pub manifests: Observed<Vec<crate::manifest::Input>>,
+    pub profiles: crate::manifest::profiles::NodeProfiles,
 }
 
 #[derive(Debug, Clone, Serialize)]

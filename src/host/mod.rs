@@ -11,6 +11,7 @@ pub mod facts;
 pub mod firewall;
 pub mod flags;
 pub mod kernel;
+pub mod manifests;
 pub mod process;
 pub mod root;
 pub mod seccomp_profiles;
@@ -40,6 +41,10 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         .map(|request| seccomp_profiles::gather(root, request));
     let components =
         (!needs.components.is_empty()).then(|| components::gather(root, &needs.components));
+    let static_pods = needs
+        .static_pods
+        .as_ref()
+        .map(|request| manifests::gather_static_pods(root, request, components.as_ref()));
     let containers = needs.containers.then(|| containers::gather(root));
     let accounts = needs.accounts.then(|| accounts::gather(root));
     let sshd = (!needs.sshd_keywords.is_empty()).then(|| sshd::gather(root, &needs.sshd_keywords));
@@ -53,6 +58,7 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         kernel,
         apparmor,
         seccomp_profiles,
+        static_pods,
         containers,
         accounts,
         sshd,

@@ -1,191 +1,270 @@
-//! SARIF 2.1.0 for code-scanning dashboards. One run; the driver's `rules` are the benchmark's
-//! rules; each finding is a result whose `kind` keeps hardnode's five statuses apart:
-//! `pass` -> pass, `fail` -> fail (level error), `warn` -> fail (level warning), `skip` ->
-//! notApplicable, `error` -> open (the tool could not decide). SARIF requires `level: none` for
-//! every kind but `fail`. Evidence paths become the result's locations (host paths, `file://`).
+//! A small SARIF 2.1.0 writer (the format GitHub code scanning and most CI dashboards read) over
+//! a generic input: the rules of a run and a list of results, each with a rule id, a level, a
+//! message and a file and line. Renderers build a [`SarifRun`] from their own report.
 
 use std::io::{self, Write};
-use std::path::Path;
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use super::{Report, render_json};
-use crate::engine::{Finding, Status};
-
+pub const SARIF_VERSION: &str = "2.1.0";
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-pub fn render_sarif(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let rules: Vec<Value> = report.results.iter().map(rule_descriptor).collect();
-    let results: Vec<Value> = report
-        .results
-        .iter()
-        .enumerate()
-        .map(|(index, finding)| result(index, finding))
-        .collect();
-    let document = json!({
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": report.tool.name,
-                    "version": report.tool.version,
-                    "semanticVersion": report.tool.version,
-                    "rules": rules,
-                    "properties": {
-                        "benchmark": report.benchmark.name,
-                        "benchmarkVersion": report.benchmark.version,
-                        "cis": report.benchmark.cis,
-                    }
-                }
-            },
-            "invocations": [invocation(report)],
-            "results": results,
-            "properties": {
-                "summary": report.summary,
-            }
-        }]
-    });
-    render_json(&document, out)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+    Note,
 }
 
-fn invocation(report: &Report) -> Value {
-    let mut invocation = json!({
-        "executionSuccessful": true,
-        "properties": {
-            "os": report.host.os,
-            "kernel": report.host.kernel,
-            "root": report.host.root,
-        }
-    });
-    // `machine` is a string when present; an unknown hostname leaves it out.
-    if let Some(hostname) = &report.host.hostname {
-        invocation["machine"] = json!(hostname);
-    }
-    invocation
+/// A rule a result may refer to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SarifRule {
+    pub id: String,
+    /// One line: what the rule looks for.
+    pub short_description: String,
+    /// Why it matters / how to fix it.
+    pub help: Option<String>,
 }
 
-fn rule_descriptor(finding: &Finding) -> Value {
-    let mut tags = vec![finding.section.clone(), "security".to_string()];
-    if let Some(cis) = &finding.cis {
-        tags.push(format!("CIS-{cis}"));
-    }
-    let mut descriptor = json!({
-        "id": finding.id,
-        "shortDescription": { "text": finding.title },
-        "defaultConfiguration": {
-            "level": if finding.scored { "error" } else { "warning" }
-        },
-        "properties": {
-            "cis": finding.cis,
-            "section": finding.section,
-            "severity": finding.severity.as_str(),
-            "scored": finding.scored,
-            "tags": tags,
-            // GitHub code scanning orders alerts by this (0.0-10.0).
-            "security-severity": security_severity(finding),
-        }
-    });
-    if !finding.remediation.is_empty() {
-        descriptor["help"] = json!({ "text": finding.remediation });
-    }
-    descriptor
+#[derive(Debug, Clone, PartialEq)]
+pub struct SarifResult {
+    pub rule_id: String,
+    pub level: Level,
+    pub message: String,
+    /// The file as the user named it (relative paths stay relative to where the tool ran).
+    pub file: String,
+    /// 1-based; `None` or 0 when unknown (the location then names the file only).
+    pub line: Option<u64>,
 }
 
-fn security_severity(finding: &Finding) -> &'static str {
-    match finding.severity {
-        crate::benchmark::Severity::Critical => "9.5",
-        crate::benchmark::Severity::High => "8.0",
-        crate::benchmark::Severity::Medium => "5.5",
-        crate::benchmark::Severity::Low => "3.0",
-    }
+#[derive(Debug, Clone, PartialEq)]
+pub struct SarifRun {
+    pub tool_name: String,
+    pub tool_version: String,
+    pub information_uri: Option<String>,
+    pub rules: Vec<SarifRule>,
+    pub results: Vec<SarifResult>,
 }
 
-fn result(index: usize, finding: &Finding) -> Value {
-    let (kind, level) = match finding.status {
-        Status::Pass => ("pass", "none"),
-        Status::Fail => ("fail", "error"),
-        Status::Warn => ("fail", "warning"),
-        Status::Skip => ("notApplicable", "none"),
-        Status::Error => ("open", "none"),
-    };
-    let locations: Vec<Value> = finding
-        .evidence
-        .iter()
-        .filter_map(|evidence| evidence.path.as_deref())
-        .map(|path| {
-            json!({
-                "physicalLocation": { "artifactLocation": { "uri": file_uri(path) } }
-            })
-        })
-        .collect();
-    let evidence: Vec<Value> = finding
-        .evidence
-        .iter()
-        .map(|evidence| {
-            json!({ "source": evidence.source, "path": evidence.path, "detail": evidence.detail })
-        })
-        .collect();
-    let mut result = json!({
-        "ruleId": finding.id,
-        "ruleIndex": index,
-        "kind": kind,
-        "level": level,
-        "message": { "text": message(finding) },
-        "properties": {
-            "status": finding.status.as_str(),
-            "expected": finding.expected,
-            "actual": finding.actual,
-            "reason": finding.reason,
-            "evidence": evidence,
-        }
-    });
-    if !locations.is_empty() {
-        result["locations"] = Value::Array(locations);
-    }
-    result
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'a>; 1],
 }
 
-fn message(finding: &Finding) -> String {
-    let mut text = format!("{}: {}", finding.status.as_str(), finding.title);
-    if let Some(reason) = &finding.reason {
-        text.push_str(&format!(". {reason}"));
-    }
-    if matches!(finding.status, Status::Fail | Status::Warn)
-        && let (Some(expected), Some(actual)) = (&finding.expected, &finding.actual)
-    {
-        text.push_str(&format!(" (expected {expected}, found {actual})"));
-    }
-    text
+#[derive(Serialize)]
+struct Run<'a> {
+    tool: Tool<'a>,
+    results: Vec<ResultObject<'a>>,
 }
 
-/// `file://` URI of a host path, percent-encoding everything outside the unreserved set and `/`.
-fn file_uri(path: &Path) -> String {
-    let mut uri = String::from("file://");
-    let text = path.to_string_lossy();
-    if !text.starts_with('/') {
-        uri.push('/');
-    }
-    for byte in text.bytes() {
+#[derive(Serialize)]
+struct Tool<'a> {
+    driver: Driver<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver<'a> {
+    name: &'a str,
+    version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    information_uri: Option<&'a str>,
+    rules: Vec<RuleObject<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleObject<'a> {
+    id: &'a str,
+    short_description: Text<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<Text<'a>>,
+}
+
+#[derive(Serialize)]
+struct Text<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultObject<'a> {
+    rule_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
+    level: Level,
+    message: Text<'a>,
+    locations: [LocationObject; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LocationObject {
+    physical_location: PhysicalLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize)]
+struct ArtifactLocation {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: u64,
+}
+
+/// A file name as a SARIF URI reference: `/` kept, anything outside the unreserved set
+/// percent-encoded (a space becomes `%20`), so a viewer can resolve it against the checkout.
+pub fn file_uri(file: &str) -> String {
+    let mut uri = String::new();
+    for byte in file.bytes() {
         match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                uri.push(byte as char)
+                uri.push(char::from(byte));
             }
             other => uri.push_str(&format!("%{other:02X}")),
         }
     }
-    uri
+    if file.starts_with('/') {
+        format!("file://{uri}")
+    } else {
+        uri
+    }
+}
+
+pub fn render_sarif(run: &SarifRun, out: &mut dyn Write) -> io::Result<()> {
+    let log = Log {
+        schema: SARIF_SCHEMA,
+        version: SARIF_VERSION,
+        runs: [Run {
+            tool: Tool {
+                driver: Driver {
+                    name: &run.tool_name,
+                    version: &run.tool_version,
+                    information_uri: run.information_uri.as_deref(),
+                    rules: run
+                        .rules
+                        .iter()
+                        .map(|rule| RuleObject {
+                            id: &rule.id,
+                            short_description: Text {
+                                text: &rule.short_description,
+                            },
+                            help: rule.help.as_deref().map(|text| Text { text }),
+                        })
+                        .collect(),
+                },
+            },
+            results: run
+                .results
+                .iter()
+                .map(|result| ResultObject {
+                    rule_id: &result.rule_id,
+                    rule_index: run.rules.iter().position(|rule| rule.id == result.rule_id),
+                    level: result.level,
+                    message: Text {
+                        text: &result.message,
+                    },
+                    locations: [LocationObject {
+                        physical_location: PhysicalLocation {
+                            artifact_location: ArtifactLocation {
+                                uri: file_uri(&result.file),
+                            },
+                            region: result
+                                .line
+                                .filter(|line| *line > 0)
+                                .map(|start_line| Region { start_line }),
+                        },
+                    }],
+                })
+                .collect(),
+        }],
+    };
+    super::render_json(&log, out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn sample() -> SarifRun {
+        SarifRun {
+            tool_name: "hardnode".into(),
+            tool_version: "0.1.0".into(),
+            information_uri: None,
+            rules: vec![SarifRule {
+                id: "pod.privileged".into(),
+                short_description: "containers[] .securityContext .privileged == true".into(),
+                help: Some("Privileged containers...".into()),
+            }],
+            results: vec![
+                SarifResult {
+                    rule_id: "pod.privileged".into(),
+                    level: Level::Error,
+                    message: "DaemonSet/agent: container agent is privileged".into(),
+                    file: "deploy/my agent.yaml".into(),
+                    line: Some(14),
+                },
+                SarifResult {
+                    rule_id: "manifest.invalid".into(),
+                    level: Level::Error,
+                    message: "malformed".into(),
+                    file: "/abs/x.yaml".into(),
+                    line: None,
+                },
+            ],
+        }
+    }
+
     #[test]
-    fn file_uris_are_percent_encoded() {
+    fn sarif_has_the_required_structure() {
+        let mut buffer = Vec::new();
+        render_sarif(&sample(), &mut buffer).expect("render");
+        let log: serde_json::Value = serde_json::from_slice(&buffer).expect("valid JSON");
+        assert_eq!(log["version"], "2.1.0");
+        assert!(
+            log["$schema"]
+                .as_str()
+                .is_some_and(|s| s.contains("sarif-2.1.0"))
+        );
+        let run = &log["runs"][0];
+        assert_eq!(run["tool"]["driver"]["name"], "hardnode");
+        assert_eq!(run["tool"]["driver"]["rules"][0]["id"], "pod.privileged");
+        assert!(run["tool"]["driver"]["rules"][0]["shortDescription"]["text"].is_string());
+        let first = &run["results"][0];
+        assert_eq!(first["ruleId"], "pod.privileged");
+        assert_eq!(first["ruleIndex"], 0);
+        assert_eq!(first["level"], "error");
+        assert!(first["message"]["text"].is_string());
+        let location = &first["locations"][0]["physicalLocation"];
         assert_eq!(
-            file_uri(Path::new("/etc/my dir/ä.json")),
-            "file:///etc/my%20dir/%C3%A4.json"
+            location["artifactLocation"]["uri"],
+            "deploy/my%20agent.yaml"
+        );
+        assert_eq!(location["region"]["startLine"], 14);
+        let second = &run["results"][1];
+        assert!(second.get("ruleIndex").is_none());
+        assert!(
+            second["locations"][0]["physicalLocation"]
+                .get("region")
+                .is_none()
+        );
+        assert_eq!(
+            second["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "file:///abs/x.yaml"
         );
     }
 }
