@@ -52,6 +52,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "benchmarks/sysctl.toml",
         include_str!("../../benchmarks/sysctl.toml"),
     ),
+    (
+        "benchmarks/runtime.toml",
+        include_str!("../../benchmarks/runtime.toml"),
+    ),
 ];
 
 #[derive(Deserialize)]

@@ -12,7 +12,7 @@ pub use load::{
 };
 pub use model::{
     AccountCheck, Check, ComponentKind, ContainerCheck, Expect, FileRequest, Operator, Probe, Rule,
-    Severity, SysctlCheck, WhenUnset,
+    RuntimeCheck, Severity, SysctlCheck, WhenUnset,
 };
 pub use select::{Decision, Selection, Selector};
 

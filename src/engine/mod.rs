@@ -11,6 +11,7 @@ mod components;
 pub mod containers;
 mod kernel;
 pub mod ops;
+mod runtime;
 mod sysctl;
 pub mod value;
 
@@ -173,6 +174,30 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
                 }
             }
             Probe::Check(Check::Account(_)) => needs.accounts = true,
+            Probe::Check(Check::Runtime(check)) => match check.runtime() {
+                "containerd" => {
+                    needs.runtime.containerd = true;
+                    if *check == crate::benchmark::RuntimeCheck::ContainerdCgroup {
+                        // Cross-checked against the kubelet's resolved cgroupDriver.
+                        needs
+                            .components
+                            .settings
+                            .entry(crate::benchmark::ComponentKind::Kubelet)
+                            .or_default()
+                            .insert((
+                                runtime::KUBELET_CGROUP_DRIVER.into(),
+                                Some(runtime::KUBELET_CGROUP_DRIVER_FLAG.into()),
+                            ));
+                    }
+                }
+                "crio" => needs.runtime.crio = true,
+                "docker" => needs.runtime.docker = true,
+                _ => {
+                    needs.runtime.tokens = true;
+                    // The containers' mount tables show which have the token mounted.
+                    needs.containers = true;
+                }
+            },
             Probe::Sysctl(checks) => {
                 needs
                     .sysctls
@@ -235,6 +260,7 @@ pub fn evaluate(rule: &Rule, facts: &Facts, policy: &Policy) -> Finding {
         Probe::Check(
             check @ (Check::EncryptionProviders | Check::EncryptionAtRest | Check::AuditPolicy),
         ) => components::evaluate_check(*check, facts),
+        Probe::Check(Check::Runtime(check)) => runtime::evaluate(*check, facts),
         Probe::Check(check) => checks::evaluate(*check, facts, policy),
         Probe::Sysctl(checks) => match &facts.sysctls {
             Some(values) => sysctl::evaluate(rule, checks, values),

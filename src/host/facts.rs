@@ -90,6 +90,8 @@ pub struct Needs {
     pub sshd_keywords: BTreeSet<String>,
     /// Kernel parameters (dotted names) to read under `/proc/sys`.
     pub sysctls: BTreeSet<String>,
+    /// Container runtime configuration and service-account tokens.
+    pub runtime: super::runtime::RuntimeNeeds,
 }
 
 /// Where the kubelet's seccomp profiles live and which the site requires.
@@ -123,6 +125,9 @@ pub struct Facts {
     /// Kubernetes components: processes, resolved settings with their sources, files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub components: Option<ComponentFacts>,
+    /// Container runtimes (containerd, CRI-O, Docker) and the tokens mounted into pods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<super::runtime::RuntimeFacts>,
 }
 
 #[derive(Debug, Clone, Serialize)]
