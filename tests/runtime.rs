@@ -707,3 +707,52 @@ fn a_node_without_tokens_passes() {
     let (_, report) = root.check_json(&["--only", "containers.service-account-token"]);
     assert_eq!(status(&report, "containers.service-account-token"), "skip");
 }
+
+#[test]
+fn config_flags_of_both_daemons_are_followed_and_import_cycles_end() {
+    let root = Root::new();
+    root.process(
+        410,
+        &[
+            "/usr/bin/containerd",
+            "--config",
+            "/opt/containerd/main.toml",
+        ],
+    );
+    root.process(
+        520,
+        &["/usr/bin/kubelet", "--cgroup-driver=systemd", "--v=2"],
+    );
+    // main imports part.toml, which imports main again: each file is read once.
+    root.file(
+        "/opt/containerd/main.toml",
+        "version = 3\nimports = [\"part.toml\"]\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n  SystemdCgroup = true\n",
+    );
+    root.file(
+        "/opt/containerd/part.toml",
+        "version = 3\nimports = [\"/opt/containerd/main.toml\"]\n",
+    );
+    // The default path exists too, but containerd does not read it.
+    root.file(
+        CONFIG,
+        "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\"]\n  disable_apparmor = true\n",
+    );
+    let report = containerd_rules(&root);
+    assert_eq!(status(&report, "runtime.containerd-apparmor"), "pass");
+    assert_eq!(status(&report, "runtime.containerd-cgroup"), "pass");
+    let evidence = evidence_text(&report, "runtime.containerd-cgroup");
+    assert!(
+        evidence.contains("--config of containerd (pid 410)"),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains(
+            "config /opt/containerd/main.toml + /opt/containerd/part.toml (--config of containerd (pid 410)), version 3"
+        ),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains("[flag] /proc/520/cmdline kubelet --cgroup-driver=systemd"),
+        "{evidence}"
+    );
+}

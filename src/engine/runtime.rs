@@ -796,3 +796,109 @@ fn service_account_tokens(tokens: &crate::host::runtime::tokens::TokenFacts) -> 
         "these pods carry a service-account token: unless the API server is firewalled from the container network (hardnode firewall), a compromised container can use it against the API; set automountServiceAccountToken: false where a pod does not call the API",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::host::runtime::config::toml_leaves;
+
+    fn loaded(path: &str, text: &str) -> RuntimeConfig {
+        let settings: BTreeMap<String, Leaf> =
+            toml_leaves(Path::new(path), text).expect("fixture parses");
+        let version = settings.get("version").and_then(|l| l.value.as_i64());
+        RuntimeConfig {
+            process: None,
+            main: PathBuf::from(path),
+            how: "default path".into(),
+            state: ConfigState::Loaded,
+            files: vec![PathBuf::from(path)],
+            version: version.or(Some(1)),
+            settings,
+            flags: BTreeMap::new(),
+            profiles: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn version_1_layout_reads_plugins_cri_and_its_systemd_cgroup() {
+        let config = loaded(
+            "/etc/containerd/config.toml",
+            "[plugins.cri]\n  disable_apparmor = true\n  systemd_cgroup = true\n",
+        );
+        let outcome = containerd_apparmor(&config);
+        assert_eq!(outcome.verdict, Verdict::NotMet);
+        assert!(
+            outcome.evidence[0].detail.starts_with(
+                "plugins.cri.disable_apparmor = true at /etc/containerd/config.toml:2"
+            )
+        );
+    }
+
+    #[test]
+    fn unprivileged_ports_explicitly_false_is_met_and_unset_in_v2_is_advisory() {
+        let prefix = "[plugins.\"io.containerd.grpc.v1.cri\"]";
+        let off = loaded(
+            "/c.toml",
+            &format!(
+                "version = 2\n{prefix}\n  enable_unprivileged_ports = false\n  enable_unprivileged_icmp = false\n"
+            ),
+        );
+        assert_eq!(containerd_unprivileged(&off).verdict, Verdict::Met);
+        let unset = loaded("/c.toml", &format!("version = 2\n{prefix}\n"));
+        let outcome = containerd_unprivileged(&unset);
+        assert_eq!(outcome.verdict, Verdict::Advisory);
+        assert!(
+            outcome
+                .reason
+                .is_some_and(|r| r.contains("1.x false, 2.x true"))
+        );
+    }
+
+    #[test]
+    fn a_non_default_runtime_name_is_followed_to_its_options() {
+        let config = loaded(
+            "/c.toml",
+            "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  default_runtime_name = \"crun\"\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.crun.options]\n  SystemdCgroup = false\n",
+        );
+        // No kubelet facts: not applicable, but the reason names crun's value.
+        let facts = crate::host::Facts {
+            host: crate::host::HostInfo {
+                hostname: crate::host::Observed::Absent { path: "/h".into() },
+                os: crate::host::Observed::Absent { path: "/o".into() },
+                kernel_release: crate::host::Observed::Absent { path: "/k".into() },
+                root: "/".into(),
+            },
+            kernel: None,
+            apparmor: None,
+            seccomp_profiles: None,
+            containers: None,
+            accounts: None,
+            sshd: None,
+            sysctls: None,
+            privileges: None,
+            components: None,
+            runtime: None,
+        };
+        let outcome = containerd_cgroup(&config, &facts);
+        let Verdict::NotApplicable(reason) = outcome.verdict else {
+            panic!("expected not applicable, got {:?}", outcome.verdict);
+        };
+        assert!(
+            reason.contains("runtimes.crun.options.SystemdCgroup = false at /c.toml:7"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn crio_capabilities_accept_cap_prefixes_within_the_default_set() {
+        let config = loaded(
+            "/etc/crio/crio.conf",
+            "[crio.runtime]\ndefault_capabilities = [\"CAP_CHOWN\", \"kill\"]\n",
+        );
+        assert_eq!(crio_capabilities(&config).verdict, Verdict::Met);
+    }
+}

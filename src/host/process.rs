@@ -259,6 +259,31 @@ mod tests {
     }
 
     #[test]
+    fn runtime_daemons_by_exact_basename() {
+        let runtime = |args: &[&str]| {
+            let argv: Vec<String> = args.iter().map(|s| (*s).to_string()).collect();
+            match identify(&argv) {
+                Identity::Runtime(name) => Some(name),
+                _ => None,
+            }
+        };
+        assert_eq!(
+            runtime(&["/usr/bin/containerd", "--config", "/x.toml"]).as_deref(),
+            Some("containerd")
+        );
+        assert_eq!(
+            runtime(&["/usr/bin/dockerd", "-H", "fd://"]).as_deref(),
+            Some("dockerd")
+        );
+        assert_eq!(runtime(&["/usr/local/bin/crio"]).as_deref(), Some("crio"));
+        assert_eq!(
+            runtime(&["/usr/bin/containerd-shim-runc-v2", "-namespace", "k8s.io"]),
+            None
+        );
+        assert_eq!(runtime(&["/usr/bin/cri-dockerd"]), None);
+    }
+
+    #[test]
     fn cmdline_splits_on_nul_and_survives_bad_utf8() {
         let argv = split_cmdline(b"/usr/bin/kubelet\0--node-ip=\xff\xfe\0--v=2\0");
         assert_eq!(argv.len(), 3);
