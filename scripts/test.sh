@@ -7,7 +7,11 @@ cd "$(dirname "$0")/.."
 
 need_packages=()
 have() { command -v "$1" >/dev/null 2>&1; }
-have iptables || need_packages+=(iptables)
+# Firewall tests: both backends' binaries (Debian's iptables ships iptables-legacy and
+# iptables-nft), socat as the apiserver stand-in, systemd's rc-local generator and systemd-analyze.
+{ have iptables-legacy && have iptables-nft; } || need_packages+=(iptables)
+have socat || need_packages+=(socat)
+{ [ -x /usr/lib/systemd/system-generators/systemd-rc-local-generator ] && have systemd-analyze; } || need_packages+=(systemd)
 have ip || need_packages+=(iproute2)
 have unshare || need_packages+=(util-linux)
 have setpriv || need_packages+=(util-linux)
@@ -15,6 +19,8 @@ have apparmor_parser || need_packages+=(apparmor)
 # The ssh rules are checked against the real `sshd -T` (tests/sshd_differential.rs).
 have sshd || need_packages+=(openssh-server)
 have ssh-keygen || need_packages+=(openssh-client)
+# accounts.sudo-nopasswd is checked against the real `sudo -l` (tests/sudo_differential.rs).
+have sudo || need_packages+=(sudo)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && have apt-get; then
     echo "test.sh: installing ${need_packages[*]}" >&2

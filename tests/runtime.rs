@@ -756,3 +756,52 @@ fn config_flags_of_both_daemons_are_followed_and_import_cycles_end() {
         "{evidence}"
     );
 }
+
+#[test]
+fn token_finding_says_whether_the_apiserver_firewall_is_in_place() {
+    if !common::require_netns("token_finding_says_whether_the_apiserver_firewall_is_in_place") {
+        return;
+    }
+    let ns = common::NetNs::new("tok");
+    let root = token_node();
+    root.file(
+        "/etc/hardnode/config.toml",
+        "[firewall]\ncontainer_cidrs = [\"10.244.0.0/16\"]\napiservers = [\"192.0.2.10:6443\"]\nmode = \"forward\"\n",
+    );
+    let run = || {
+        let output = ns.hardnode(
+            &root,
+            &[
+                "check",
+                "--format",
+                "json",
+                "--only",
+                "containers.service-account-token",
+            ],
+        );
+        common::json(&output)
+    };
+    let report = run();
+    let reason = result(&report, "containers.service-account-token")["reason"]
+        .as_str()
+        .expect("reason")
+        .to_string();
+    assert!(reason.contains("firewall is NOT in place"), "{reason}");
+    assert!(reason.contains("can reach the API server"), "{reason}");
+
+    let output = ns.hardnode(&root, &["firewall", "apply", "--format", "json"]);
+    assert_eq!(
+        common::code(&output),
+        0,
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = run();
+    assert_eq!(status(&report, "containers.service-account-token"), "warn");
+    let reason = result(&report, "containers.service-account-token")["reason"]
+        .as_str()
+        .expect("reason")
+        .to_string();
+    assert!(reason.contains("firewall is in place"), "{reason}");
+    assert!(!report.to_string().contains("FAKE-TOKEN"));
+}

@@ -29,13 +29,17 @@ const CRIO_DEFAULT_CAPABILITIES: &[&str] = &[
     "KILL",
 ];
 
-pub fn evaluate(check: RuntimeCheck, facts: &Facts) -> Outcome {
+pub fn evaluate(check: RuntimeCheck, facts: &Facts, policy: &crate::config::Policy) -> Outcome {
     let Some(runtime) = &facts.runtime else {
         return not_gathered();
     };
     if check == RuntimeCheck::ServiceAccountTokens {
+        let firewall = match (&policy.firewall, &facts.firewall) {
+            (Some(_), Some(firewall)) => Some(super::firewall::apiserver_blocked(firewall)),
+            _ => None,
+        };
         return match &runtime.tokens {
-            Some(tokens) => service_account_tokens(tokens),
+            Some(tokens) => service_account_tokens(tokens, firewall),
             None => not_gathered(),
         };
     }
@@ -738,7 +742,11 @@ fn docker_tcp_tls(config: &RuntimeConfig) -> Outcome {
     ))
 }
 
-fn service_account_tokens(tokens: &crate::host::runtime::tokens::TokenFacts) -> Outcome {
+/// `firewall`: the `firewall.apiserver-blocked` outcome when the site has a `[firewall]` policy.
+fn service_account_tokens(
+    tokens: &crate::host::runtime::tokens::TokenFacts,
+    firewall: Option<Outcome>,
+) -> Outcome {
     if let Some(error) = &tokens.listing_error {
         return Outcome::undecided(error.clone());
     }
@@ -783,6 +791,20 @@ fn service_account_tokens(tokens: &crate::host::runtime::tokens::TokenFacts) -> 
     } else {
         String::new()
     };
+    let reach = match &firewall {
+        Some(blocked) if blocked.verdict == Verdict::Met => {
+            "the API-server firewall is in place, so the container network cannot reach the API server with them (hostNetwork pods still can)".to_string()
+        }
+        Some(blocked) if blocked.verdict == Verdict::NotMet => format!(
+            "the API-server firewall is NOT in place ({}): these pods can reach the API server with that token",
+            blocked.actual.as_deref().unwrap_or("see firewall.apiserver-blocked")
+        ),
+        Some(_) => "whether the API-server firewall is in place could not be decided (see firewall.apiserver-blocked)".to_string(),
+        None => "no [firewall] policy, so hardnode cannot tell whether the container network can reach the API server: unless it is firewalled (hardnode firewall), a compromised container can use the token against the API".to_string(),
+    };
+    if let Some(blocked) = firewall {
+        outcome.evidence.extend(blocked.evidence);
+    }
     Outcome {
         verdict: Verdict::Advisory,
         ..outcome
@@ -792,9 +814,9 @@ fn service_account_tokens(tokens: &crate::host::runtime::tokens::TokenFacts) -> 
         labels.len(),
         shown.join(", ")
     ))
-    .reason(
-        "these pods carry a service-account token: unless the API server is firewalled from the container network (hardnode firewall), a compromised container can use it against the API; set automountServiceAccountToken: false where a pod does not call the API",
-    )
+    .reason(format!(
+        "these pods carry a service-account token; {reach}; set automountServiceAccountToken: false where a pod does not call the API"
+    ))
 }
 
 #[cfg(test)]
@@ -882,6 +904,7 @@ mod tests {
             privileges: None,
             components: None,
             runtime: None,
+            firewall: None,
         };
         let outcome = containerd_cgroup(&config, &facts);
         let Verdict::NotApplicable(reason) = outcome.verdict else {

@@ -92,6 +92,8 @@ pub struct Needs {
     pub sysctls: BTreeSet<String>,
     /// Container runtime configuration and service-account tokens.
     pub runtime: super::runtime::RuntimeNeeds,
+    /// The firewall inputs of the site's `[firewall]` policy, when a rule checks the block.
+    pub firewall: Option<super::firewall::Request>,
 }
 
 /// Where the kubelet's seccomp profiles live and which the site requires.
@@ -119,6 +121,7 @@ pub struct Facts {
     /// Dotted name -> the value under `/proc/sys`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sysctls: Option<BTreeMap<String, Observed<String>>>,
+    pub firewall: Option<super::firewall::FirewallFacts>,
     /// hardnode's own capabilities while it read the host (set by the CLI after dropping them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privileges: Option<crate::privilege::Privileges>,

@@ -4,9 +4,11 @@
 
 pub mod accounts;
 pub mod apparmor;
+pub mod cluster_net;
 pub mod components;
 pub mod containers;
 pub mod facts;
+pub mod firewall;
 pub mod flags;
 pub mod kernel;
 pub mod process;
@@ -61,6 +63,10 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         };
         runtime::gather(root, &needs.runtime, scan, containers.as_ref())
     });
+    let firewall = needs
+        .firewall
+        .as_ref()
+        .map(|request| firewall::gather(root, request));
     Facts {
         host,
         kernel,
@@ -70,6 +76,7 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         accounts,
         sshd,
         sysctls,
+        firewall,
         privileges: None,
         components,
         runtime,

@@ -2,6 +2,7 @@
 //! it to the writer it is given and nowhere else.
 
 mod containers;
+mod firewall;
 mod text;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use crate::engine::{Finding, Status};
 use crate::host::{Facts, Observed};
 
 pub use containers::{CONTAINERS_SCHEMA, ContainerListing, render_containers_text};
+pub use firewall::render_firewall_text;
 pub use text::render_text;
 
 pub const SCHEMA: &str = "hardnode.report/v1";
