@@ -360,7 +360,12 @@ fn crio_drop_ins_override_in_lexical_order() {
         "[crio.runtime]\ndefault_capabilities = [\"CHOWN\", \"SYS_ADMIN\", \"NET_RAW\"]\n",
         0o666,
     );
-    root.file_mode("/etc/crio/crio.conf.d/README", "not a drop-in = [", 0o644);
+    // CRI-O reads every file in the directory, whatever its name, subdirectories included.
+    root.file_mode(
+        "/etc/crio/crio.conf.d/20-site/selinux",
+        "[crio.runtime]\nselinux = false\n",
+        0o644,
+    );
     root.file(
         "/etc/crio/allow-all.json",
         r#"{"defaultAction": "SCMP_ACT_ALLOW"}"#,
@@ -382,6 +387,12 @@ fn crio_drop_ins_override_in_lexical_order() {
     assert_eq!(caps["actual"], "beyond the default set: SYS_ADMIN, NET_RAW");
     assert!(evidence_text(&report, "runtime.crio-capabilities").contains("10-caps.conf:2"));
     assert_eq!(status(&report, "runtime.crio-selinux"), "warn");
+    assert!(
+        evidence_text(&report, "runtime.crio-selinux")
+            .contains("crio.runtime.selinux = false at /etc/crio/crio.conf.d/20-site/selinux:2"),
+        "{}",
+        evidence_text(&report, "runtime.crio-selinux")
+    );
     // The world-writable drop-in is named.
     assert_eq!(status(&report, "runtime.crio-config-mode"), "fail");
     assert!(

@@ -7,8 +7,9 @@
 //!   scalar replaces the earlier, top-level arrays appended without duplicates; an import may not
 //!   declare a higher `version` than the main file, and an import of a lower version is migrated
 //!   to the main file's plugin names first).
-//! - CRI-O: `/etc/crio/crio.conf` then `/etc/crio/crio.conf.d/*.conf` in lexical order (or
-//!   `--config`/`--config-dir`), each drop-in's keys replacing the earlier ones.
+//! - CRI-O: `/etc/crio/crio.conf` then every file under `/etc/crio/crio.conf.d` in lexical order
+//!   (or `--config`/`--config-dir`), each drop-in's keys replacing the earlier ones. CRI-O walks
+//!   the directory with Go's `filepath.Walk` and reads every file whatever its name.
 //! - Docker: `/etc/docker/daemon.json` (or `--config-file`) and dockerd's own flags from
 //!   `/proc/<pid>/cmdline`.
 //!
@@ -438,18 +439,9 @@ fn crio(root: &HostRoot, process: Option<RuntimeProcess>) -> RuntimeConfig {
     let (drop_ins, _) = chosen_path(&process, &["config-dir", "d"], CRIO_DROP_INS);
     let mut facts = RuntimeConfig::new(process, main.clone(), how);
     let mut files = vec![main];
-    match root.read_dir_names(&drop_ins) {
-        Ok(names) => files.extend(
-            names
-                .into_iter()
-                .filter_map(|name| name.to_str().map(String::from))
-                .filter(|name| name.ends_with(".conf"))
-                .map(|name| drop_ins.join(name)),
-        ),
-        Err(ReadError::NotFound) => {}
-        Err(error) => facts
-            .warnings
-            .push(format!("{} {error}", drop_ins.display())),
+    if let Err(error) = walk_drop_ins(root, &drop_ins, 0, &mut files) {
+        facts.state = ConfigState::Invalid { error };
+        return facts;
     }
     for path in files {
         match read_toml(root, &path) {
@@ -487,6 +479,38 @@ fn crio(root: &HostRoot, process: Option<RuntimeProcess>) -> RuntimeConfig {
         facts.profiles.push(file);
     }
     facts
+}
+
+/// Every file under CRI-O's drop-in directory, as its `filepath.Walk` visits them: names in
+/// lexical order, subdirectories descended into where they sort, whatever the file names end in
+/// (CRI-O reads them all). Symlinked directories are not descended into, as Walk does not.
+fn walk_drop_ins(
+    root: &HostRoot,
+    dir: &Path,
+    depth: usize,
+    files: &mut Vec<PathBuf>,
+) -> Result<(), String> {
+    const MAX_DEPTH: usize = 8;
+    const MAX_FILES: usize = 1000;
+    let names = match root.read_dir_names(dir) {
+        Ok(names) => names,
+        Err(ReadError::NotFound) if depth == 0 => return Ok(()),
+        Err(error) => return Err(format!("{} {error}", dir.display())),
+    };
+    for name in names {
+        let path = dir.join(name);
+        let is_dir = root
+            .symlink_metadata(&path)
+            .is_ok_and(|metadata| metadata.is_dir());
+        if is_dir {
+            if depth < MAX_DEPTH {
+                walk_drop_ins(root, &path, depth + 1, files)?;
+            }
+        } else if files.len() < MAX_FILES {
+            files.push(path);
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
