@@ -712,6 +712,20 @@ fn a_node_without_tokens_passes() {
     let (_, report) = root.check_json(&["--only", "containers.service-account-token"]);
     assert_eq!(status(&report, "containers.service-account-token"), "pass");
 
+    // A pod whose volume directory cannot be listed: undecided, not a pass.
+    root.file(
+        &format!("/var/lib/kubelet/pods/{POD_WITHOUT}/volumes/kubernetes.io~projected"),
+        "not a directory",
+    );
+    let (_, report) = root.check_json(&["--only", "containers.service-account-token"]);
+    assert_eq!(status(&report, "containers.service-account-token"), "error");
+    assert!(
+        result(&report, "containers.service-account-token")["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("kubernetes.io~projected is not a directory")),
+        "{report:#}"
+    );
+
     // No kubelet pod directory at all: no pods run here.
     let root = Root::new();
     root.host_init();

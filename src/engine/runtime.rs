@@ -761,6 +761,12 @@ fn service_account_tokens(
             tokens.pods_dir.display()
         )));
     }
+    if tokens.pods.is_empty() && !tokens.errors.is_empty() {
+        return Outcome {
+            verdict: Verdict::Undecided(format!("cannot examine: {}", tokens.errors.join("; "))),
+            ..outcome
+        };
+    }
     if tokens.pods.is_empty() {
         return outcome.actual("no pod on this node has a service-account token mounted");
     }
@@ -810,8 +816,12 @@ fn service_account_tokens(
         ..outcome
     }
     .actual(format!(
-        "{} pods with an API token: {}{more}",
-        labels.len(),
+        "{} with an API token: {}{more}",
+        if labels.len() == 1 {
+            "1 pod".to_string()
+        } else {
+            format!("{} pods", labels.len())
+        },
         shown.join(", ")
     ))
     .reason(format!(
