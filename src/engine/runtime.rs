@@ -927,6 +927,35 @@ mod tests {
     }
 
     #[test]
+    fn daemon_json_hosts_need_tlsverify_for_tcp() {
+        let config = |text: &str| {
+            let mut config = loaded("/etc/docker/daemon.json", "");
+            config.settings = crate::host::runtime::config::json_leaves(
+                Path::new("/etc/docker/daemon.json"),
+                text,
+            )
+            .expect("json");
+            config
+        };
+        let open = docker_tcp_tls(&config(
+            "{\n  \"hosts\": [\"unix:///var/run/docker.sock\", \"tcp://0.0.0.0:2375\"]\n}",
+        ));
+        assert_eq!(open.verdict, Verdict::NotMet);
+        assert!(
+            open.evidence[0]
+                .detail
+                .ends_with("at /etc/docker/daemon.json:2")
+        );
+        let verified = docker_tcp_tls(&config(
+            "{\"hosts\": [\"tcp://0.0.0.0:2376\"], \"tlsverify\": true}",
+        ));
+        assert_eq!(verified.verdict, Verdict::Met);
+        let local = docker_tcp_tls(&config("{}"));
+        assert_eq!(local.verdict, Verdict::Met);
+        assert_eq!(local.actual.as_deref(), Some("unix:///var/run/docker.sock"));
+    }
+
+    #[test]
     fn crio_capabilities_accept_cap_prefixes_within_the_default_set() {
         let config = loaded(
             "/etc/crio/crio.conf",
