@@ -53,6 +53,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../benchmarks/sysctl.toml"),
     ),
     (
+        "benchmarks/runtime.toml",
+        include_str!("../../benchmarks/runtime.toml"),
+    ),
+    (
         "benchmarks/firewall.toml",
         include_str!("../../benchmarks/firewall.toml"),
     ),

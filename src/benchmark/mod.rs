@@ -13,7 +13,7 @@ pub use load::{
 };
 pub use model::{
     AccountCheck, Check, ComponentKind, Condition, ContainerCheck, Expect, FileRequest, Operator,
-    Probe, Rule, Severity, SysctlCheck, WhenUnset,
+    Probe, Rule, RuntimeCheck, Severity, SysctlCheck, WhenUnset,
 };
 pub use select::{Decision, Selection, Selector};
 

@@ -110,7 +110,50 @@ pub enum Check {
     AuditPolicy,
     Container(ContainerCheck),
     Account(AccountCheck),
+    Runtime(RuntimeCheck),
     FirewallApiserverBlocked,
+}
+
+/// The container runtime's own configuration, and the tokens mounted into pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuntimeCheck {
+    ContainerdAppArmor,
+    ContainerdSeccomp,
+    ContainerdCgroup,
+    ContainerdUnprivileged,
+    CrioAppArmor,
+    CrioSeccomp,
+    CrioSelinux,
+    CrioCapabilities,
+    DockerNoNewPrivileges,
+    DockerUserns,
+    DockerIcc,
+    DockerLiveRestore,
+    DockerSeccomp,
+    DockerInsecureRegistries,
+    DockerTcpTls,
+    ServiceAccountTokens,
+}
+
+impl RuntimeCheck {
+    pub fn runtime(self) -> &'static str {
+        use RuntimeCheck::*;
+        match self {
+            ContainerdAppArmor | ContainerdSeccomp | ContainerdCgroup | ContainerdUnprivileged => {
+                "containerd"
+            }
+            CrioAppArmor | CrioSeccomp | CrioSelinux | CrioCapabilities => "crio",
+            DockerNoNewPrivileges
+            | DockerUserns
+            | DockerIcc
+            | DockerLiveRestore
+            | DockerSeccomp
+            | DockerInsecureRegistries
+            | DockerTcpTls => "docker",
+            ServiceAccountTokens => "tokens",
+        }
+    }
 }
 
 /// The node's own privileged accounts.
@@ -190,6 +233,70 @@ impl Check {
             Check::Container(ContainerCheck::ReadonlyRootfs),
         ),
         ("accounts.uid0", Check::Account(AccountCheck::Uid0)),
+        (
+            "runtime.containerd-apparmor",
+            Check::Runtime(RuntimeCheck::ContainerdAppArmor),
+        ),
+        (
+            "runtime.containerd-seccomp",
+            Check::Runtime(RuntimeCheck::ContainerdSeccomp),
+        ),
+        (
+            "runtime.containerd-cgroup",
+            Check::Runtime(RuntimeCheck::ContainerdCgroup),
+        ),
+        (
+            "runtime.unprivileged-ports-icmp",
+            Check::Runtime(RuntimeCheck::ContainerdUnprivileged),
+        ),
+        (
+            "runtime.crio-apparmor",
+            Check::Runtime(RuntimeCheck::CrioAppArmor),
+        ),
+        (
+            "runtime.crio-seccomp",
+            Check::Runtime(RuntimeCheck::CrioSeccomp),
+        ),
+        (
+            "runtime.crio-selinux",
+            Check::Runtime(RuntimeCheck::CrioSelinux),
+        ),
+        (
+            "runtime.crio-capabilities",
+            Check::Runtime(RuntimeCheck::CrioCapabilities),
+        ),
+        (
+            "runtime.docker-no-new-privileges",
+            Check::Runtime(RuntimeCheck::DockerNoNewPrivileges),
+        ),
+        (
+            "runtime.docker-userns-remap",
+            Check::Runtime(RuntimeCheck::DockerUserns),
+        ),
+        (
+            "runtime.docker-icc",
+            Check::Runtime(RuntimeCheck::DockerIcc),
+        ),
+        (
+            "runtime.docker-live-restore",
+            Check::Runtime(RuntimeCheck::DockerLiveRestore),
+        ),
+        (
+            "runtime.docker-seccomp",
+            Check::Runtime(RuntimeCheck::DockerSeccomp),
+        ),
+        (
+            "runtime.docker-insecure-registries",
+            Check::Runtime(RuntimeCheck::DockerInsecureRegistries),
+        ),
+        (
+            "runtime.docker-tcp-tls",
+            Check::Runtime(RuntimeCheck::DockerTcpTls),
+        ),
+        (
+            "containers.service-account-token",
+            Check::Runtime(RuntimeCheck::ServiceAccountTokens),
+        ),
         (
             "accounts.empty-passwords",
             Check::Account(AccountCheck::EmptyPasswords),

@@ -30,6 +30,8 @@ pub fn evaluate(check: Check, facts: &Facts, policy: &Policy) -> Outcome {
         },
         // Evaluated in `engine::components`; never dispatched here.
         Check::EncryptionProviders | Check::EncryptionAtRest | Check::AuditPolicy => not_gathered(),
+        // Evaluated in `engine::runtime`; never dispatched here.
+        Check::Runtime(_) => not_gathered(),
         Check::Account(check) => match &facts.accounts {
             Some(accounts) => super::accounts::evaluate(check, accounts),
             None => not_gathered(),

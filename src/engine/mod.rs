@@ -12,6 +12,7 @@ pub mod containers;
 mod firewall;
 mod kernel;
 pub mod ops;
+mod runtime;
 mod static_pods;
 mod sysctl;
 pub mod value;
@@ -182,6 +183,34 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
                 }
             }
             Probe::Check(Check::Account(_)) => needs.accounts = true,
+            Probe::Check(Check::Runtime(check)) => match check.runtime() {
+                "containerd" => {
+                    needs.runtime.containerd = true;
+                    if *check == crate::benchmark::RuntimeCheck::ContainerdCgroup {
+                        // Cross-checked against the kubelet's resolved cgroupDriver.
+                        needs
+                            .components
+                            .settings
+                            .entry(crate::benchmark::ComponentKind::Kubelet)
+                            .or_default()
+                            .insert((
+                                runtime::KUBELET_CGROUP_DRIVER.into(),
+                                Some(runtime::KUBELET_CGROUP_DRIVER_FLAG.into()),
+                            ));
+                    }
+                }
+                "crio" => needs.runtime.crio = true,
+                "docker" => needs.runtime.docker = true,
+                _ => {
+                    needs.runtime.tokens = true;
+                    // The containers' mount tables show which have the token mounted.
+                    needs.containers = true;
+                    // Whether the container network can reach the API server with the tokens.
+                    if let Some(section) = &policy.firewall {
+                        needs.firewall = Some(section.request(&policy.source_label()));
+                    }
+                }
+            },
             Probe::Sysctl(checks) => {
                 needs
                     .sysctls
@@ -274,6 +303,7 @@ pub fn evaluate(rule: &Rule, facts: &Facts, policy: &Policy) -> Finding {
         Probe::Check(
             check @ (Check::EncryptionProviders | Check::EncryptionAtRest | Check::AuditPolicy),
         ) => components::evaluate_check(*check, facts),
+        Probe::Check(Check::Runtime(check)) => runtime::evaluate(*check, facts, policy),
         Probe::Check(check) => checks::evaluate(*check, facts, policy),
         Probe::Sysctl(checks) => match &facts.sysctls {
             Some(values) => sysctl::evaluate(rule, checks, values),

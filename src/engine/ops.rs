@@ -107,7 +107,7 @@ pub fn describe(expect: &Expect) -> String {
         Operator::Gte => format!(">= {value}"),
         Operator::Lte => format!("<= {value}"),
         Operator::ModeAtMost => format!("mode {value} or stricter"),
-        Operator::Owner => format!("owned by {value}"),
+        Operator::Owner => format!("owned by {}", value.to_string().replace('|', " or ")),
         Operator::Loopback if value.as_bool() == Some(false) => "not a loopback address".into(),
         Operator::Loopback => "a loopback address".into(),
     }

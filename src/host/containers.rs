@@ -607,15 +607,22 @@ fn unescape(field: &str) -> String {
 }
 
 /// `/var/log/pods/<namespace>_<name>_<uid>/<container>/`, listed once.
-struct PodLogDirs {
+pub(crate) struct PodLogDirs {
     by_uid: BTreeMap<String, (String, String, Vec<String>)>,
 }
 
 const POD_LOG_DIR: &str = "/var/log/pods";
-const KUBELET_PODS_DIR: &str = "/var/lib/kubelet/pods";
+pub(crate) const KUBELET_PODS_DIR: &str = "/var/lib/kubelet/pods";
 
 impl PodLogDirs {
-    fn read(root: &HostRoot) -> Self {
+    /// `(namespace, pod name)` of a pod uid, from its log directory.
+    pub(crate) fn name(&self, uid: &str) -> Option<(&str, &str)> {
+        self.by_uid
+            .get(uid)
+            .map(|(namespace, pod, _)| (namespace.as_str(), pod.as_str()))
+    }
+
+    pub(crate) fn read(root: &HostRoot) -> Self {
         let mut by_uid = BTreeMap::new();
         for name in root
             .read_dir_names(Path::new(POD_LOG_DIR))

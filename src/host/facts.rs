@@ -90,6 +90,8 @@ pub struct Needs {
     pub sshd_keywords: BTreeSet<String>,
     /// Kernel parameters (dotted names) to read under `/proc/sys`.
     pub sysctls: BTreeSet<String>,
+    /// Container runtime configuration and service-account tokens.
+    pub runtime: super::runtime::RuntimeNeeds,
     /// The firewall inputs of the site's `[firewall]` policy, when a rule checks the block.
     pub firewall: Option<super::firewall::Request>,
     /// The static pod manifests (and the Localhost profiles they reference, under this seccomp
@@ -138,6 +140,9 @@ pub struct Facts {
     pub components: Option<ComponentFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub static_pods: Option<StaticPodFacts>,
+    /// Container runtimes (containerd, CRI-O, Docker) and the tokens mounted into pods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<super::runtime::RuntimeFacts>,
 }
 
 /// The kubelet's static pod directory: each manifest's text (or why it could not be read), and

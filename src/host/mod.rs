@@ -14,6 +14,7 @@ pub mod kernel;
 pub mod manifests;
 pub mod process;
 pub mod root;
+pub mod runtime;
 pub mod seccomp_profiles;
 pub mod sshd;
 pub mod sysctl;
@@ -49,6 +50,24 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
     let accounts = needs.accounts.then(|| accounts::gather(root));
     let sshd = (!needs.sshd_keywords.is_empty()).then(|| sshd::gather(root, &needs.sshd_keywords));
     let sysctls = (!needs.sysctls.is_empty()).then(|| sysctl::gather(root, &needs.sysctls));
+    let runtime = (!needs.runtime.is_empty()).then(|| {
+        // One walk of /proc per run: reuse the components' scan when there was one.
+        let own_scan;
+        let scan = match &components {
+            Some(found) if found.processes.scanned > 0 || found.processes.error.is_some() => {
+                &found.processes
+            }
+            _ => {
+                own_scan = if needs.runtime.needs_processes() {
+                    process::scan(root)
+                } else {
+                    process::ProcessScan::default()
+                };
+                &own_scan
+            }
+        };
+        runtime::gather(root, &needs.runtime, scan, containers.as_ref())
+    });
     let firewall = needs
         .firewall
         .as_ref()
@@ -66,6 +85,7 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         firewall,
         privileges: None,
         components,
+        runtime,
     }
 }
 

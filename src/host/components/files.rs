@@ -7,7 +7,7 @@
 //! `<root>/etc/passwd` and `<root>/etc/group` (the host's, not the container's).
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -222,7 +222,14 @@ fn examine(
     if name_matches && !(is_dir && walk.files_only) {
         set.entries.push(FileEntry {
             path: display,
-            kind: if is_dir { "directory" } else { "file" }.into(),
+            kind: if is_dir {
+                "directory"
+            } else if metadata.file_type().is_socket() {
+                "socket"
+            } else {
+                "file"
+            }
+            .into(),
             mode: metadata.mode() & 0o7777,
             uid: metadata.uid(),
             gid: metadata.gid(),
@@ -252,7 +259,7 @@ fn examine(
 }
 
 /// `*` and `?` wildcards over a file name.
-fn glob_match(pattern: &str, name: &str) -> bool {
+pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
     fn inner(pattern: &[u8], name: &[u8]) -> bool {
         match (pattern.first(), name.first()) {
             (None, None) => true,
