@@ -7,7 +7,11 @@ cd "$(dirname "$0")/.."
 
 need_packages=()
 have() { command -v "$1" >/dev/null 2>&1; }
-have iptables || need_packages+=(iptables)
+# Firewall tests: both backends' binaries (Debian's iptables ships iptables-legacy and
+# iptables-nft), socat as the apiserver stand-in, systemd's rc-local generator and systemd-analyze.
+{ have iptables-legacy && have iptables-nft; } || need_packages+=(iptables)
+have socat || need_packages+=(socat)
+{ [ -x /usr/lib/systemd/system-generators/systemd-rc-local-generator ] && have systemd-analyze; } || need_packages+=(systemd)
 have ip || need_packages+=(iproute2)
 have unshare || need_packages+=(util-linux)
 have setpriv || need_packages+=(util-linux)
@@ -18,6 +22,8 @@ have python3 || need_packages+=(python3 python3-pip)
 have sshd || need_packages+=(openssh-server)
 have ssh || need_packages+=(openssh-client)
 have ssh-keygen || need_packages+=(openssh-client)
+# accounts.sudo-nopasswd is checked against the real `sudo -l` (tests/sudo_differential.rs).
+have sudo || need_packages+=(sudo)
 have chromium || need_packages+=(chromium)
 have shellcheck || need_packages+=(shellcheck)
 have script || need_packages+=(util-linux)

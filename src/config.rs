@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cidr::{Cidr, Endpoint};
 use crate::error::Error;
+use crate::firewall::{Mode, Persist};
+use crate::remedy::netfilter::Backend;
 
 /// The default site config path, read under the host root when it exists.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/hardnode/config.toml";
@@ -21,6 +24,10 @@ pub struct Policy {
     pub apparmor: AppArmorPolicy,
     #[serde(default)]
     pub seccomp: SeccompPolicy,
+    /// The apiserver firewall policy; `None` when the site config has no `[firewall]` section
+    /// (then the `firewall.apiserver-blocked` rule is `skip`).
+    #[serde(default)]
+    pub firewall: Option<FirewallPolicy>,
     /// Where this policy was read from (`None`: built-in defaults).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -43,6 +50,84 @@ pub struct SeccompPolicy {
     /// Profiles (relative to `profile_dir`, as in `localhostProfile`) that must exist and be valid.
     #[serde(default)]
     pub required_profiles: Vec<String>,
+}
+
+/// `[firewall]`: what `hardnode firewall` applies when flags do not say, and what
+/// `firewall.apiserver-blocked` checks. Empty lists are auto-detected.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirewallPolicy {
+    #[serde(default)]
+    pub container_cidrs: Vec<Cidr>,
+    /// `ADDR` or `ADDR:PORT` (`[V6]:PORT`).
+    #[serde(default)]
+    pub apiservers: Vec<Endpoint>,
+    /// `"all"` or a list such as `["forward"]`.
+    #[serde(default)]
+    pub mode: OneOrMany<Mode>,
+    #[serde(default)]
+    pub allow: Vec<Cidr>,
+    pub persist: Option<Persist>,
+    pub backend: Option<Backend>,
+}
+
+impl FirewallPolicy {
+    /// The firewall request this section makes, each value labelled with `source`.
+    pub fn request(&self, source: &str) -> crate::host::firewall::Request {
+        use crate::host::cluster_net::Found;
+        crate::host::firewall::Request {
+            container_cidrs: self
+                .container_cidrs
+                .iter()
+                .map(|cidr| Found::new(*cidr, source))
+                .collect(),
+            apiservers: self
+                .apiservers
+                .iter()
+                .map(|api| Found::new(*api, source))
+                .collect(),
+            modes: self.mode.to_vec(),
+            allow: self.allow.clone(),
+            persist: self.persist,
+            backend: self.backend.map(|backend| Found::new(backend, source)),
+        }
+    }
+}
+
+impl Policy {
+    /// How this policy is named as a source: `site config /etc/hardnode/config.toml`.
+    pub fn source_label(&self) -> String {
+        format!(
+            "site config {}",
+            self.source
+                .as_deref()
+                .unwrap_or(Path::new(DEFAULT_CONFIG_PATH))
+                .display()
+        )
+    }
+}
+
+/// A value given alone or as a list (`mode = "all"` or `mode = ["output", "forward"]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> Default for OneOrMany<T> {
+    fn default() -> Self {
+        OneOrMany::Many(Vec::new())
+    }
+}
+
+impl<T: Clone> OneOrMany<T> {
+    pub fn to_vec(&self) -> Vec<T> {
+        match self {
+            OneOrMany::One(value) => vec![value.clone()],
+            OneOrMany::Many(values) => values.clone(),
+        }
+    }
 }
 
 impl Default for SeccompPolicy {
@@ -128,6 +213,46 @@ mod tests {
         assert!(message.contains("c.toml"), "{message}");
         assert!(message.contains("line 5"), "{message}");
         assert!(message.contains("profile_dri"), "{message}");
+    }
+
+    #[test]
+    fn firewall_section_parses_and_refuses_bad_values() {
+        let policy = Policy::parse(
+            Path::new("c"),
+            "[firewall]\ncontainer_cidrs = [\"10.244.0.0/16\"]\napiservers = [\"192.0.2.10:6443\"]\n\
+             mode = \"forward\"\nallow = [\"10.244.0.10/32\"]\npersist = \"systemd\"\nbackend = \"legacy\"\n",
+        )
+        .expect("parses");
+        let firewall = policy.firewall.expect("section");
+        assert_eq!(firewall.mode.to_vec(), [Mode::Forward]);
+        assert_eq!(firewall.persist, Some(Persist::Systemd));
+        assert_eq!(firewall.backend, Some(Backend::Legacy));
+        let list = Policy::parse(
+            Path::new("c"),
+            "[firewall]\nmode = [\"output\", \"input\"]\n",
+        )
+        .expect("parses");
+        assert_eq!(
+            list.firewall.expect("section").mode.to_vec(),
+            [Mode::Output, Mode::Input]
+        );
+        for bad in [
+            "[firewall]\ncontainer_cidrs = [\"10.244.0.0/33\"]\n",
+            "[firewall]\napiservers = [\"api.example:6443\"]\n",
+            "[firewall]\ncontainer_cidr = []\n",
+            "[firewall]\npersist = \"cron\"\n",
+        ] {
+            assert!(
+                Policy::parse(Path::new("c"), bad).is_err(),
+                "{bad} accepted"
+            );
+        }
+        assert!(
+            Policy::parse(Path::new("c"), "")
+                .expect("empty")
+                .firewall
+                .is_none()
+        );
     }
 
     #[test]

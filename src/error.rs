@@ -22,6 +22,9 @@ pub enum Error {
     /// The host root itself cannot be used.
     #[error("host root {path}: {message}")]
     Root { path: PathBuf, message: String },
+    /// A remedy (firewall, profiles, file modes) refused or failed.
+    #[error(transparent)]
+    Remedy(#[from] crate::remedy::RemedyError),
     /// Writing the report failed.
     #[error("cannot write {what}: {source}")]
     Output {
@@ -36,6 +39,7 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Config { .. } => EXIT_USAGE,
             Error::Root { .. } | Error::Output { .. } => EXIT_RUNTIME,
+            Error::Remedy(error) => error.exit_code(),
         }
     }
 }

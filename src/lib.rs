@@ -5,11 +5,14 @@
 //! system and only `remedy` changes it; `engine` and `report` are pure.
 
 pub mod benchmark;
+pub mod cidr;
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod firewall;
 pub mod host;
 pub mod privilege;
+pub mod remedy;
 pub mod report;
 pub mod seccomp;

@@ -11,6 +11,15 @@ use serde::Serialize;
 pub const READ_CAPABILITIES: &[Capability] =
     &[Capability::CAP_DAC_READ_SEARCH, Capability::CAP_SYS_PTRACE];
 
+/// Reading plus listing the kernel's netfilter rules (`iptables -S`): CAP_NET_ADMIN for nf_tables'
+/// netlink, CAP_NET_RAW for the legacy backend's raw socket. Nothing is written with them.
+pub const NETFILTER_READ_CAPABILITIES: &[Capability] = &[
+    Capability::CAP_DAC_READ_SEARCH,
+    Capability::CAP_SYS_PTRACE,
+    Capability::CAP_NET_ADMIN,
+    Capability::CAP_NET_RAW,
+];
+
 /// The process's own privileges as the kernel reports them in `/proc/self/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Privileges {
@@ -83,19 +92,20 @@ pub fn current(notes: Vec<String>) -> Privileges {
     }
 }
 
-/// Decodes a `/proc/<pid>/status` capability mask (`000001ffffffffff`) into sorted names.
-/// Bits the caps crate does not know are named `CAP_<bit>` rather than dropped.
+/// Decodes a `/proc/<pid>/status` capability mask (`000001ffffffffff`) into sorted `CAP_*` names,
+/// with the same decoder the container audit uses.
 pub fn capability_names(hex: &str) -> Vec<String> {
     let Ok(mask) = u64::from_str_radix(hex.trim(), 16) else {
         return vec![format!("unparsable mask {hex:?}")];
     };
-    let mut names: Vec<String> = (0..64)
-        .filter(|bit| mask & (1u64 << bit) != 0)
-        .map(|bit| {
-            caps::all()
-                .into_iter()
-                .find(|cap| cap.index() == bit)
-                .map_or_else(|| format!("CAP_{bit}"), |cap| cap.to_string())
+    let mut names: Vec<String> = crate::host::containers::capability_names(mask)
+        .into_iter()
+        .map(|name| {
+            if name.starts_with("CAP_") {
+                name
+            } else {
+                format!("CAP_{name}")
+            }
         })
         .collect();
     names.sort();

@@ -40,6 +40,13 @@ pub fn evaluate(check: Check, facts: &Facts, policy: &Policy) -> Outcome {
             }
             None => not_gathered(),
         },
+        Check::FirewallApiserverBlocked => match (&policy.firewall, &facts.firewall) {
+            (None, _) => Outcome::new(Verdict::NotApplicable(
+                "no firewall policy: the site config has no [firewall] section".into(),
+            )),
+            (Some(_), Some(firewall)) => super::firewall::apiserver_blocked(firewall),
+            (Some(_), None) => not_gathered(),
+        },
     }
 }
 

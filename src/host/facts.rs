@@ -90,6 +90,8 @@ pub struct Needs {
     pub sshd_keywords: BTreeSet<String>,
     /// Kernel parameters (dotted names) to read under `/proc/sys`.
     pub sysctls: BTreeSet<String>,
+    /// The firewall inputs of the site's `[firewall]` policy, when a rule checks the block.
+    pub firewall: Option<super::firewall::Request>,
 }
 
 /// Where the kubelet's seccomp profiles live and which the site requires.
@@ -117,6 +119,7 @@ pub struct Facts {
     /// Dotted name -> the value under `/proc/sys`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sysctls: Option<BTreeMap<String, Observed<String>>>,
+    pub firewall: Option<super::firewall::FirewallFacts>,
     /// hardnode's own capabilities while it read the host (set by the CLI after dropping them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privileges: Option<crate::privilege::Privileges>,

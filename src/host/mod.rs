@@ -4,9 +4,11 @@
 
 pub mod accounts;
 pub mod apparmor;
+pub mod cluster_net;
 pub mod components;
 pub mod containers;
 pub mod facts;
+pub mod firewall;
 pub mod flags;
 pub mod kernel;
 pub mod process;
@@ -42,6 +44,10 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
     let accounts = needs.accounts.then(|| accounts::gather(root));
     let sshd = (!needs.sshd_keywords.is_empty()).then(|| sshd::gather(root, &needs.sshd_keywords));
     let sysctls = (!needs.sysctls.is_empty()).then(|| sysctl::gather(root, &needs.sysctls));
+    let firewall = needs
+        .firewall
+        .as_ref()
+        .map(|request| firewall::gather(root, request));
     Facts {
         host,
         kernel,
@@ -51,6 +57,7 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         accounts,
         sshd,
         sysctls,
+        firewall,
         privileges: None,
         components,
     }

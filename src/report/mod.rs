@@ -2,6 +2,7 @@
 //! it to the writer it is given and nowhere else.
 
 mod containers;
+mod firewall;
 mod junit;
 pub mod merge;
 mod prometheus;
@@ -19,6 +20,7 @@ use crate::engine::{Finding, Status};
 use crate::host::{Facts, Observed};
 
 pub use containers::{CONTAINERS_SCHEMA, ContainerListing, render_containers_text};
+pub use firewall::render_firewall_text;
 pub use junit::render_junit;
 pub use prometheus::render_prometheus;
 pub use sarif::render_sarif;

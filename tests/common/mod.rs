@@ -460,3 +460,120 @@ impl Root {
         );
     }
 }
+/// A named network namespace (`ip netns add`), unique to this test process, deleted on drop
+/// with every process still in it. Firewall tests run iptables only inside such namespaces (or
+/// under `unshare -n`), never in the host's own.
+pub struct NetNs {
+    name: String,
+}
+
+impl NetNs {
+    /// Creates `hn-<tag>-<pid>` with its loopback up.
+    pub fn new(tag: &str) -> NetNs {
+        let name = format!("hn-{tag}-{}", std::process::id());
+        // A namespace left by a crashed earlier run with the same pid: start clean.
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "delete", &name])
+            .output();
+        run_ok("ip", &["netns", "add", &name]);
+        let ns = NetNs { name };
+        ns.run_ok("ip", &["link", "set", "lo", "up"]);
+        ns
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A command run inside the namespace.
+    pub fn command(&self, program: &str, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new("ip");
+        command
+            .args(["netns", "exec", &self.name, program])
+            .args(args);
+        command
+    }
+
+    pub fn run(&self, program: &str, args: &[&str]) -> Output {
+        self.command(program, args).output().expect("ip netns exec")
+    }
+
+    /// Runs and asserts exit 0, returning stdout.
+    pub fn run_ok(&self, program: &str, args: &[&str]) -> String {
+        let output = self.run(program, args);
+        assert!(
+            output.status.success(),
+            "{program} {args:?} in {} failed: {}",
+            self.name,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Runs the hardnode binary inside the namespace with `--root root`.
+    pub fn hardnode(&self, root: &Root, args: &[&str]) -> Output {
+        let binary = env!("CARGO_BIN_EXE_hardnode");
+        let mut command = std::process::Command::new("ip");
+        command
+            .args(["netns", "exec", &self.name])
+            .arg(binary)
+            .args(args)
+            .arg("--root")
+            .arg(root.path())
+            .env_remove("NO_COLOR");
+        command.output().expect("run hardnode in netns")
+    }
+
+    /// `iptables-<backend> -S` (or ip6tables) lines of the filter table, comments dropped.
+    pub fn rules(&self, binary: &str) -> Vec<String> {
+        self.run_ok(binary, &["-w", "10", "-S"])
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        // Stop what tests started inside (listeners), then delete the namespace.
+        if let Ok(output) = std::process::Command::new("ip")
+            .args(["netns", "pids", &self.name])
+            .output()
+        {
+            for pid in String::from_utf8_lossy(&output.stdout).split_whitespace() {
+                if pid.parse::<u32>().is_ok() {
+                    let _ = std::process::Command::new("kill")
+                        .args(["-KILL", pid])
+                        .output();
+                }
+            }
+        }
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "delete", &self.name])
+            .output();
+    }
+}
+
+/// Runs a command in the test's own namespace (only `ip` plumbing: netns, veth), asserting exit 0.
+pub fn run_ok(program: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run {program}: {error}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Whether network namespaces can be used here (root, `ip`, the iptables binaries); in CI their
+/// absence fails the test.
+pub fn require_netns(test: &str) -> bool {
+    require_root(test)
+        && require_tool(test, "ip")
+        && require_tool(test, "iptables-nft")
+        && require_tool(test, "iptables-legacy")
+}
