@@ -5,6 +5,8 @@
 #
 #   scripts/build-release.sh            -> dist/hardnode-x86_64-linux (path printed last)
 #   HARDNODE_TARGET=x86_64-unknown-linux-musl scripts/build-release.sh   (musl, when installed)
+#   HARDNODE_FAST_BUILD=1 scripts/build-release.sh   (scripts/test.sh: no LTO, parallel codegen,
+#       written to target/static-check/ instead of dist/; linking is the same, so is the check)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,10 +21,16 @@ if ! rustup target list --installed | grep -qx "$target"; then
   exit 2
 fi
 
+out_dir=dist
+if [ "${HARDNODE_FAST_BUILD:-}" = "1" ]; then
+  export CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+  export CARGO_TARGET_DIR=target/static-check
+  out_dir=target/static-check
+fi
 cargo build --release --locked --target "$target"
-built="target/$target/release/hardnode"
-mkdir -p dist
-out="dist/hardnode-x86_64-linux"
+built="${CARGO_TARGET_DIR:-target}/$target/release/hardnode"
+mkdir -p "$out_dir"
+out="$out_dir/hardnode-x86_64-linux"
 cp "$built" "$out.tmp"
 mv "$out.tmp" "$out"
 
