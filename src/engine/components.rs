@@ -265,7 +265,7 @@ fn plural(count: usize, noun: &str) -> String {
 }
 
 /// `user:group` matches by name, by number, and `root` is uid/gid 0 whatever the tables say.
-fn owner_matches(entry: &FileEntry, expected: &str) -> bool {
+pub fn owner_matches(entry: &FileEntry, expected: &str) -> bool {
     let Some((user, group)) = expected.split_once(':') else {
         return false;
     };
@@ -589,6 +589,7 @@ mod tests {
             gid,
             user: user.map(String::from),
             group: group.map(String::from),
+            via: None,
         }
     }
 

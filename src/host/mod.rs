@@ -12,6 +12,7 @@ pub mod firewall;
 pub mod flags;
 pub mod kernel;
 pub mod process;
+pub mod profile_sources;
 pub mod root;
 pub mod seccomp_profiles;
 pub mod sshd;

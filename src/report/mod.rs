@@ -3,6 +3,7 @@
 
 mod containers;
 mod firewall;
+mod profiles;
 mod text;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,9 @@ use crate::host::{Facts, Observed};
 
 pub use containers::{CONTAINERS_SCHEMA, ContainerListing, render_containers_text};
 pub use firewall::render_firewall_text;
+pub use profiles::{
+    render_fix_files_text, render_profiles_install_text, render_profiles_status_text,
+};
 pub use text::render_text;
 
 pub const SCHEMA: &str = "hardnode.report/v1";

@@ -103,6 +103,9 @@ pub struct FileEntry {
     pub gid: u32,
     pub user: Option<String>,
     pub group: Option<String>,
+    /// The path as named or walked, when its last component is a symbolic link to `path`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<PathBuf>,
 }
 
 impl FileEntry {
@@ -228,6 +231,10 @@ fn examine(
             gid: metadata.gid(),
             user: owners.users.get(&metadata.uid()).cloned(),
             group: owners.groups.get(&metadata.gid()).cloned(),
+            via: root
+                .symlink_metadata(path)
+                .is_ok_and(|meta| meta.file_type().is_symlink())
+                .then(|| path.to_path_buf()),
         });
     }
     if !is_dir || !(walk.recurse || top && walk.glob.is_some()) {
@@ -483,6 +490,30 @@ impl Owners {
             groups: table("/etc/group"),
         }
     }
+}
+
+impl Owners {
+    /// The uid a user name (or number) means on the host; `root` is 0 whatever the table says.
+    pub fn uid(&self, name: &str) -> Option<u32> {
+        lookup(&self.users, name)
+    }
+
+    /// The gid a group name (or number) means on the host.
+    pub fn gid(&self, name: &str) -> Option<u32> {
+        lookup(&self.groups, name)
+    }
+}
+
+fn lookup(table: &BTreeMap<u32, String>, name: &str) -> Option<u32> {
+    if name == "root" {
+        return Some(0);
+    }
+    name.parse().ok().or_else(|| {
+        table
+            .iter()
+            .find(|(_, known)| known.as_str() == name)
+            .map(|(id, _)| *id)
+    })
 }
 
 /// `name:x:id:...` lines into id -> name (the first name for an id wins, as getpwuid does).
