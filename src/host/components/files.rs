@@ -361,7 +361,15 @@ fn resolve_named(
                     .files
                     .iter()
                     .filter(|f| matches!(f.source, Source::ConfigFile | Source::DropIn))
-                    .map(|f| f.path.clone())
+                    // The path as the kubelet was given it (absolute): examined with symlinks
+                    // followed as before, but an entry reached through a link says so (`via`),
+                    // and `fix files` refuses to change a file through a symlink.
+                    .map(|f| match f.source {
+                        Source::ConfigFile if Path::new(&f.given).is_absolute() => {
+                            PathBuf::from(&f.given)
+                        }
+                        _ => f.path.clone(),
+                    })
                     .collect();
                 if files.is_empty() {
                     Err(format!(
