@@ -19,6 +19,8 @@ have apparmor_parser || need_packages+=(apparmor)
 # The ssh rules are checked against the real `sshd -T` (tests/sshd_differential.rs).
 have sshd || need_packages+=(openssh-server)
 have ssh-keygen || need_packages+=(openssh-client)
+# accounts.sudo-nopasswd is checked against the real `sudo -l` (tests/sudo_differential.rs).
+have sudo || need_packages+=(sudo)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && have apt-get; then
     echo "test.sh: installing ${need_packages[*]}" >&2

@@ -115,19 +115,20 @@ pub fn current(notes: Vec<String>) -> Privileges {
     }
 }
 
-/// Decodes a `/proc/<pid>/status` capability mask (`000001ffffffffff`) into sorted names.
-/// Bits the caps crate does not know are named `CAP_<bit>` rather than dropped.
+/// Decodes a `/proc/<pid>/status` capability mask (`000001ffffffffff`) into sorted `CAP_*` names,
+/// with the same decoder the container audit uses.
 pub fn capability_names(hex: &str) -> Vec<String> {
     let Ok(mask) = u64::from_str_radix(hex.trim(), 16) else {
         return vec![format!("unparsable mask {hex:?}")];
     };
-    let mut names: Vec<String> = (0..64)
-        .filter(|bit| mask & (1u64 << bit) != 0)
-        .map(|bit| {
-            caps::all()
-                .into_iter()
-                .find(|cap| cap.index() == bit)
-                .map_or_else(|| format!("CAP_{bit}"), |cap| cap.to_string())
+    let mut names: Vec<String> = crate::host::containers::capability_names(mask)
+        .into_iter()
+        .map(|name| {
+            if name.starts_with("CAP_") {
+                name
+            } else {
+                format!("CAP_{name}")
+            }
         })
         .collect();
     names.sort();

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::model::{
-    Check, ComponentKind, Expect, FileRequest, Operator, Probe, Rule, Severity, SysctlCheck,
-    WhenUnset,
+    Check, ComponentKind, Condition, Expect, FileRequest, Operator, Probe, Rule, Severity,
+    SysctlCheck, WhenUnset,
 };
 use crate::engine::value::Value;
 use crate::error::Error;
@@ -77,6 +77,7 @@ struct RawRule {
     probe: Spanned<toml::Table>,
     expect: Option<Spanned<toml::Table>>,
     when_unset: Option<WhenUnset>,
+    applies_when: Option<Spanned<toml::Table>>,
     remediation: String,
 }
 
@@ -164,6 +165,13 @@ pub fn load_str(origin: &str, text: &str) -> Result<Vec<Rule>, Error> {
             Some(section) => section,
             None => raw.id.split('.').next().unwrap_or_default().to_string(),
         };
+        let applies_when = match &raw.applies_when {
+            Some(table) => Some(
+                parse_condition(table.get_ref())
+                    .map_err(|message| fail(line_of(text, table.span().start), message))?,
+            ),
+            None => None,
+        };
         rules.push(Rule {
             cis: raw.cis.filter(|cis| !cis.is_empty()),
             section,
@@ -174,6 +182,7 @@ pub fn load_str(origin: &str, text: &str) -> Result<Vec<Rule>, Error> {
             expect,
             remediation: raw.remediation.trim().to_string(),
             origin: origin.to_string(),
+            applies_when,
             id: raw.id,
         });
     }
@@ -405,6 +414,27 @@ fn parse_sysctl(value: Option<&toml::Value>) -> Result<Probe, String> {
             .map(Probe::Sysctl),
         _ => {
             Err("sysctl must be a key (\"kernel.panic\") or a table of keys to expectations".into())
+        }
+    }
+}
+
+fn parse_condition(table: &toml::Table) -> Result<Condition, String> {
+    let mut entries = table.iter();
+    match (entries.next(), entries.next()) {
+        (Some((key, toml::Value::String(name))), None) if key == "component" => {
+            ComponentKind::from_probe_key(name)
+                .map(Condition::ComponentRuns)
+                .ok_or_else(|| {
+                    let known: Vec<&str> =
+                        ComponentKind::ALL.iter().map(|k| k.probe_key()).collect();
+                    format!(
+                        "applies_when: unknown component {name:?} (known: {})",
+                        known.join(", ")
+                    )
+                })
+        }
+        _ => {
+            Err("applies_when must be `{ component = \"kubelet\" }` (or another component)".into())
         }
     }
 }

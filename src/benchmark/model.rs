@@ -40,6 +40,16 @@ pub struct Rule {
     pub remediation: String,
     /// The file the rule came from (`benchmarks/kernel.toml` or a `--benchmark` path).
     pub origin: String,
+    /// When the rule applies at all; otherwise it is `skip` with the reason.
+    pub applies_when: Option<Condition>,
+}
+
+/// A precondition of a rule (`applies_when = { component = "kubelet" }`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// The component runs on this node (or, for control-plane components, has a static pod).
+    ComponentRuns(ComponentKind),
 }
 
 /// Which fact a rule looks at.

@@ -20,8 +20,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::benchmark::{Check, Probe, Rule, Severity};
+use crate::benchmark::{Check, Condition, Probe, Rule, Severity};
 use crate::config::Policy;
+use crate::host::components::ComponentState;
 use crate::host::{Facts, Needs, facts::SeccompRequest};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -156,6 +157,9 @@ pub fn apparmor_is_enabled(apparmor: &crate::host::facts::AppArmorFacts) -> bool
 pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> Needs {
     let mut needs = Needs::default();
     for rule in rules {
+        if let Some(Condition::ComponentRuns(kind)) = rule.applies_when {
+            needs.components.settings.entry(kind).or_default();
+        }
         match &rule.probe {
             Probe::KernelConfig {
                 option,
@@ -229,6 +233,14 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
 
 /// Evaluates one rule.
 pub fn evaluate(rule: &Rule, facts: &Facts, policy: &Policy) -> Finding {
+    if let Some(reason) = not_applicable(rule, facts) {
+        return finish(
+            rule,
+            Outcome::new(Verdict::NotApplicable(reason)),
+            facts,
+            policy,
+        );
+    }
     let outcome = match &rule.probe {
         Probe::KernelConfig {
             option,
@@ -254,6 +266,15 @@ pub fn evaluate(rule: &Rule, facts: &Facts, policy: &Policy) -> Finding {
         },
     };
     finish(rule, outcome, facts, policy)
+}
+
+/// Why the rule's `applies_when` does not hold on this node, if it does not.
+fn not_applicable(rule: &Rule, facts: &Facts) -> Option<String> {
+    let Condition::ComponentRuns(kind) = rule.applies_when?;
+    match facts.components.as_ref()?.components.get(&kind)? {
+        ComponentState::NotRunning { reason } => Some(reason.clone()),
+        ComponentState::Found(_) => None,
+    }
 }
 
 /// The finding for a rule the user deselected.

@@ -61,6 +61,8 @@ pub struct HostReference {
     pub note: Option<String>,
     /// The host's mount table, used to map a container's mounts back to host paths.
     pub mounts: Observed<Vec<Mount>>,
+    /// `/proc/sys/kernel/cap_last_cap`: the kernel's highest capability.
+    pub cap_last_cap: Option<u8>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -281,7 +283,14 @@ pub fn gather(root: &HostRoot) -> ContainerFacts {
         }
         container.processes.push(process);
     }
-    let pod_logs = PodLogDirs::read(root);
+    // Listed only when there is a container to name.
+    let pod_logs = if by_id.is_empty() {
+        PodLogDirs {
+            by_uid: BTreeMap::new(),
+        }
+    } else {
+        PodLogDirs::read(root)
+    };
     for mut container in by_id.into_values() {
         name_container(root, &pod_logs, &mut container);
         facts.containers.push(container);
@@ -371,8 +380,20 @@ fn clean_label(text: &str) -> String {
     text.trim_end_matches(['\0', '\n']).trim().to_string()
 }
 
-/// The host reference: PID 1's namespaces and mounts, else kthreadd's.
+/// The host reference: namespaces, mounts and the kernel's capability range.
 fn host_reference(root: &HostRoot) -> HostReference {
+    let cap_last_cap = root
+        .read_to_string(Path::new("/proc/sys/kernel/cap_last_cap"))
+        .ok()
+        .and_then(|text| text.trim().parse().ok());
+    HostReference {
+        cap_last_cap,
+        ..host_namespaces(root)
+    }
+}
+
+/// PID 1's namespaces and mounts, else kthreadd's.
+fn host_namespaces(root: &HostRoot) -> HostReference {
     let read_all = |pid: u32| -> Result<BTreeMap<String, String>, String> {
         let mut links = BTreeMap::new();
         for kind in NAMESPACES {
@@ -401,6 +422,7 @@ fn host_reference(root: &HostRoot) -> HostReference {
             namespaces,
             note: None,
             mounts: mounts_of(1),
+            cap_last_cap: None,
         },
         Err(pid1_error) => {
             let kthreadd = root
@@ -418,6 +440,7 @@ fn host_reference(root: &HostRoot) -> HostReference {
                         "{pid1_error}; used kthreadd (PID 2), which lives in the initial namespaces"
                     )),
                     mounts: mounts_of(2),
+                    cap_last_cap: None,
                 },
                 other => {
                     let why = match other {
@@ -429,6 +452,7 @@ fn host_reference(root: &HostRoot) -> HostReference {
                         namespaces: BTreeMap::new(),
                         note: Some(format!("{pid1_error}{why}")),
                         mounts: mounts_of(1),
+                        cap_last_cap: None,
                     }
                 }
             }
