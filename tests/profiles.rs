@@ -419,3 +419,44 @@ fn status_names_profiles_running_pods_use_but_the_node_lacks() {
         "{text}"
     );
 }
+
+/// On the live root a dry run says whether loading is possible and, without AppArmor in the
+/// running kernel, says so plainly. A dry run writes nothing, so this is safe on any machine.
+#[test]
+fn live_root_dry_run_says_whether_the_kernel_can_load() {
+    if !require_tool("live_root_dry_run", PARSER) {
+        return;
+    }
+    let output = common::hardnode()
+        .args([
+            "profiles",
+            "install",
+            "--dry-run",
+            "--format",
+            "json",
+            "--apparmor",
+        ])
+        .arg(repo_file("examples/apparmor"))
+        .output()
+        .expect("run");
+    assert_eq!(
+        code(&output),
+        0,
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json(&output);
+    assert_eq!(report["changed"], false);
+    let enabled = fs::read_to_string("/sys/module/apparmor/parameters/enabled")
+        .is_ok_and(|text| text.trim() == "Y")
+        && fs::read_to_string("/sys/kernel/security/lsm")
+            .is_ok_and(|text| text.split(',').any(|lsm| lsm.trim() == "apparmor"));
+    assert_eq!(report["loading"]["possible"], enabled, "{report}");
+    if !enabled {
+        let reason = report["loading"]["reason"].as_str().expect("reason");
+        assert!(
+            reason.contains("AppArmor is not enabled in the running kernel"),
+            "{reason}"
+        );
+    }
+}

@@ -316,6 +316,22 @@ mod tests {
     }
 
     #[test]
+    fn forced_mode_replaces_the_old_files_mode() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("profile.json");
+        fs::write(&file, "old").expect("write");
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).expect("chmod");
+        let backup =
+            write_atomic_as(&file, b"new", 0o644, Some((0o644, (0, 0))), false).expect("written");
+        assert!(backup.is_none());
+        assert_eq!(fs::read_to_string(&file).expect("read"), "new");
+        assert_eq!(
+            fs::metadata(&file).expect("meta").permissions().mode() & 0o7777,
+            0o644
+        );
+    }
+
+    #[test]
     fn symlink_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = HostRoot::new(dir.path()).expect("root");
