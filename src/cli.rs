@@ -27,6 +27,8 @@ Examples:
   hardnode seccomp lint profiles/*.json       validate seccomp profiles
   hardnode profiles install --apparmor DIR --seccomp DIR   install, load and verify profiles
   hardnode fix files --dry-run                what the file-permission rules would tighten
+  hardnode report merge --format html --output fleet.html reports/*.json
+                                              one page for the whole fleet
 
 Exit codes: 0 no failure, 1 a rule failed (see --fail-on), 2 usage or config error,
 3 runtime error (host root unreadable).";
@@ -81,6 +83,9 @@ pub enum Command {
     /// Block the container CIDR from the kube-apiserver with iptables, persisted across reboots.
     #[command(subcommand, after_help = FIREWALL_EXAMPLES)]
     Firewall(FirewallCommand),
+    /// Work with saved reports: merge many nodes' JSON reports into one fleet view.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Install AppArmor and seccomp profiles on this node; show what is installed and loaded.
     #[command(subcommand, after_help = PROFILES_EXAMPLES)]
     Profiles(ProfilesCommand),
@@ -241,6 +246,32 @@ pub enum FirewallBackend {
     Nft,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Merge `hardnode check --format json` reports (one per node) into a rules × nodes matrix,
+    /// failing rules first. Exit 1 when any node has a `fail`.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Report files (hardnode.report/v1 JSON), one per node.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// `text` for a terminal, `html` for one self-contained page (no external assets).
+    #[arg(long, value_enum, default_value_t = MergeFormat::Text)]
+    pub format: MergeFormat,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MergeFormat {
+    Text,
+    Html,
+}
+
 #[derive(Debug, Args)]
 pub struct SelectArgs {
     /// Extra or overriding rules (TOML); a rule with an existing id replaces it. Repeatable.
@@ -258,8 +289,10 @@ pub struct SelectArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub select: SelectArgs,
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
+    /// `text` for people; `json` (hardnode.report/v1); `junit` XML for CI; `prometheus` for
+    /// node-exporter's textfile collector (use with --output); `sarif` 2.1.0 for code scanning.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -273,6 +306,15 @@ pub struct CheckArgs {
 pub enum ReportFormat {
     Text,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Junit,
+    Prometheus,
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -324,7 +366,7 @@ pub fn run(cli: Cli) -> ExitCode {
         // check and facts drop once they know what they will read: only a configured
         // `firewall.apiserver-blocked` needs the netfilter listing capabilities.
         Command::Check(_) | Command::Facts(_) => None,
-        Command::Rules(_) | Command::Containers(_) | Command::Seccomp(_) => {
+        Command::Rules(_) | Command::Containers(_) | Command::Seccomp(_) | Command::Report(_) => {
             Some(privilege::READ_CAPABILITIES)
         }
         // Listing the kernel's iptables rules needs CAP_NET_ADMIN (nf_tables netlink) and
@@ -350,6 +392,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Containers(args) => containers(&cli.global, args),
         Command::Seccomp(SeccompCommand::Lint(args)) => lint(args),
         Command::Firewall(command) => firewall_command(&cli.global, command),
+        Command::Report(ReportCommand::Merge(args)) => merge_reports(args),
         Command::Profiles(ProfilesCommand::Install(args)) => profiles_install(&cli.global, args),
         Command::Profiles(ProfilesCommand::Status(args)) => profiles_status(&cli.global, args),
         Command::Fix(FixCommand::Files(args)) => fix_files(&cli.global, args),
@@ -429,6 +472,8 @@ fn select(args: &SelectArgs) -> Result<Vec<(Rule, Decision)>, Error> {
 }
 
 fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
+    let started = std::time::SystemTime::now();
+    let clock = std::time::Instant::now();
     let selected = select(&args.select)?;
     let root = open_root(global)?;
     let mut policy = load_policy(global, &root)?;
@@ -450,12 +495,21 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
         })
         .collect();
     let report = Report::new(&facts, findings);
+    let run = report::RunInfo {
+        started_unix_seconds: started
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |since| since.as_secs_f64()),
+        duration_seconds: clock.elapsed().as_secs_f64(),
+    };
 
     let color = use_color(global.color, args.output.is_some());
     let mut buffer = Vec::new();
     let rendered = match args.format {
-        ReportFormat::Text => report::render_text(&report, color, &mut buffer),
-        ReportFormat::Json => report::render_json(&report, &mut buffer),
+        CheckFormat::Text => report::render_text(&report, color, &mut buffer),
+        CheckFormat::Json => report::render_json(&report, &mut buffer),
+        CheckFormat::Junit => report::render_junit(&report, &mut buffer),
+        CheckFormat::Prometheus => report::render_prometheus(&report, &run, &mut buffer),
+        CheckFormat::Sarif => report::render_sarif(&report, &mut buffer),
     };
     rendered.map_err(|source| Error::Output {
         what: "report".into(),
@@ -952,4 +1006,85 @@ fn emit(bytes: &[u8], path: Option<&Path>) -> Result<(), Error> {
         let _ = std::fs::remove_file(&temp);
     }
     written.map_err(output_error)
+}
+
+/// `hardnode report merge`: reads the reports (showing progress on a terminal), merges, renders.
+fn merge_reports(args: &MergeArgs) -> Result<u8, Error> {
+    let mut progress = Progress::new("reading reports", args.files.len());
+    let mut reports = Vec::with_capacity(args.files.len());
+    for (done, file) in args.files.iter().enumerate() {
+        progress.update(done);
+        let label = file.display().to_string();
+        let text = std::fs::read_to_string(file).map_err(|error| Error::Config {
+            path: file.clone(),
+            message: format!("cannot read report: {error}"),
+        })?;
+        let report = report::merge::parse_report(&label, &text).map_err(Error::Usage)?;
+        reports.push(report);
+    }
+    progress.finish();
+    let fleet = report::merge::merge(reports);
+    let mut buffer = Vec::new();
+    match args.format {
+        MergeFormat::Text => report::merge::render_fleet_text(&fleet, &mut buffer),
+        MergeFormat::Html => report::merge::render_fleet_html(&fleet, &mut buffer),
+    }
+    .map_err(|source| Error::Output {
+        what: "fleet report".into(),
+        source,
+    })?;
+    emit(&buffer, args.output.as_deref())?;
+    Ok(if fleet.cells(Status::Fail) > 0 {
+        EXIT_FAIL
+    } else {
+        EXIT_OK
+    })
+}
+
+/// A one-line progress counter on stderr, drawn only when stderr is a terminal (a pipe or a log
+/// file stays clean) and only for runs long enough to need one.
+struct Progress {
+    label: &'static str,
+    total: usize,
+    shown: bool,
+    last_drawn: Option<std::time::Instant>,
+}
+
+impl Progress {
+    /// Runs shorter than this many items finish before a counter would be read.
+    const MIN_ITEMS: usize = 20;
+
+    fn new(label: &'static str, total: usize) -> Self {
+        Progress {
+            label,
+            total,
+            shown: total >= Self::MIN_ITEMS && io::stderr().is_terminal(),
+            last_drawn: None,
+        }
+    }
+
+    fn update(&mut self, done: usize) {
+        if !self.shown {
+            return;
+        }
+        // Redraw at most every 50 ms: a terminal is slower than reading small files.
+        let now = std::time::Instant::now();
+        if self
+            .last_drawn
+            .is_some_and(|last| now.duration_since(last).as_millis() < 50)
+        {
+            return;
+        }
+        self.last_drawn = Some(now);
+        eprint!("\rhardnode: {} {done}/{}", self.label, self.total);
+    }
+
+    fn finish(&mut self) {
+        if self.shown {
+            eprintln!(
+                "\rhardnode: {} {}/{} done",
+                self.label, self.total, self.total
+            );
+        }
+    }
 }

@@ -1,7 +1,8 @@
-//! The role's remediation task files (`scripts/ansible/roles/hardnode/tasks/profiles.yml`,
-//! `fix_files.yml`) run for real by `ansible-playbook` with `connection: local` against a fixture
-//! root: check mode changes nothing but reports what would change, a real run installs the
-//! profiles and tightens the file, a second run reports no change.
+//! The role's remediation task files (`tasks/profiles.yml`, `tasks/fix_files.yml` of
+//! `scripts/ansible/roles/hardnode`, with the role's defaults) run for real by `ansible-playbook`
+//! with `connection: local` against a fixture root: check mode changes nothing but reports what
+//! would change, a real run installs the profiles and tightens the file, a second run reports no
+//! change.
 
 mod common;
 
@@ -62,7 +63,6 @@ fn remediation_tasks_are_idempotent_and_honour_check_mode() {
         ),
     )
     .expect("inventory");
-    let tasks = repo_file("scripts/ansible/roles/hardnode/tasks");
     let playbook = serde_json::json!([{
         "hosts": "node",
         "gather_facts": false,
@@ -74,9 +74,10 @@ fn remediation_tasks_are_idempotent_and_honour_check_mode() {
             "hardnode_profiles_stage_dir": lab.path().join("stage"),
             "hardnode_fix_files_only": ["4.1.9"],
         },
+        // The role's task files with the role's defaults, without its install/check steps.
         "tasks": [
-            {"ansible.builtin.include_tasks": tasks.join("profiles.yml")},
-            {"ansible.builtin.include_tasks": tasks.join("fix_files.yml")},
+            {"ansible.builtin.include_role": {"name": "hardnode", "tasks_from": "profiles"}},
+            {"ansible.builtin.include_role": {"name": "hardnode", "tasks_from": "fix_files"}},
         ],
     }]);
     // JSON is YAML: no YAML library needed to write the playbook.
@@ -92,6 +93,7 @@ fn remediation_tasks_are_idempotent_and_honour_check_mode() {
             .env("ANSIBLE_LOCAL_TEMP", lab.path().join("ansible-tmp"))
             .env("ANSIBLE_NOCOLOR", "1")
             .env("ANSIBLE_PIPELINING", "1")
+            .env("ANSIBLE_ROLES_PATH", repo_file("scripts/ansible/roles"))
             .output()
             .expect("ansible-playbook");
         let text = format!(

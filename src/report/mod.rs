@@ -3,7 +3,11 @@
 
 mod containers;
 mod firewall;
+mod junit;
+pub mod merge;
 mod profiles;
+mod prometheus;
+mod sarif;
 mod text;
 
 use std::collections::BTreeMap;
@@ -18,10 +22,21 @@ use crate::host::{Facts, Observed};
 
 pub use containers::{CONTAINERS_SCHEMA, ContainerListing, render_containers_text};
 pub use firewall::render_firewall_text;
+pub use junit::render_junit;
 pub use profiles::{
     render_fix_files_text, render_profiles_install_text, render_profiles_status_text,
 };
+pub use prometheus::render_prometheus;
+pub use sarif::render_sarif;
 pub use text::render_text;
+
+/// When a run happened and how long it took: measured at the CLI edge, rendered by the
+/// Prometheus format (the report itself stays the same for the same host).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunInfo {
+    pub started_unix_seconds: f64,
+    pub duration_seconds: f64,
+}
 
 pub const SCHEMA: &str = "hardnode.report/v1";
 
