@@ -127,6 +127,10 @@ fn fix_files_tightens_the_resolved_paths_then_is_idempotent() {
     assert_eq!(kubeconfig["old_owner"], "1000:1000");
     assert_eq!(kubeconfig["old_owner_names"], "kube:kube");
     assert_eq!(kubeconfig["new_owner"], "0:0");
+    assert!(
+        kubeconfig.get("new_mode").is_none(),
+        "an owner fix reports only the owner"
+    );
     // Narrowed, never widened: 0666 under 0644 loses only write bits; 0400 is left as it is.
     assert_eq!(mode(&root, "/etc/kubernetes/pki/ca.crt"), 0o644);
     assert_eq!(

@@ -181,10 +181,10 @@ pub fn fix(
                 continue;
             }
             match apply(root, entry, change) {
-                Ok(Some((mode, uid, gid))) => {
+                Ok(Some(applied)) => {
                     fix.state = "changed";
-                    fix.new_mode = Some(format!("{mode:04o}"));
-                    fix.new_owner = Some(format!("{uid}:{gid}"));
+                    fix.new_mode = applied.mode.map(|mode| format!("{mode:04o}"));
+                    fix.new_owner = applied.owner.map(|(uid, gid)| format!("{uid}:{gid}"));
                     actions.push(action);
                     changed = true;
                 }
@@ -285,13 +285,14 @@ fn describe(entry: &FileEntry, change: Change) -> String {
     }
 }
 
-/// Changes one entry through an `O_NOFOLLOW` descriptor; returns the new mode and owner, or
-/// `None` when it was already right.
-fn apply(
-    root: &HostRoot,
-    entry: &FileEntry,
-    change: Change,
-) -> Result<Option<(u32, u32, u32)>, String> {
+/// What one change did: the new mode (when it changed) and the new owner (when it changed).
+struct Applied {
+    mode: Option<u32>,
+    owner: Option<(u32, u32)>,
+}
+
+/// Changes one entry through an `O_NOFOLLOW` descriptor; `None` when it was already right.
+fn apply(root: &HostRoot, entry: &FileEntry, change: Change) -> Result<Option<Applied>, String> {
     let real = root
         .resolve_no_follow(&entry.path)
         .map_err(|error| error.to_string())?;
@@ -315,7 +316,6 @@ fn apply(
         return Err("not a regular file or directory".into());
     }
     let mode = meta.mode() & 0o7777;
-    let (uid, gid) = (meta.uid(), meta.gid());
     match change {
         Change::Mask(mask) => {
             // Narrow what is there now: never widen, whatever changed since the check.
@@ -325,10 +325,13 @@ fn apply(
             }
             file.set_permissions(std::fs::Permissions::from_mode(narrowed))
                 .map_err(|error| format!("chmod failed: {error}"))?;
-            Ok(Some((narrowed, uid, gid)))
+            Ok(Some(Applied {
+                mode: Some(narrowed),
+                owner: None,
+            }))
         }
         Change::Owner(new_uid, new_gid) => {
-            if (uid, gid) == (new_uid, new_gid) {
+            if (meta.uid(), meta.gid()) == (new_uid, new_gid) {
                 return Ok(None);
             }
             nix::unistd::fchown(
@@ -337,9 +340,12 @@ fn apply(
                 Some(nix::unistd::Gid::from_raw(new_gid)),
             )
             .map_err(|error| format!("chown failed: {error}"))?;
-            // chown clears set-id bits on files; report the mode as it now is.
+            // chown clears set-id bits on files: report the mode too when it changed.
             let now = file.metadata().map_or(mode, |meta| meta.mode() & 0o7777);
-            Ok(Some((now, new_uid, new_gid)))
+            Ok(Some(Applied {
+                mode: (now != mode).then_some(now),
+                owner: Some((new_uid, new_gid)),
+            }))
         }
     }
 }
