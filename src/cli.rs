@@ -26,6 +26,8 @@ Examples:
   hardnode rules                              list every rule
   hardnode containers                         every container on the node and its confinement
   hardnode seccomp lint profiles/*.json       validate seccomp profiles
+  hardnode profiles install --apparmor DIR --seccomp DIR   install, load and verify profiles
+  hardnode fix files --dry-run                what the file-permission rules would tighten
   hardnode report merge --format html --output fleet.html reports/*.json
                                               one page for the whole fleet
   hardnode manifest scan deploy/ --min-score 5
@@ -91,6 +93,76 @@ pub enum Command {
     /// Work with saved reports: merge many nodes' JSON reports into one fleet view.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Install AppArmor and seccomp profiles on this node; show what is installed and loaded.
+    #[command(subcommand, after_help = PROFILES_EXAMPLES)]
+    Profiles(ProfilesCommand),
+    /// Remediate what the file rules found: tighten modes and owners.
+    #[command(subcommand)]
+    Fix(FixCommand),
+}
+
+const PROFILES_EXAMPLES: &str = "\
+Examples:
+  hardnode profiles install --apparmor examples/apparmor --seccomp examples/seccomp
+  hardnode profiles install                  what [profiles] of the site config lists
+  hardnode profiles install --dry-run --format json
+  hardnode profiles status                   installed, loaded, wanted, referenced by running pods
+
+Exit codes: 0 done (changed or already in place), 1 not verified (e.g. installed but not loaded),
+2 an invalid profile or bad input (nothing installed), 3 runtime error (apparmor_parser failed).";
+
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    /// Validate, install (only when different), load and verify profiles; idempotent.
+    Install(ProfilesInstallArgs),
+    /// What is installed and loaded, what [profiles] wants, what running pods use but the node lacks.
+    Status(ProfilesStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProfilesInstallArgs {
+    /// AppArmor profile file, or a directory of them; repeatable [default: [profiles] apparmor].
+    #[arg(long, value_name = "DIR|FILE")]
+    pub apparmor: Vec<PathBuf>,
+    /// Seccomp profile file, or a directory (every *.json below it, layout kept); repeatable
+    /// [default: [profiles] seccomp].
+    #[arg(long, value_name = "DIR|FILE")]
+    pub seccomp: Vec<PathBuf>,
+    /// Load AppArmor profiles in complain mode (they log instead of deny): discovery runs.
+    #[arg(long)]
+    pub complain: bool,
+    /// Print what would change and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfilesStatusArgs {
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FixCommand {
+    /// Tighten the modes and owners the CIS 1.1.x / 4.1.x file rules found too loose.
+    Files(FixFilesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FixFilesArgs {
+    /// Only these rules: ids, CIS ids or prefixes (`4.1.9`, `1.1`). Comma-separated.
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Extra or overriding rules (TOML). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub benchmark: Vec<PathBuf>,
+    /// Print the changes and make none.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 const FIREWALL_EXAMPLES: &str = "\
@@ -362,6 +434,11 @@ pub fn run(cli: Cli) -> ExitCode {
         // apply/remove change netfilter and write root-owned files: they keep what they have.
         Command::Firewall(FirewallCommand::Apply(_) | FirewallCommand::Remove(_)) => None,
         Command::Manifest(_) => Some(privilege::READ_CAPABILITIES),
+        Command::Profiles(ProfilesCommand::Status(_)) => Some(privilege::READ_CAPABILITIES),
+        Command::Profiles(ProfilesCommand::Install(_)) => {
+            Some(privilege::PROFILE_INSTALL_CAPABILITIES)
+        }
+        Command::Fix(FixCommand::Files(_)) => Some(privilege::FILE_FIX_CAPABILITIES),
     };
     if let Some(keep) = keep {
         privilege::restrict_to(keep);
@@ -376,6 +453,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Manifest(ManifestCommand::Rules(args)) => manifest_rules(args),
         Command::Firewall(command) => firewall_command(&cli.global, command),
         Command::Report(ReportCommand::Merge(args)) => merge_reports(args),
+        Command::Profiles(ProfilesCommand::Install(args)) => profiles_install(&cli.global, args),
+        Command::Profiles(ProfilesCommand::Status(args)) => profiles_status(&cli.global, args),
+        Command::Fix(FixCommand::Files(args)) => fix_files(&cli.global, args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -456,7 +536,8 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
     let clock = std::time::Instant::now();
     let selected = select(&args.select)?;
     let root = open_root(global)?;
-    let policy = load_policy(global, &root)?;
+    let mut policy = load_policy(global, &root)?;
+    host::profile_sources::require_declared(&root, &mut policy);
     let to_evaluate = selected
         .iter()
         .filter(|(_, decision)| *decision == Decision::Evaluate)
@@ -516,7 +597,8 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
 fn facts(global: &GlobalArgs, args: &FactsArgs) -> Result<u8, Error> {
     let selected = select(&args.select)?;
     let root = open_root(global)?;
-    let policy = load_policy(global, &root)?;
+    let mut policy = load_policy(global, &root)?;
+    host::profile_sources::require_declared(&root, &mut policy);
     let needs = engine::needs(
         selected
             .iter()
@@ -908,6 +990,138 @@ fn firewall_command(global: &GlobalArgs, command: &FirewallCommand) -> Result<u8
         _ => !report.dry_run && !report.outcome.verified,
     };
     Ok(if failed { EXIT_FAIL } else { EXIT_OK })
+}
+
+/// Profile sources from flags (paths on this machine, relative to the working directory) or, when
+/// no flag is given, from `[profiles]` (host paths under the root).
+fn profile_sources(
+    root: &HostRoot,
+    flags: &[PathBuf],
+    configured: &[PathBuf],
+    kind: host::profile_sources::Kind,
+) -> Result<Vec<host::profile_sources::Source>, Error> {
+    if flags.is_empty() {
+        return host::profile_sources::collect(root, configured, kind)
+            .map_err(|message| Error::Usage(format!("[profiles]: {message}")));
+    }
+    let live = HostRoot::new("/").map_err(|error| Error::Root {
+        path: "/".into(),
+        message: error.to_string(),
+    })?;
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let absolute: Vec<PathBuf> = flags.iter().map(|path| cwd.join(path)).collect();
+    host::profile_sources::collect(&live, &absolute, kind).map_err(Error::Usage)
+}
+
+fn profiles_install(global: &GlobalArgs, args: &ProfilesInstallArgs) -> Result<u8, Error> {
+    use host::profile_sources::Kind;
+    let root = HostRoot::new(&global.root).map_err(|error| Error::Root {
+        path: global.root.clone(),
+        message: error.to_string(),
+    })?;
+    let policy = load_policy(global, &root)?;
+    // Flags of one kind replace that kind's [profiles] list; the other kind is left alone only
+    // when it is configured and no flag at all was given.
+    let any_flag = !args.apparmor.is_empty() || !args.seccomp.is_empty();
+    let configured = |list: &Vec<PathBuf>| if any_flag { Vec::new() } else { list.clone() };
+    let request = crate::remedy::profiles::Request {
+        apparmor: profile_sources(
+            &root,
+            &args.apparmor,
+            &configured(&policy.profiles.apparmor),
+            Kind::AppArmor,
+        )?,
+        seccomp: profile_sources(
+            &root,
+            &args.seccomp,
+            &configured(&policy.profiles.seccomp),
+            Kind::Seccomp,
+        )?,
+        seccomp_dir: policy.seccomp.profile_dir.clone(),
+        complain: args.complain,
+        dry_run: args.dry_run,
+    };
+    let report = crate::remedy::profiles::install(&root, &request)?;
+    let mut buffer = Vec::new();
+    match args.format {
+        ReportFormat::Text => report::render_profiles_install_text(&report, &mut buffer),
+        ReportFormat::Json => report::render_json(&report, &mut buffer),
+    }
+    .map_err(|source| Error::Output {
+        what: "profiles report".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+    Ok(if report.dry_run || report.outcome.verified {
+        EXIT_OK
+    } else {
+        EXIT_FAIL
+    })
+}
+
+fn profiles_status(global: &GlobalArgs, args: &ProfilesStatusArgs) -> Result<u8, Error> {
+    use host::profile_sources::{Kind, collect};
+    let root = open_root(global)?;
+    let policy = load_policy(global, &root)?;
+    let mut errors = Vec::new();
+    let mut wanted = |paths: &[PathBuf], kind| match collect(&root, paths, kind) {
+        Ok(sources) => sources,
+        Err(error) => {
+            errors.push(format!("[profiles] {error}"));
+            Vec::new()
+        }
+    };
+    let apparmor = wanted(&policy.profiles.apparmor, Kind::AppArmor);
+    let seccomp = wanted(&policy.profiles.seccomp, Kind::Seccomp);
+    let report = crate::remedy::profiles::status(
+        &root,
+        &apparmor,
+        &seccomp,
+        &policy.seccomp.profile_dir,
+        errors,
+    );
+    let mut buffer = Vec::new();
+    match args.format {
+        ReportFormat::Text => report::render_profiles_status_text(&report, &mut buffer),
+        ReportFormat::Json => report::render_json(&report, &mut buffer),
+    }
+    .map_err(|source| Error::Output {
+        what: "profiles status".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+    Ok(if report.ok { EXIT_OK } else { EXIT_FAIL })
+}
+
+fn fix_files(global: &GlobalArgs, args: &FixFilesArgs) -> Result<u8, Error> {
+    let rules: Vec<Rule> = load_rules(&args.benchmark)?
+        .into_iter()
+        .filter(crate::remedy::files::fixable)
+        .collect();
+    let selection = Selection::from_lists(&args.only, &[]);
+    selection.validate(&rules)?;
+    let rules: Vec<Rule> = rules
+        .into_iter()
+        .filter(|rule| selection.decide(rule) == Decision::Evaluate)
+        .collect();
+    let root = open_root(global)?;
+    let policy = load_policy(global, &root)?;
+    let report = crate::remedy::files::fix(&root, &rules, &policy, args.dry_run)?;
+    let mut buffer = Vec::new();
+    match args.format {
+        ReportFormat::Text => report::render_fix_files_text(&report, &mut buffer),
+        ReportFormat::Json => report::render_json(&report, &mut buffer),
+    }
+    .map_err(|source| Error::Output {
+        what: "fix report".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+    Ok(if report.dry_run || report.outcome.verified {
+        EXIT_OK
+    } else {
+        EXIT_FAIL
+    })
 }
 
 fn use_color(choice: ColorChoice, to_file: bool) -> bool {

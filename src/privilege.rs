@@ -20,6 +20,29 @@ pub const NETFILTER_READ_CAPABILITIES: &[Capability] = &[
     Capability::CAP_NET_RAW,
 ];
 
+/// `profiles install`: reading, writing root-owned files under /etc/apparmor.d and the kubelet's
+/// seccomp root with mode and owner set (CAP_DAC_OVERRIDE, CAP_CHOWN, CAP_FOWNER), and loading
+/// AppArmor policy through `apparmor_parser -r` (CAP_MAC_ADMIN; the child inherits the bounding
+/// set, which is reduced to this list).
+pub const PROFILE_INSTALL_CAPABILITIES: &[Capability] = &[
+    Capability::CAP_DAC_READ_SEARCH,
+    Capability::CAP_SYS_PTRACE,
+    Capability::CAP_DAC_OVERRIDE,
+    Capability::CAP_CHOWN,
+    Capability::CAP_FOWNER,
+    Capability::CAP_MAC_ADMIN,
+];
+
+/// `fix files`: reading (the same facts as `check`), opening any file to change it
+/// (CAP_DAC_OVERRIDE), `fchmod` on files of other owners (CAP_FOWNER) and `fchown` (CAP_CHOWN).
+pub const FILE_FIX_CAPABILITIES: &[Capability] = &[
+    Capability::CAP_DAC_READ_SEARCH,
+    Capability::CAP_SYS_PTRACE,
+    Capability::CAP_DAC_OVERRIDE,
+    Capability::CAP_CHOWN,
+    Capability::CAP_FOWNER,
+];
+
 /// The process's own privileges as the kernel reports them in `/proc/self/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Privileges {

@@ -11,6 +11,15 @@ use crate::host::apparmor::{ENABLED_PARAM, LSM_LIST, MODULE_DIR};
 use crate::host::facts::{AppArmorFacts, Facts, ProfileFile, ProfileVerdict, SeccompProfileFacts};
 
 pub fn evaluate(check: Check, facts: &Facts, policy: &Policy) -> Outcome {
+    // A `[profiles]` source that could not be read leaves the required list incomplete.
+    if matches!(check, Check::AppArmorProfiles | Check::SeccompProfiles)
+        && !policy.profile_errors.is_empty()
+    {
+        return Outcome::undecided(format!(
+            "the site's profile list cannot be read: {}",
+            policy.profile_errors.join("; ")
+        ));
+    }
     match check {
         Check::AppArmorEnabled => match &facts.apparmor {
             Some(apparmor) => apparmor_enabled(apparmor),

@@ -266,7 +266,7 @@ fn plural(count: usize, noun: &str) -> String {
 
 /// `user:group` matches by name, by number, and `root` is uid/gid 0 whatever the tables say.
 /// `user:group`; either side may list alternatives with `|` (`root:root|docker`).
-fn owner_matches(entry: &FileEntry, expected: &str) -> bool {
+pub fn owner_matches(entry: &FileEntry, expected: &str) -> bool {
     let Some((user, group)) = expected.split_once(':') else {
         return false;
     };
@@ -592,6 +592,7 @@ mod tests {
             gid,
             user: user.map(String::from),
             group: group.map(String::from),
+            via: None,
         }
     }
 

@@ -8,6 +8,7 @@
 mod accounts;
 mod checks;
 mod components;
+pub use components::owner_matches;
 pub mod containers;
 mod firewall;
 mod kernel;

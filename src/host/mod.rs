@@ -13,6 +13,7 @@ pub mod flags;
 pub mod kernel;
 pub mod manifests;
 pub mod process;
+pub mod profile_sources;
 pub mod root;
 pub mod runtime;
 pub mod seccomp_profiles;

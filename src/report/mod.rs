@@ -7,6 +7,7 @@ mod firewall;
 mod junit;
 mod manifest;
 pub mod merge;
+mod profiles;
 mod prometheus;
 pub mod sarif;
 mod text;
@@ -26,6 +27,9 @@ pub use containers::{CONTAINERS_SCHEMA, ContainerListing, render_containers_text
 pub use firewall::render_firewall_text;
 pub use junit::render_junit;
 pub use manifest::{manifest_sarif, pod_rule_listing, render_manifest_text, render_pod_rules_text};
+pub use profiles::{
+    render_fix_files_text, render_profiles_install_text, render_profiles_status_text,
+};
 pub use prometheus::render_prometheus;
 pub use text::render_text;
 
