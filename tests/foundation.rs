@@ -842,3 +842,34 @@ fn applies_when_skips_a_rule_whose_component_does_not_run() {
         "{stderr}"
     );
 }
+
+#[test]
+fn text_report_collapses_skips_that_share_a_reason() {
+    let root = hardened_node();
+    let output = root
+        .hardnode(&["check", "--color", "never"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8(output.stdout).expect("utf8");
+    let collapsed: Vec<&str> = text
+        .lines()
+        .filter(|line| {
+            line.contains("SKIP") && line.contains(" rules: ") && line.contains("is not running")
+        })
+        .collect();
+    assert!(!collapsed.is_empty(), "{text}");
+    // Each reason is printed once per section, not once per rule.
+    for line in &collapsed {
+        let reason = line.split(" rules: ").nth(1).expect("reason");
+        let kubelet_section: Vec<&str> = text.lines().filter(|l| l.trim() == reason).collect();
+        assert!(kubelet_section.is_empty(), "{reason} repeated");
+    }
+    // The JSON report still lists every rule with its own reason.
+    let (_, report) = root.check_json(&[]);
+    assert_eq!(status(&report, "kubelet.anonymous-auth"), "skip");
+    assert!(
+        result(&report, "kubelet.anonymous-auth")["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("kubelet is not running"))
+    );
+}

@@ -47,8 +47,29 @@ pub fn render_text(report: &Report, color: bool, out: &mut dyn Write) -> io::Res
     for section in sections {
         writeln!(out)?;
         writeln!(out, "{}", paint(section, color, |s| s.bold().to_string()))?;
-        for finding in report.results.iter().filter(|f| f.section == section) {
-            render_finding(finding, id_width, color, out)?;
+        let findings: Vec<&Finding> = report
+            .results
+            .iter()
+            .filter(|f| f.section == section)
+            .collect();
+        let collapsed = collapsible_skips(&findings);
+        for finding in &findings {
+            let in_group = finding.status == Status::Skip
+                && collapsed
+                    .iter()
+                    .any(|(reason, _)| finding.reason.as_deref() == Some(reason));
+            if !in_group {
+                render_finding(finding, id_width, color, out)?;
+            }
+        }
+        for (reason, ids) in collapsed {
+            let label = paint(&format!("{:5}", "SKIP"), color, |s| {
+                status_style(Status::Skip, s)
+            });
+            writeln!(out, "  {label} {} rules: {reason}", ids.len())?;
+            for line in wrap(&ids.join(", "), 8) {
+                writeln!(out, "{line}")?;
+            }
         }
     }
 
@@ -86,6 +107,23 @@ pub fn render_text(report: &Report, color: bool, out: &mut dyn Write) -> io::Res
         })
         .collect();
     writeln!(out, "{} rules: {}", report.results.len(), counts.join(", "))
+}
+
+/// Skips that share one reason ("kubelet is not running on this node") three times or more are
+/// shown as one line with their ids, so a node without a control plane reads in a screen.
+fn collapsible_skips<'a>(findings: &[&'a Finding]) -> Vec<(&'a str, Vec<&'a str>)> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for finding in findings.iter().filter(|f| f.status == Status::Skip) {
+        let Some(reason) = finding.reason.as_deref() else {
+            continue;
+        };
+        match groups.iter_mut().find(|(known, _)| *known == reason) {
+            Some((_, ids)) => ids.push(&finding.id),
+            None => groups.push((reason, vec![&finding.id])),
+        }
+    }
+    groups.retain(|(_, ids)| ids.len() >= 3);
+    groups
 }
 
 fn render_finding(
