@@ -38,9 +38,23 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         .seccomp_profiles
         .as_ref()
         .map(|request| seccomp_profiles::gather(root, request));
-    let components =
-        (!needs.components.is_empty()).then(|| components::gather(root, &needs.components));
-    let containers = needs.containers.then(|| containers::gather(root));
+    // One walk of /proc serves both the component discovery and the container audit.
+    let mut container_walk = needs
+        .containers
+        .then(|| containers::ContainerWalk::new(root));
+    let components = (!needs.components.is_empty()).then(|| {
+        components::gather_with(root, &needs.components, || match container_walk.as_mut() {
+            Some(walk) => {
+                let scan = process::scan_visiting(root, |pid, cmdline| walk.visit(pid, cmdline));
+                if let Some(error) = &scan.error {
+                    walk.listing_failed(error.clone());
+                }
+                scan
+            }
+            None => process::scan(root),
+        })
+    });
+    let containers = container_walk.map(containers::ContainerWalk::finish);
     let accounts = needs.accounts.then(|| accounts::gather(root));
     let sshd = (!needs.sshd_keywords.is_empty()).then(|| sshd::gather(root, &needs.sshd_keywords));
     let sysctls = (!needs.sysctls.is_empty()).then(|| sysctl::gather(root, &needs.sysctls));
