@@ -79,7 +79,11 @@ rules=$({ "$bin" check --root "$cp_root" --format json 2>/dev/null || true; } \
   | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["results"]))')
 
 printf '%-42s %10s %10s %10s\n' case "wall ms" "cpu ms" "peak MB"
-row() { printf '%-42s %10s %10s %10s\n' "$1" $2; }
+row() { # NAME "WALL CPU RSS"
+  local wall cpu rss
+  read -r wall cpu rss <<<"$2"
+  printf '%-42s %10s %10s %10s\n' "$1" "$wall" "$cpu" "$rss"
+}
 read -r cp_wall cp_cpu cp_rss < <(measure "$runs" "$bin" check --root "$cp_root")
 row "check, control plane (40 containers)" "$cp_wall $cp_cpu $cp_rss"
 row "check --only kernel, control plane" "$(measure "$runs" "$bin" check --only kernel --root "$cp_root")"

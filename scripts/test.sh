@@ -18,9 +18,21 @@ have unshare || need_packages+=(util-linux)
 have strace || need_packages+=(strace)
 have setpriv || need_packages+=(util-linux)
 have apparmor_parser || need_packages+=(apparmor)
-# The ssh rules are checked against the real `sshd -T` (tests/sshd_differential.rs).
+have python3 || need_packages+=(python3 python3-pip)
+# sshd: the ssh rules are checked against the real `sshd -T` (tests/sshd_differential.rs), and
+# fleet-check.sh is tested against an sshd on 127.0.0.1 (tests/fleet_ssh.rs).
 have sshd || need_packages+=(openssh-server)
+have ssh || need_packages+=(openssh-client)
 have ssh-keygen || need_packages+=(openssh-client)
+# accounts.sudo-nopasswd is checked against the real `sudo -l` (tests/sudo_differential.rs).
+have sudo || need_packages+=(sudo)
+have chromium || need_packages+=(chromium)
+have shellcheck || need_packages+=(shellcheck)
+have script || need_packages+=(util-linux)
+have flock || need_packages+=(util-linux)
+have readelf || need_packages+=(binutils)
+have file || need_packages+=(file)
+have vagrant || need_packages+=(vagrant)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && have apt-get; then
     echo "test.sh: installing ${need_packages[*]}" >&2
@@ -33,9 +45,19 @@ if [ ${#need_packages[@]} -gt 0 ]; then
   fi
 fi
 
-if ! python3 -c 'import jsonschema' >/dev/null 2>&1; then
-  echo "test.sh: installing the Python jsonschema validator" >&2
-  python3 -m pip install --quiet jsonschema || { [ "${CI:-}" = "true" ] && exit 1; }
+# Python tools the format tests parse with (prometheus_client's text parser, jsonschema for
+# SARIF) and the deployment tests use (ansible-core, kubernetes-validate).
+python_modules=(prometheus_client jsonschema ansible kubernetes_validate yaml ansiblelint)
+python_packages=(prometheus_client jsonschema ansible-core kubernetes-validate PyYAML ansible-lint)
+missing_python=()
+for index in "${!python_modules[@]}"; do
+  python3 -c "import ${python_modules[$index]}" >/dev/null 2>&1 || missing_python+=("${python_packages[$index]}")
+done
+if [ ${#missing_python[@]} -gt 0 ]; then
+  echo "test.sh: pip installing ${missing_python[*]}" >&2
+  python3 -m pip install -q "${missing_python[@]}" \
+    || python3 -m pip install -q --break-system-packages "${missing_python[@]}" \
+    || { [ "${CI:-}" = "true" ] && exit 1; }
 fi
 
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy >/dev/null 2>&1 || true
@@ -43,3 +65,10 @@ rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup com
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked
+
+# Shell scripts operators run (fleet, release, lab provisioning) stay shellcheck-clean.
+mapfile -t shell_scripts < <(find scripts vagrant -name '*.sh' 2>/dev/null | sort)
+shellcheck "${shell_scripts[@]}"
+# The static release binary: built, checked for no NEEDED entries/interpreter, run. Without LTO
+# here (the linking, and so the check, is the same; LTO only makes the build minutes longer).
+HARDNODE_FAST_BUILD=1 scripts/build-release.sh

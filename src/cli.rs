@@ -1,7 +1,7 @@
 //! The command line: clap definitions, dispatch, and the mapping of outcomes to exit codes.
 //! This is the edge: it is the only place besides `report` that writes to stdout/stderr.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,6 +12,7 @@ use crate::config::{DEFAULT_CONFIG_PATH, Policy};
 use crate::engine::{self, Status};
 use crate::error::{EXIT_FAIL, EXIT_OK, Error};
 use crate::host::{self, HostRoot};
+use crate::manifest::{self, Input};
 use crate::privilege;
 use crate::report::{self, Report};
 
@@ -25,6 +26,13 @@ Examples:
   hardnode rules                              list every rule
   hardnode containers                         every container on the node and its confinement
   hardnode seccomp lint profiles/*.json       validate seccomp profiles
+  hardnode profiles install --apparmor DIR --seccomp DIR   install, load and verify profiles
+  hardnode fix files --dry-run                what the file-permission rules would tighten
+  hardnode report merge --format html --output fleet.html reports/*.json
+                                              one page for the whole fleet
+  hardnode manifest scan deploy/ --min-score 5
+                                              score workload YAML against pod-hardening rules
+  kubectl get pods -A -o yaml | hardnode manifest scan -
 
 Exit codes: 0 no failure, 1 a rule failed (see --fail-on), 2 usage or config error,
 3 runtime error (host root unreadable).";
@@ -76,9 +84,85 @@ pub enum Command {
     /// Seccomp profile tools.
     #[command(subcommand)]
     Seccomp(SeccompCommand),
+    /// Pod manifest tools: score workload specs against pod-hardening rules.
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
     /// Block the container CIDR from the kube-apiserver with iptables, persisted across reboots.
     #[command(subcommand, after_help = FIREWALL_EXAMPLES)]
     Firewall(FirewallCommand),
+    /// Work with saved reports: merge many nodes' JSON reports into one fleet view.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Install AppArmor and seccomp profiles on this node; show what is installed and loaded.
+    #[command(subcommand, after_help = PROFILES_EXAMPLES)]
+    Profiles(ProfilesCommand),
+    /// Remediate what the file rules found: tighten modes and owners.
+    #[command(subcommand)]
+    Fix(FixCommand),
+}
+
+const PROFILES_EXAMPLES: &str = "\
+Examples:
+  hardnode profiles install --apparmor examples/apparmor --seccomp examples/seccomp
+  hardnode profiles install                  what [profiles] of the site config lists
+  hardnode profiles install --dry-run --format json
+  hardnode profiles status                   installed, loaded, wanted, referenced by running pods
+
+Exit codes: 0 done (changed or already in place), 1 not verified (e.g. installed but not loaded),
+2 an invalid profile or bad input (nothing installed), 3 runtime error (apparmor_parser failed).";
+
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    /// Validate, install (only when different), load and verify profiles; idempotent.
+    Install(ProfilesInstallArgs),
+    /// What is installed and loaded, what [profiles] wants, what running pods use but the node lacks.
+    Status(ProfilesStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProfilesInstallArgs {
+    /// AppArmor profile file, or a directory of them; repeatable [default: [profiles] apparmor].
+    #[arg(long, value_name = "DIR|FILE")]
+    pub apparmor: Vec<PathBuf>,
+    /// Seccomp profile file, or a directory (every *.json below it, layout kept); repeatable
+    /// [default: [profiles] seccomp].
+    #[arg(long, value_name = "DIR|FILE")]
+    pub seccomp: Vec<PathBuf>,
+    /// Load AppArmor profiles in complain mode (they log instead of deny): discovery runs.
+    #[arg(long)]
+    pub complain: bool,
+    /// Print what would change and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfilesStatusArgs {
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FixCommand {
+    /// Tighten the modes and owners the CIS 1.1.x / 4.1.x file rules found too loose.
+    Files(FixFilesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FixFilesArgs {
+    /// Only these rules: ids, CIS ids or prefixes (`4.1.9`, `1.1`). Comma-separated.
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Extra or overriding rules (TOML). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub benchmark: Vec<PathBuf>,
+    /// Print the changes and make none.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 const FIREWALL_EXAMPLES: &str = "\
@@ -169,6 +253,32 @@ pub enum FirewallBackend {
     Nft,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Merge `hardnode check --format json` reports (one per node) into a rules × nodes matrix,
+    /// failing rules first. Exit 1 when any node has a `fail`.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Report files (hardnode.report/v1 JSON), one per node.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// `text` for a terminal, `html` for one self-contained page (no external assets).
+    #[arg(long, value_enum, default_value_t = MergeFormat::Text)]
+    pub format: MergeFormat,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MergeFormat {
+    Text,
+    Html,
+}
+
 #[derive(Debug, Args)]
 pub struct SelectArgs {
     /// Extra or overriding rules (TOML); a rule with an existing id replaces it. Repeatable.
@@ -186,8 +296,10 @@ pub struct SelectArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub select: SelectArgs,
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
+    /// `text` for people; `json` (hardnode.report/v1); `junit` XML for CI; `prometheus` for
+    /// node-exporter's textfile collector (use with --output); `sarif` 2.1.0 for code scanning.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -201,6 +313,15 @@ pub struct CheckArgs {
 pub enum ReportFormat {
     Text,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Junit,
+    Prometheus,
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -245,6 +366,56 @@ pub struct LintArgs {
     pub format: ReportFormat,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ManifestCommand {
+    /// Score workload specs against pod-hardening rules (kubesec-compatible points).
+    ///
+    /// Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job and
+    /// CronJob objects (and List items) are scored: critical hits, advice ordered by points,
+    /// rules passed. Exit 1 when an object scores below --min-score (default: any critical hit)
+    /// or references a profile the node does not have; 2 when an input cannot be read or parsed.
+    Scan(ManifestScanArgs),
+    /// List the pod-hardening rules: id, points, scope, selector, reason.
+    Rules(ManifestRulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestRulesArgs {
+    /// Extra or overriding pod rules (TOML). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestScanArgs {
+    /// YAML (multi-document) or JSON files, directories (their *.yaml, *.yml, *.json), or `-`
+    /// for stdin. Read from this machine (relative to the current directory), not under --root.
+    #[arg(required = true, value_name = "FILE|DIR|-")]
+    pub inputs: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
+    /// Fail (exit 1) when an object scores below N [default: fail on any critical rule hit].
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub min_score: Option<i64>,
+    /// Cross-check the Localhost seccomp / AppArmor profiles the manifests reference against the
+    /// node at --root (installed and loaded). Implied when --root is not `/`.
+    #[arg(long)]
+    pub node: bool,
+    /// Extra or overriding pod rules (TOML, the format of rules/pod.toml); a rule with an
+    /// existing id replaces it. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     // Every command gives up the privileges it does not need before it reads anything.
@@ -252,7 +423,7 @@ pub fn run(cli: Cli) -> ExitCode {
         // check and facts drop once they know what they will read: only a configured
         // `firewall.apiserver-blocked` needs the netfilter listing capabilities.
         Command::Check(_) | Command::Facts(_) => None,
-        Command::Rules(_) | Command::Containers(_) | Command::Seccomp(_) => {
+        Command::Rules(_) | Command::Containers(_) | Command::Seccomp(_) | Command::Report(_) => {
             Some(privilege::READ_CAPABILITIES)
         }
         // Listing the kernel's iptables rules needs CAP_NET_ADMIN (nf_tables netlink) and
@@ -262,6 +433,12 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         // apply/remove change netfilter and write root-owned files: they keep what they have.
         Command::Firewall(FirewallCommand::Apply(_) | FirewallCommand::Remove(_)) => None,
+        Command::Manifest(_) => Some(privilege::READ_CAPABILITIES),
+        Command::Profiles(ProfilesCommand::Status(_)) => Some(privilege::READ_CAPABILITIES),
+        Command::Profiles(ProfilesCommand::Install(_)) => {
+            Some(privilege::PROFILE_INSTALL_CAPABILITIES)
+        }
+        Command::Fix(FixCommand::Files(_)) => Some(privilege::FILE_FIX_CAPABILITIES),
     };
     if let Some(keep) = keep {
         privilege::restrict_to(keep);
@@ -272,7 +449,13 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Rules(args) => rules(args),
         Command::Containers(args) => containers(&cli.global, args),
         Command::Seccomp(SeccompCommand::Lint(args)) => lint(args),
+        Command::Manifest(ManifestCommand::Scan(args)) => manifest_scan(&cli.global, args),
+        Command::Manifest(ManifestCommand::Rules(args)) => manifest_rules(args),
         Command::Firewall(command) => firewall_command(&cli.global, command),
+        Command::Report(ReportCommand::Merge(args)) => merge_reports(args),
+        Command::Profiles(ProfilesCommand::Install(args)) => profiles_install(&cli.global, args),
+        Command::Profiles(ProfilesCommand::Status(args)) => profiles_status(&cli.global, args),
+        Command::Fix(FixCommand::Files(args)) => fix_files(&cli.global, args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -349,9 +532,12 @@ fn select(args: &SelectArgs) -> Result<Vec<(Rule, Decision)>, Error> {
 }
 
 fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
+    let started = std::time::SystemTime::now();
+    let clock = std::time::Instant::now();
     let selected = select(&args.select)?;
     let root = open_root(global)?;
-    let policy = load_policy(global, &root)?;
+    let mut policy = load_policy(global, &root)?;
+    host::profile_sources::require_declared(&root, &mut policy);
     let to_evaluate = selected
         .iter()
         .filter(|(_, decision)| *decision == Decision::Evaluate)
@@ -369,12 +555,21 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
         })
         .collect();
     let report = Report::new(&facts, findings);
+    let run = report::RunInfo {
+        started_unix_seconds: started
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |since| since.as_secs_f64()),
+        duration_seconds: clock.elapsed().as_secs_f64(),
+    };
 
     let color = use_color(global.color, args.output.is_some());
     let mut buffer = Vec::new();
     let rendered = match args.format {
-        ReportFormat::Text => report::render_text(&report, color, &mut buffer),
-        ReportFormat::Json => report::render_json(&report, &mut buffer),
+        CheckFormat::Text => report::render_text(&report, color, &mut buffer),
+        CheckFormat::Json => report::render_json(&report, &mut buffer),
+        CheckFormat::Junit => report::render_junit(&report, &mut buffer),
+        CheckFormat::Prometheus => report::render_prometheus(&report, &run, &mut buffer),
+        CheckFormat::Sarif => report::render_sarif(&report, &mut buffer),
     };
     rendered.map_err(|source| Error::Output {
         what: "report".into(),
@@ -402,7 +597,8 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
 fn facts(global: &GlobalArgs, args: &FactsArgs) -> Result<u8, Error> {
     let selected = select(&args.select)?;
     let root = open_root(global)?;
-    let policy = load_policy(global, &root)?;
+    let mut policy = load_policy(global, &root)?;
+    host::profile_sources::require_declared(&root, &mut policy);
     let needs = engine::needs(
         selected
             .iter()
@@ -551,6 +747,105 @@ fn lint(args: &LintArgs) -> Result<u8, Error> {
     })
 }
 
+/// Reads stdin for `-`, at most the read cap.
+fn read_stdin() -> Input {
+    let mut text = String::new();
+    let limit = manifest::yaml::MAX_MANIFEST_BYTES;
+    let read = io::stdin().lock().take(limit + 1).read_to_string(&mut text);
+    let text = match read {
+        Ok(size) if size as u64 > limit => Err(format!("is larger than the {limit}-byte read cap")),
+        Ok(_) => Ok(text),
+        Err(error) => Err(format!("cannot read stdin: {error}")),
+    };
+    Input {
+        name: "-".into(),
+        text,
+    }
+}
+
+/// The shipped pod rules plus `--rules` files (same id replaces).
+fn load_pod_rules(extra: &[PathBuf]) -> Result<manifest::rules::RuleSet, Error> {
+    let mut rules = manifest::rules::load_embedded()?;
+    for path in extra {
+        let text = std::fs::read_to_string(path).map_err(|error| Error::Config {
+            path: path.clone(),
+            message: format!("cannot read rule file: {error}"),
+        })?;
+        let origin = path.display().to_string();
+        rules.merge(manifest::rules::load_str(&origin, &text)?);
+        rules.validate(&origin)?;
+    }
+    Ok(rules)
+}
+
+fn manifest_rules(args: &ManifestRulesArgs) -> Result<u8, Error> {
+    let rules = load_pod_rules(&args.rules)?;
+    let mut buffer = Vec::new();
+    match args.format {
+        ReportFormat::Text => report::render_pod_rules_text(&rules, &mut buffer),
+        ReportFormat::Json => report::render_json(&report::pod_rule_listing(&rules), &mut buffer),
+    }
+    .map_err(|source| Error::Output {
+        what: "rule list".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+    Ok(EXIT_OK)
+}
+
+fn manifest_scan(global: &GlobalArgs, args: &ManifestScanArgs) -> Result<u8, Error> {
+    let rules = load_pod_rules(&args.rules)?;
+    if args.inputs.iter().filter(|i| i.as_os_str() == "-").count() > 1 {
+        return Err(Error::Usage("`-` (stdin) can be given only once".into()));
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let mut inputs = Vec::new();
+    for name in &args.inputs {
+        if name.as_os_str() == "-" {
+            inputs.push(read_stdin());
+        } else {
+            inputs.extend(host::manifests::read_inputs(
+                std::slice::from_ref(name),
+                &cwd,
+            ));
+        }
+    }
+    // A node to cross-check Localhost profiles against: asked for, or implied by --root.
+    let node = if args.node || global.root != Path::new("/") {
+        let root = open_root(global)?;
+        let policy = load_policy(global, &root)?;
+        Some((root, policy.seccomp.profile_dir))
+    } else {
+        None
+    };
+    let report = manifest::scan(&inputs, &rules, args.min_score, |refs| {
+        node.as_ref()
+            .map(|(root, seccomp_dir)| host::manifests::node_profiles(root, seccomp_dir, refs))
+    });
+
+    let mut buffer = Vec::new();
+    match args.format {
+        ScanFormat::Text => {
+            let color = use_color(global.color, false);
+            report::render_manifest_text(&report, color, &mut buffer)
+        }
+        ScanFormat::Json => report::render_json(&report, &mut buffer),
+        ScanFormat::Sarif => {
+            report::sarif::render_sarif(&report::manifest_sarif(&report, &rules), &mut buffer)
+        }
+    }
+    .map_err(|source| Error::Output {
+        what: "scan report".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+
+    for error in &report.errors {
+        eprintln!("hardnode: {error}");
+    }
+    Ok(report.exit_code())
+}
+
 fn render_lint_text(results: &[LintResult], out: &mut dyn Write) -> io::Result<()> {
     for result in results {
         let file = result.file.display();
@@ -697,6 +992,138 @@ fn firewall_command(global: &GlobalArgs, command: &FirewallCommand) -> Result<u8
     Ok(if failed { EXIT_FAIL } else { EXIT_OK })
 }
 
+/// Profile sources from flags (paths on this machine, relative to the working directory) or, when
+/// no flag is given, from `[profiles]` (host paths under the root).
+fn profile_sources(
+    root: &HostRoot,
+    flags: &[PathBuf],
+    configured: &[PathBuf],
+    kind: host::profile_sources::Kind,
+) -> Result<Vec<host::profile_sources::Source>, Error> {
+    if flags.is_empty() {
+        return host::profile_sources::collect(root, configured, kind)
+            .map_err(|message| Error::Usage(format!("[profiles]: {message}")));
+    }
+    let live = HostRoot::new("/").map_err(|error| Error::Root {
+        path: "/".into(),
+        message: error.to_string(),
+    })?;
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let absolute: Vec<PathBuf> = flags.iter().map(|path| cwd.join(path)).collect();
+    host::profile_sources::collect(&live, &absolute, kind).map_err(Error::Usage)
+}
+
+fn profiles_install(global: &GlobalArgs, args: &ProfilesInstallArgs) -> Result<u8, Error> {
+    use host::profile_sources::Kind;
+    let root = HostRoot::new(&global.root).map_err(|error| Error::Root {
+        path: global.root.clone(),
+        message: error.to_string(),
+    })?;
+    let policy = load_policy(global, &root)?;
+    // Flags of one kind replace that kind's [profiles] list; the other kind is left alone only
+    // when it is configured and no flag at all was given.
+    let any_flag = !args.apparmor.is_empty() || !args.seccomp.is_empty();
+    let configured = |list: &Vec<PathBuf>| if any_flag { Vec::new() } else { list.clone() };
+    let request = crate::remedy::profiles::Request {
+        apparmor: profile_sources(
+            &root,
+            &args.apparmor,
+            &configured(&policy.profiles.apparmor),
+            Kind::AppArmor,
+        )?,
+        seccomp: profile_sources(
+            &root,
+            &args.seccomp,
+            &configured(&policy.profiles.seccomp),
+            Kind::Seccomp,
+        )?,
+        seccomp_dir: policy.seccomp.profile_dir.clone(),
+        complain: args.complain,
+        dry_run: args.dry_run,
+    };
+    let report = crate::remedy::profiles::install(&root, &request)?;
+    let mut buffer = Vec::new();
+    match args.format {
+        ReportFormat::Text => report::render_profiles_install_text(&report, &mut buffer),
+        ReportFormat::Json => report::render_json(&report, &mut buffer),
+    }
+    .map_err(|source| Error::Output {
+        what: "profiles report".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+    Ok(if report.dry_run || report.outcome.verified {
+        EXIT_OK
+    } else {
+        EXIT_FAIL
+    })
+}
+
+fn profiles_status(global: &GlobalArgs, args: &ProfilesStatusArgs) -> Result<u8, Error> {
+    use host::profile_sources::{Kind, collect};
+    let root = open_root(global)?;
+    let policy = load_policy(global, &root)?;
+    let mut errors = Vec::new();
+    let mut wanted = |paths: &[PathBuf], kind| match collect(&root, paths, kind) {
+        Ok(sources) => sources,
+        Err(error) => {
+            errors.push(format!("[profiles] {error}"));
+            Vec::new()
+        }
+    };
+    let apparmor = wanted(&policy.profiles.apparmor, Kind::AppArmor);
+    let seccomp = wanted(&policy.profiles.seccomp, Kind::Seccomp);
+    let report = crate::remedy::profiles::status(
+        &root,
+        &apparmor,
+        &seccomp,
+        &policy.seccomp.profile_dir,
+        errors,
+    );
+    let mut buffer = Vec::new();
+    match args.format {
+        ReportFormat::Text => report::render_profiles_status_text(&report, &mut buffer),
+        ReportFormat::Json => report::render_json(&report, &mut buffer),
+    }
+    .map_err(|source| Error::Output {
+        what: "profiles status".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+    Ok(if report.ok { EXIT_OK } else { EXIT_FAIL })
+}
+
+fn fix_files(global: &GlobalArgs, args: &FixFilesArgs) -> Result<u8, Error> {
+    let rules: Vec<Rule> = load_rules(&args.benchmark)?
+        .into_iter()
+        .filter(crate::remedy::files::fixable)
+        .collect();
+    let selection = Selection::from_lists(&args.only, &[]);
+    selection.validate(&rules)?;
+    let rules: Vec<Rule> = rules
+        .into_iter()
+        .filter(|rule| selection.decide(rule) == Decision::Evaluate)
+        .collect();
+    let root = open_root(global)?;
+    let policy = load_policy(global, &root)?;
+    let report = crate::remedy::files::fix(&root, &rules, &policy, args.dry_run)?;
+    let mut buffer = Vec::new();
+    match args.format {
+        ReportFormat::Text => report::render_fix_files_text(&report, &mut buffer),
+        ReportFormat::Json => report::render_json(&report, &mut buffer),
+    }
+    .map_err(|source| Error::Output {
+        what: "fix report".into(),
+        source,
+    })?;
+    emit(&buffer, None)?;
+    Ok(if report.dry_run || report.outcome.verified {
+        EXIT_OK
+    } else {
+        EXIT_FAIL
+    })
+}
+
 fn use_color(choice: ColorChoice, to_file: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
@@ -738,4 +1165,85 @@ fn emit(bytes: &[u8], path: Option<&Path>) -> Result<(), Error> {
         let _ = std::fs::remove_file(&temp);
     }
     written.map_err(output_error)
+}
+
+/// `hardnode report merge`: reads the reports (showing progress on a terminal), merges, renders.
+fn merge_reports(args: &MergeArgs) -> Result<u8, Error> {
+    let mut progress = Progress::new("reading reports", args.files.len());
+    let mut reports = Vec::with_capacity(args.files.len());
+    for (done, file) in args.files.iter().enumerate() {
+        progress.update(done);
+        let label = file.display().to_string();
+        let text = std::fs::read_to_string(file).map_err(|error| Error::Config {
+            path: file.clone(),
+            message: format!("cannot read report: {error}"),
+        })?;
+        let report = report::merge::parse_report(&label, &text).map_err(Error::Usage)?;
+        reports.push(report);
+    }
+    progress.finish();
+    let fleet = report::merge::merge(reports);
+    let mut buffer = Vec::new();
+    match args.format {
+        MergeFormat::Text => report::merge::render_fleet_text(&fleet, &mut buffer),
+        MergeFormat::Html => report::merge::render_fleet_html(&fleet, &mut buffer),
+    }
+    .map_err(|source| Error::Output {
+        what: "fleet report".into(),
+        source,
+    })?;
+    emit(&buffer, args.output.as_deref())?;
+    Ok(if fleet.cells(Status::Fail) > 0 {
+        EXIT_FAIL
+    } else {
+        EXIT_OK
+    })
+}
+
+/// A one-line progress counter on stderr, drawn only when stderr is a terminal (a pipe or a log
+/// file stays clean) and only for runs long enough to need one.
+struct Progress {
+    label: &'static str,
+    total: usize,
+    shown: bool,
+    last_drawn: Option<std::time::Instant>,
+}
+
+impl Progress {
+    /// Runs shorter than this many items finish before a counter would be read.
+    const MIN_ITEMS: usize = 20;
+
+    fn new(label: &'static str, total: usize) -> Self {
+        Progress {
+            label,
+            total,
+            shown: total >= Self::MIN_ITEMS && io::stderr().is_terminal(),
+            last_drawn: None,
+        }
+    }
+
+    fn update(&mut self, done: usize) {
+        if !self.shown {
+            return;
+        }
+        // Redraw at most every 50 ms: a terminal is slower than reading small files.
+        let now = std::time::Instant::now();
+        if self
+            .last_drawn
+            .is_some_and(|last| now.duration_since(last).as_millis() < 50)
+        {
+            return;
+        }
+        self.last_drawn = Some(now);
+        eprint!("\rhardnode: {} {done}/{}", self.label, self.total);
+    }
+
+    fn finish(&mut self) {
+        if self.shown {
+            eprintln!(
+                "\rhardnode: {} {}/{} done",
+                self.label, self.total, self.total
+            );
+        }
+    }
 }

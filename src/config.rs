@@ -28,6 +28,15 @@ pub struct Policy {
     /// (then the `firewall.apiserver-blocked` rule is `skip`).
     #[serde(default)]
     pub firewall: Option<FirewallPolicy>,
+    /// `[profiles]`: the profile files this site distributes to every node. `hardnode profiles
+    /// install` without flags installs them, and the `apparmor.profiles` / `seccomp.profiles`
+    /// rules require what they declare.
+    #[serde(default)]
+    pub profiles: ProfilesPolicy,
+    /// Why a `[profiles]` source could not be read when the policy was loaded for a check; the
+    /// profile rules become `error` with these reasons rather than passing on a partial list.
+    #[serde(skip)]
+    pub profile_errors: Vec<String>,
     /// Where this policy was read from (`None`: built-in defaults).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -50,6 +59,18 @@ pub struct SeccompPolicy {
     /// Profiles (relative to `profile_dir`, as in `localhostProfile`) that must exist and be valid.
     #[serde(default)]
     pub required_profiles: Vec<String>,
+}
+
+/// `[profiles]`: AppArmor profile files or directories (every regular file in it) and seccomp
+/// profile files or directories (every `*.json` below it, keeping the relative layout), as
+/// host paths (absolute).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilesPolicy {
+    #[serde(default)]
+    pub apparmor: Vec<PathBuf>,
+    #[serde(default)]
+    pub seccomp: Vec<PathBuf>,
 }
 
 /// `[firewall]`: what `hardnode firewall` applies when flags do not say, and what
@@ -176,6 +197,17 @@ impl Policy {
                      as a pod's localhostProfile is"
                 )));
             }
+        }
+        if let Some(path) = self
+            .profiles
+            .apparmor
+            .iter()
+            .chain(&self.profiles.seccomp)
+            .find(|path| !path.is_absolute())
+        {
+            return Err(refuse(format!(
+                "[profiles] {path:?} must be an absolute host path"
+            )));
         }
         if let Some(name) = self
             .apparmor

@@ -20,6 +20,29 @@ pub const NETFILTER_READ_CAPABILITIES: &[Capability] = &[
     Capability::CAP_NET_RAW,
 ];
 
+/// `profiles install`: reading, writing root-owned files under /etc/apparmor.d and the kubelet's
+/// seccomp root with mode and owner set (CAP_DAC_OVERRIDE, CAP_CHOWN, CAP_FOWNER), and loading
+/// AppArmor policy through `apparmor_parser -r` (CAP_MAC_ADMIN; the child inherits the bounding
+/// set, which is reduced to this list).
+pub const PROFILE_INSTALL_CAPABILITIES: &[Capability] = &[
+    Capability::CAP_DAC_READ_SEARCH,
+    Capability::CAP_SYS_PTRACE,
+    Capability::CAP_DAC_OVERRIDE,
+    Capability::CAP_CHOWN,
+    Capability::CAP_FOWNER,
+    Capability::CAP_MAC_ADMIN,
+];
+
+/// `fix files`: reading (the same facts as `check`), opening any file to change it
+/// (CAP_DAC_OVERRIDE), `fchmod` on files of other owners (CAP_FOWNER) and `fchown` (CAP_CHOWN).
+pub const FILE_FIX_CAPABILITIES: &[Capability] = &[
+    Capability::CAP_DAC_READ_SEARCH,
+    Capability::CAP_SYS_PTRACE,
+    Capability::CAP_DAC_OVERRIDE,
+    Capability::CAP_CHOWN,
+    Capability::CAP_FOWNER,
+];
+
 /// The process's own privileges as the kernel reports them in `/proc/self/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Privileges {
@@ -92,19 +115,20 @@ pub fn current(notes: Vec<String>) -> Privileges {
     }
 }
 
-/// Decodes a `/proc/<pid>/status` capability mask (`000001ffffffffff`) into sorted names.
-/// Bits the caps crate does not know are named `CAP_<bit>` rather than dropped.
+/// Decodes a `/proc/<pid>/status` capability mask (`000001ffffffffff`) into sorted `CAP_*` names,
+/// with the same decoder the container audit uses.
 pub fn capability_names(hex: &str) -> Vec<String> {
     let Ok(mask) = u64::from_str_radix(hex.trim(), 16) else {
         return vec![format!("unparsable mask {hex:?}")];
     };
-    let mut names: Vec<String> = (0..64)
-        .filter(|bit| mask & (1u64 << bit) != 0)
-        .map(|bit| {
-            caps::all()
-                .into_iter()
-                .find(|cap| cap.index() == bit)
-                .map_or_else(|| format!("CAP_{bit}"), |cap| cap.to_string())
+    let mut names: Vec<String> = crate::host::containers::capability_names(mask)
+        .into_iter()
+        .map(|name| {
+            if name.starts_with("CAP_") {
+                name
+            } else {
+                format!("CAP_{name}")
+            }
         })
         .collect();
     names.sort();

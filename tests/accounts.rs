@@ -224,6 +224,8 @@ const KUBELET_OK: &[(&str, &str)] = &[
 #[test]
 fn kubelet_kernel_defaults_need_every_value() {
     let root = base();
+    // The rule applies where a kubelet runs.
+    root.process(4242, &["/usr/bin/kubelet"]);
     sysctls(&root, KUBELET_OK);
     let report = check(&root, "sysctl.kubelet-protect-kernel-defaults");
     // root_maxbytes above the minimum is accepted, as the kubelet accepts it.

@@ -14,6 +14,7 @@ use std::time::Duration;
 use common::{code, hardnode, json, require_root, require_tool};
 
 const CONTAINER_ID: &str = "feedc0de00000000000000000000000000000000000000000000000000000001";
+const CONFINED_ID: &str = "c0ffee0000000000000000000000000000000000000000000000000000000002";
 const POD_UID: &str = "9a7b6c5d-4e3f-4a1b-8c2d-0e1f2a3b4c5d";
 
 /// The cgroup hierarchy to place the test container in: cgroup v2 (hybrid `unified` or pure),
@@ -70,18 +71,18 @@ impl Drop for LiveContainer {
     }
 }
 
-fn start(base: &Path) -> LiveContainer {
-    let top = base.join(format!("kubepods-hardnodetest-{}", std::process::id()));
+/// Creates `kubepods-hardnodetest-<tag>-<pid>/pod<uid>/<id>` and runs `script` with `{procs}`
+/// replaced by that cgroup's `cgroup.procs`.
+fn start(base: &Path, tag: &str, id: &str, script: &str) -> LiveContainer {
+    let top = base.join(format!(
+        "kubepods-hardnodetest-{tag}-{}",
+        std::process::id()
+    ));
     let pod = top.join(format!("pod{POD_UID}"));
-    let container = pod.join(CONTAINER_ID);
+    let container = pod.join(id);
     fs::create_dir_all(&container).expect("create the test cgroup");
     let procs = container.join("cgroup.procs");
-    // The shell moves itself into the cgroup, then becomes unshare, whose forked child (sleep)
-    // is PID 1 of a new PID namespace with its own network and mount namespaces.
-    let script = format!(
-        "echo $$ > {} && exec unshare --net --pid --fork --kill-child --mount-proc sleep 30",
-        procs.display()
-    );
+    let script = script.replace("{procs}", &procs.display().to_string());
     let child = Command::new("sh")
         .args(["-c", &script])
         .stdin(Stdio::null())
@@ -93,6 +94,37 @@ fn start(base: &Path) -> LiveContainer {
         child,
         dirs: vec![top, pod, container],
     }
+}
+
+/// Bounded wait for a process called `name` in the container's cgroup.
+fn wait_for(live: &LiveContainer, name: &str) -> u32 {
+    for _ in 0..250 {
+        if let Some(pid) = live.procs().into_iter().find(|pid| comm(*pid) == name) {
+            return pid;
+        }
+        sleep(Duration::from_millis(20));
+    }
+    panic!("{name} did not start in the test cgroup within 5s");
+}
+
+/// The `hardnode containers --format json` row of container `id`.
+fn listed(id: &str) -> serde_json::Value {
+    let output = hardnode()
+        .args(["containers", "--format", "json"])
+        .output()
+        .expect("run hardnode containers");
+    assert_eq!(
+        code(&output),
+        0,
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let listing = json(&output);
+    listing["containers"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["id"] == id))
+        .cloned()
+        .unwrap_or_else(|| panic!("test container {id} not found: {listing:#}"))
 }
 
 fn comm(pid: u32) -> String {
@@ -111,17 +143,15 @@ fn live_process_in_a_kubepods_cgroup_is_found_with_its_real_namespaces() {
     let Some(base) = cgroup_base() else {
         panic!("no writable cgroup hierarchy under /sys/fs/cgroup");
     };
-    let live = start(&base);
-    // Bounded wait for unshare and its sleep to be in the cgroup.
-    let mut sleeper = None;
-    for _ in 0..250 {
-        sleeper = live.procs().into_iter().find(|pid| comm(*pid) == "sleep");
-        if sleeper.is_some() {
-            break;
-        }
-        sleep(Duration::from_millis(20));
-    }
-    let sleeper = sleeper.expect("sleep did not start in the test cgroup within 5s");
+    // The shell moves itself into the cgroup, then becomes unshare, whose forked child (sleep)
+    // is PID 1 of a new PID namespace with its own network and mount namespaces.
+    let live = start(
+        &base,
+        "ns",
+        CONTAINER_ID,
+        "echo $$ > {procs} && exec unshare --net --pid --fork --kill-child --mount-proc sleep 30",
+    );
+    let sleeper = wait_for(&live, "sleep");
     let own_ns = |pid: &str, kind: &str| {
         fs::read_link(format!("/proc/{pid}/ns/{kind}"))
             .map(|p| p.display().to_string())
@@ -135,21 +165,7 @@ fn live_process_in_a_kubepods_cgroup_is_found_with_its_real_namespaces() {
     );
 
     // `hardnode containers` finds it, with the real status.
-    let output = hardnode()
-        .args(["containers", "--format", "json"])
-        .output()
-        .expect("run hardnode containers");
-    assert_eq!(
-        code(&output),
-        0,
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let listing = json(&output);
-    let row = listing["containers"]
-        .as_array()
-        .and_then(|rows| rows.iter().find(|r| r["id"] == CONTAINER_ID))
-        .unwrap_or_else(|| panic!("test container not found: {listing:#}"));
+    let row = listed(CONTAINER_ID);
     assert!(
         row["pids"]
             .as_array()
@@ -234,5 +250,57 @@ fn live_process_in_a_kubepods_cgroup_is_found_with_its_real_namespaces() {
     let text = common::evidence_text(&report, "containers.host-namespaces");
     assert!(text.contains(&format!("{sleeper}")), "{text}");
     assert!(text.contains("feedc0de0000"), "{text}");
+    drop(live);
+}
+
+#[test]
+fn live_confined_process_reads_as_confined() {
+    let test = "live_confined_process_reads_as_confined";
+    if !require_root(test) || !require_tool(test, "unshare") || !require_tool(test, "setpriv") {
+        return;
+    }
+    let Some(base) = cgroup_base() else {
+        panic!("no writable cgroup hierarchy under /sys/fs/cgroup");
+    };
+    // Inside new namespaces, PID 1 of the new PID namespace puts itself (pid 1 as it sees
+    // itself) in the cgroup and becomes sleep as nobody, with no capabilities in any set and
+    // no_new_privs: only that process is in the container.
+    let live = start(
+        &base,
+        "confined",
+        CONFINED_ID,
+        "exec unshare --net --pid --ipc --uts --fork --kill-child --mount-proc sh -c \
+         'echo 1 > {procs} && exec setpriv --no-new-privs --reuid 65534 --regid 65534 \
+          --clear-groups --inh-caps=-all --bounding-set=-all sleep 30'",
+    );
+    let sleeper = wait_for(&live, "sleep");
+    let row = listed(CONFINED_ID);
+    assert_eq!(row["pids"], serde_json::json!([sleeper]), "{row:#}");
+    assert_eq!(row["privileged"], false, "{row:#}");
+    assert_eq!(row["runs_as_root"], false, "{row:#}");
+    assert_eq!(row["no_new_privs"], true, "{row:#}");
+    assert_eq!(row["extra_capabilities"], serde_json::json!([]), "{row:#}");
+    assert_eq!(row["host_namespaces"], serde_json::json!([]), "{row:#}");
+
+    let output = hardnode()
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--only",
+            "containers.privileged,containers.run-as-root,containers.no-new-privs",
+        ])
+        .output()
+        .expect("run hardnode check");
+    let report = json(&output);
+    for id in [
+        "containers.privileged",
+        "containers.run-as-root",
+        "containers.no-new-privs",
+    ] {
+        // Another live test's container may run at the same time: only ours must not be named.
+        let text = common::evidence_text(&report, id);
+        assert!(!text.contains("c0ffee000000"), "{id}: {text}");
+    }
     drop(live);
 }

@@ -788,3 +788,57 @@ fn check_keeps_only_the_read_capabilities_and_still_reads_root_only_files() {
         facts["kernel"]
     );
 }
+
+#[test]
+fn applies_when_skips_a_rule_whose_component_does_not_run() {
+    let root = Root::new();
+    root.identity("n", RELEASE, "Ubuntu");
+    for (key, value) in [
+        ("vm/overcommit_memory", "1"),
+        ("vm/panic_on_oom", "0"),
+        ("kernel/panic", "0"),
+        ("kernel/panic_on_oops", "1"),
+        ("kernel/keys/root_maxkeys", "1000000"),
+        ("kernel/keys/root_maxbytes", "25000000"),
+    ] {
+        root.file(&format!("/proc/sys/{key}"), format!("{value}\n"));
+    }
+    let id = "sysctl.kubelet-protect-kernel-defaults";
+    let (_, report) = root.check_json(&["--only", id]);
+    assert_eq!(status(&report, id), "skip");
+    assert!(
+        result(&report, id)["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("kubelet is not running"))
+    );
+
+    root.process(
+        4242,
+        &[
+            "/usr/bin/kubelet",
+            "--kubeconfig=/etc/kubernetes/kubelet.conf",
+        ],
+    );
+    let (exit, report) = root.check_json(&["--only", id]);
+    assert_eq!(
+        status(&report, id),
+        "fail",
+        "kernel.panic=0 breaks protectKernelDefaults"
+    );
+    assert_eq!(exit, 1);
+
+    let file = root.file(
+        "/tmp/extra.toml",
+        "[[rule]]\nid = \"x.y\"\ntitle = \"t\"\nseverity = \"low\"\nscored = true\nprobe = { kernel_config = \"CONFIG_X\" }\nexpect = { eq = \"y\" }\napplies_when = { component = \"kubelett\" }\nremediation = \"r\"\n",
+    );
+    let output = root
+        .hardnode(&["check", "--benchmark", file.to_str().expect("utf8")])
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("line 8") && stderr.contains("kubelett"),
+        "{stderr}"
+    );
+}

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::model::{
-    Check, ComponentKind, Expect, FileRequest, Operator, Probe, Rule, Severity, SysctlCheck,
-    WhenUnset,
+    Check, ComponentKind, Condition, Expect, FileRequest, Operator, Probe, Rule, Severity,
+    SysctlCheck, WhenUnset,
 };
 use crate::engine::value::Value;
 use crate::error::Error;
@@ -53,8 +53,16 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../benchmarks/sysctl.toml"),
     ),
     (
+        "benchmarks/runtime.toml",
+        include_str!("../../benchmarks/runtime.toml"),
+    ),
+    (
         "benchmarks/firewall.toml",
         include_str!("../../benchmarks/firewall.toml"),
+    ),
+    (
+        "benchmarks/manifests.toml",
+        include_str!("../../benchmarks/manifests.toml"),
     ),
 ];
 
@@ -77,6 +85,7 @@ struct RawRule {
     probe: Spanned<toml::Table>,
     expect: Option<Spanned<toml::Table>>,
     when_unset: Option<WhenUnset>,
+    applies_when: Option<Spanned<toml::Table>>,
     remediation: String,
 }
 
@@ -164,6 +173,13 @@ pub fn load_str(origin: &str, text: &str) -> Result<Vec<Rule>, Error> {
             Some(section) => section,
             None => raw.id.split('.').next().unwrap_or_default().to_string(),
         };
+        let applies_when = match &raw.applies_when {
+            Some(table) => Some(
+                parse_condition(table.get_ref())
+                    .map_err(|message| fail(line_of(text, table.span().start), message))?,
+            ),
+            None => None,
+        };
         rules.push(Rule {
             cis: raw.cis.filter(|cis| !cis.is_empty()),
             section,
@@ -174,6 +190,7 @@ pub fn load_str(origin: &str, text: &str) -> Result<Vec<Rule>, Error> {
             expect,
             remediation: raw.remediation.trim().to_string(),
             origin: origin.to_string(),
+            applies_when,
             id: raw.id,
         });
     }
@@ -409,7 +426,31 @@ fn parse_sysctl(value: Option<&toml::Value>) -> Result<Probe, String> {
     }
 }
 
-fn parse_expect(table: &toml::Table, when_unset: Option<WhenUnset>) -> Result<Expect, String> {
+fn parse_condition(table: &toml::Table) -> Result<Condition, String> {
+    let mut entries = table.iter();
+    match (entries.next(), entries.next()) {
+        (Some((key, toml::Value::String(name))), None) if key == "component" => {
+            ComponentKind::from_probe_key(name)
+                .map(Condition::ComponentRuns)
+                .ok_or_else(|| {
+                    let known: Vec<&str> =
+                        ComponentKind::ALL.iter().map(|k| k.probe_key()).collect();
+                    format!(
+                        "applies_when: unknown component {name:?} (known: {})",
+                        known.join(", ")
+                    )
+                })
+        }
+        _ => {
+            Err("applies_when must be `{ component = \"kubelet\" }` (or another component)".into())
+        }
+    }
+}
+
+pub(crate) fn parse_expect(
+    table: &toml::Table,
+    when_unset: Option<WhenUnset>,
+) -> Result<Expect, String> {
     let mut entries = table.iter();
     let (Some((name, value)), None) = (entries.next(), entries.next()) else {
         return Err("expect must hold exactly one operator, e.g. `{ eq = false }`".into());

@@ -7,12 +7,13 @@ mod load;
 mod model;
 mod select;
 
+pub(crate) use load::parse_expect;
 pub use load::{
     EMBEDDED, load_embedded, load_file, load_str, merge, parse_mode as parse_mode_value,
 };
 pub use model::{
-    AccountCheck, Check, ComponentKind, ContainerCheck, Expect, FileRequest, Operator, Probe, Rule,
-    Severity, SysctlCheck, WhenUnset,
+    AccountCheck, Check, ComponentKind, Condition, ContainerCheck, Expect, FileRequest, Operator,
+    Probe, Rule, RuntimeCheck, Severity, SysctlCheck, WhenUnset,
 };
 pub use select::{Decision, Selection, Selector};
 

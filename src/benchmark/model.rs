@@ -40,6 +40,16 @@ pub struct Rule {
     pub remediation: String,
     /// The file the rule came from (`benchmarks/kernel.toml` or a `--benchmark` path).
     pub origin: String,
+    /// When the rule applies at all; otherwise it is `skip` with the reason.
+    pub applies_when: Option<Condition>,
+}
+
+/// A precondition of a rule (`applies_when = { component = "kubelet" }`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// The component runs on this node (or, for control-plane components, has a static pod).
+    ComponentRuns(ComponentKind),
 }
 
 /// Which fact a rule looks at.
@@ -90,6 +100,8 @@ pub enum Check {
     AppArmorEnabled,
     AppArmorProfiles,
     SeccompProfiles,
+    /// `manifests.static-pods`: the kubelet's static pods scored with the pod-hardening rules.
+    StaticPods,
     /// CIS 1.2.28: every resource's first encryption provider is aescbc, kms or secretbox.
     EncryptionProviders,
     /// NSA/CISA: secrets are encrypted at rest (their first provider is not `identity`).
@@ -98,7 +110,50 @@ pub enum Check {
     AuditPolicy,
     Container(ContainerCheck),
     Account(AccountCheck),
+    Runtime(RuntimeCheck),
     FirewallApiserverBlocked,
+}
+
+/// The container runtime's own configuration, and the tokens mounted into pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuntimeCheck {
+    ContainerdAppArmor,
+    ContainerdSeccomp,
+    ContainerdCgroup,
+    ContainerdUnprivileged,
+    CrioAppArmor,
+    CrioSeccomp,
+    CrioSelinux,
+    CrioCapabilities,
+    DockerNoNewPrivileges,
+    DockerUserns,
+    DockerIcc,
+    DockerLiveRestore,
+    DockerSeccomp,
+    DockerInsecureRegistries,
+    DockerTcpTls,
+    ServiceAccountTokens,
+}
+
+impl RuntimeCheck {
+    pub fn runtime(self) -> &'static str {
+        use RuntimeCheck::*;
+        match self {
+            ContainerdAppArmor | ContainerdSeccomp | ContainerdCgroup | ContainerdUnprivileged => {
+                "containerd"
+            }
+            CrioAppArmor | CrioSeccomp | CrioSelinux | CrioCapabilities => "crio",
+            DockerNoNewPrivileges
+            | DockerUserns
+            | DockerIcc
+            | DockerLiveRestore
+            | DockerSeccomp
+            | DockerInsecureRegistries
+            | DockerTcpTls => "docker",
+            ServiceAccountTokens => "tokens",
+        }
+    }
 }
 
 /// The node's own privileged accounts.
@@ -132,6 +187,7 @@ impl Check {
         ("apparmor_enabled", Check::AppArmorEnabled),
         ("apparmor_profiles", Check::AppArmorProfiles),
         ("seccomp_profiles", Check::SeccompProfiles),
+        ("static_pods", Check::StaticPods),
         ("encryption_providers", Check::EncryptionProviders),
         ("encryption_at_rest", Check::EncryptionAtRest),
         ("audit_policy", Check::AuditPolicy),
@@ -178,6 +234,70 @@ impl Check {
         ),
         ("accounts.uid0", Check::Account(AccountCheck::Uid0)),
         (
+            "runtime.containerd-apparmor",
+            Check::Runtime(RuntimeCheck::ContainerdAppArmor),
+        ),
+        (
+            "runtime.containerd-seccomp",
+            Check::Runtime(RuntimeCheck::ContainerdSeccomp),
+        ),
+        (
+            "runtime.containerd-cgroup",
+            Check::Runtime(RuntimeCheck::ContainerdCgroup),
+        ),
+        (
+            "runtime.unprivileged-ports-icmp",
+            Check::Runtime(RuntimeCheck::ContainerdUnprivileged),
+        ),
+        (
+            "runtime.crio-apparmor",
+            Check::Runtime(RuntimeCheck::CrioAppArmor),
+        ),
+        (
+            "runtime.crio-seccomp",
+            Check::Runtime(RuntimeCheck::CrioSeccomp),
+        ),
+        (
+            "runtime.crio-selinux",
+            Check::Runtime(RuntimeCheck::CrioSelinux),
+        ),
+        (
+            "runtime.crio-capabilities",
+            Check::Runtime(RuntimeCheck::CrioCapabilities),
+        ),
+        (
+            "runtime.docker-no-new-privileges",
+            Check::Runtime(RuntimeCheck::DockerNoNewPrivileges),
+        ),
+        (
+            "runtime.docker-userns-remap",
+            Check::Runtime(RuntimeCheck::DockerUserns),
+        ),
+        (
+            "runtime.docker-icc",
+            Check::Runtime(RuntimeCheck::DockerIcc),
+        ),
+        (
+            "runtime.docker-live-restore",
+            Check::Runtime(RuntimeCheck::DockerLiveRestore),
+        ),
+        (
+            "runtime.docker-seccomp",
+            Check::Runtime(RuntimeCheck::DockerSeccomp),
+        ),
+        (
+            "runtime.docker-insecure-registries",
+            Check::Runtime(RuntimeCheck::DockerInsecureRegistries),
+        ),
+        (
+            "runtime.docker-tcp-tls",
+            Check::Runtime(RuntimeCheck::DockerTcpTls),
+        ),
+        (
+            "containers.service-account-token",
+            Check::Runtime(RuntimeCheck::ServiceAccountTokens),
+        ),
+        (
             "accounts.empty-passwords",
             Check::Account(AccountCheck::EmptyPasswords),
         ),
@@ -205,6 +325,7 @@ pub enum Operator {
     Eq,
     Ne,
     Has,
+    HasAny,
     Lacks,
     SubsetOf,
     Gte,
@@ -222,6 +343,7 @@ impl Operator {
         ("eq", Operator::Eq),
         ("ne", Operator::Ne),
         ("has", Operator::Has),
+        ("has_any", Operator::HasAny),
         ("lacks", Operator::Lacks),
         ("subset_of", Operator::SubsetOf),
         ("gte", Operator::Gte),

@@ -11,6 +11,15 @@ use crate::host::apparmor::{ENABLED_PARAM, LSM_LIST, MODULE_DIR};
 use crate::host::facts::{AppArmorFacts, Facts, ProfileFile, ProfileVerdict, SeccompProfileFacts};
 
 pub fn evaluate(check: Check, facts: &Facts, policy: &Policy) -> Outcome {
+    // A `[profiles]` source that could not be read leaves the required list incomplete.
+    if matches!(check, Check::AppArmorProfiles | Check::SeccompProfiles)
+        && !policy.profile_errors.is_empty()
+    {
+        return Outcome::undecided(format!(
+            "the site's profile list cannot be read: {}",
+            policy.profile_errors.join("; ")
+        ));
+    }
     match check {
         Check::AppArmorEnabled => match &facts.apparmor {
             Some(apparmor) => apparmor_enabled(apparmor),
@@ -24,8 +33,14 @@ pub fn evaluate(check: Check, facts: &Facts, policy: &Policy) -> Outcome {
             Some(profiles) => seccomp_profiles(profiles),
             None => not_gathered(),
         },
+        Check::StaticPods => match &facts.static_pods {
+            Some(static_pods) => super::static_pods::evaluate(static_pods),
+            None => not_gathered(),
+        },
         // Evaluated in `engine::components`; never dispatched here.
         Check::EncryptionProviders | Check::EncryptionAtRest | Check::AuditPolicy => not_gathered(),
+        // Evaluated in `engine::runtime`; never dispatched here.
+        Check::Runtime(_) => not_gathered(),
         Check::Account(check) => match &facts.accounts {
             Some(accounts) => super::accounts::evaluate(check, accounts),
             None => not_gathered(),

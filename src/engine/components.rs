@@ -265,12 +265,15 @@ fn plural(count: usize, noun: &str) -> String {
 }
 
 /// `user:group` matches by name, by number, and `root` is uid/gid 0 whatever the tables say.
-fn owner_matches(entry: &FileEntry, expected: &str) -> bool {
+/// `user:group`; either side may list alternatives with `|` (`root:root|docker`).
+pub fn owner_matches(entry: &FileEntry, expected: &str) -> bool {
     let Some((user, group)) = expected.split_once(':') else {
         return false;
     };
-    let side = |want: &str, id: u32, name: &Option<String>| {
-        name.as_deref() == Some(want) || want == id.to_string() || (want == "root" && id == 0)
+    let side = |wanted: &str, id: u32, name: &Option<String>| {
+        wanted.split('|').any(|want| {
+            name.as_deref() == Some(want) || want == id.to_string() || (want == "root" && id == 0)
+        })
     };
     side(user, entry.uid, &entry.user) && side(group, entry.gid, &entry.group)
 }
@@ -589,6 +592,7 @@ mod tests {
             gid,
             user: user.map(String::from),
             group: group.map(String::from),
+            via: None,
         }
     }
 

@@ -47,7 +47,16 @@ pub const HIGH_RISK_CAPS: &[&str] = &[
 /// Every capability up to CAP_AUDIT_READ (bit 37), the set every runtime since 2014 grants a
 /// privileged container; a runtime older than the kernel may not know PERFMON, BPF or
 /// CHECKPOINT_RESTORE, so "privileged" must not require those.
-const CLASSIC_FULL_SET: u64 = (1u64 << 38) - 1;
+const CLASSIC_LAST_CAP: u8 = 37;
+
+/// The capability set that makes a container privileged on this host: every capability up to
+/// CAP_AUDIT_READ, or up to the kernel's last one (`cap_last_cap`) when that is lower.
+fn full_set(host: &HostReference) -> u64 {
+    let last = host
+        .cap_last_cap
+        .map_or(CLASSIC_LAST_CAP, |last| last.min(CLASSIC_LAST_CAP));
+    (1u64 << (last + 1)) - 1
+}
 
 /// Host paths whose mount into a container is sensitive (`/var/run` is `/run`).
 pub const SENSITIVE_HOST_PATHS: &[&str] = &[
@@ -232,12 +241,13 @@ fn judge_process(
     let found = |detail: String| Ok(Some((status_path.clone(), detail)));
     match check {
         ContainerCheck::Privileged => {
+            let full = full_set(host);
             let status = status()?;
             let eff = status.cap_eff.ok_or_else(|| field_missing("CapEff"))?;
             let bnd = status.cap_bnd.ok_or_else(|| field_missing("CapBnd"))?;
-            if eff & CLASSIC_FULL_SET == CLASSIC_FULL_SET {
+            if eff & full == full {
                 found(format!("CapEff {eff:016x}: every capability (privileged)"))
-            } else if bnd & CLASSIC_FULL_SET == CLASSIC_FULL_SET {
+            } else if bnd & full == full {
                 found(format!(
                     "CapBnd {bnd:016x}: every capability in the bounding set (privileged; CapEff {eff:016x} for this uid)"
                 ))
@@ -250,7 +260,7 @@ fn judge_process(
             let extra = extra_capabilities(eff);
             if extra.is_empty() {
                 Ok(None)
-            } else if eff & CLASSIC_FULL_SET == CLASSIC_FULL_SET {
+            } else if eff & full_set(host) == full_set(host) {
                 found(format!(
                     "CapEff {eff:016x}: every capability (privileged), {} high risk among them",
                     HIGH_RISK_CAPS.join(", ")
@@ -698,10 +708,10 @@ pub fn view(container: &Container, host: &HostReference, apparmor_enabled: bool)
             apparmor.push(label);
         }
     }
-    let privileged = statuses.iter().any(|s| {
-        s.cap_eff.unwrap_or(0) & CLASSIC_FULL_SET == CLASSIC_FULL_SET
-            || s.cap_bnd.unwrap_or(0) & CLASSIC_FULL_SET == CLASSIC_FULL_SET
-    });
+    let full = full_set(host);
+    let privileged = statuses
+        .iter()
+        .any(|s| s.cap_eff.unwrap_or(0) & full == full || s.cap_bnd.unwrap_or(0) & full == full);
     let mut extra: Vec<String> = Vec::new();
     for status in &statuses {
         for name in extra_capabilities(status.cap_eff.unwrap_or(0)) {
@@ -859,6 +869,27 @@ mod tests {
         assert!(!socket_mount(&at("/run/xtables.lock", "/run/xtables.lock")));
         assert!(sensitive_mount(&at("/etc", "/host/etc")));
         assert!(!sensitive_mount(&at("/etc/ssl/certs", "/etc/ssl/certs")));
+    }
+
+    fn host(cap_last_cap: Option<u8>) -> HostReference {
+        HostReference {
+            pid: Some(1),
+            namespaces: Default::default(),
+            note: None,
+            mounts: Observed::Absent {
+                path: "/proc/1/mountinfo".into(),
+            },
+            cap_last_cap,
+        }
+    }
+
+    #[test]
+    fn privileged_means_every_capability_both_kernel_and_runtime_know() {
+        // A 5.9+ kernel: runtimes older than it may not grant PERFMON, BPF, CHECKPOINT_RESTORE.
+        assert_eq!(full_set(&host(Some(40))), (1 << 38) - 1);
+        assert_eq!(full_set(&host(None)), (1 << 38) - 1);
+        // A kernel before CAP_AUDIT_READ (3.16) has no bit 37 to grant.
+        assert_eq!(full_set(&host(Some(36))), (1 << 37) - 1);
     }
 
     #[test]

@@ -8,10 +8,13 @@
 mod accounts;
 mod checks;
 mod components;
+pub use components::owner_matches;
 pub mod containers;
 mod firewall;
 mod kernel;
 pub mod ops;
+mod runtime;
+mod static_pods;
 mod sysctl;
 pub mod value;
 
@@ -19,9 +22,13 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::benchmark::{Check, Probe, Rule, Severity};
+use crate::benchmark::{Check, Condition, Probe, Rule, Severity};
 use crate::config::Policy;
-use crate::host::{Facts, Needs, facts::SeccompRequest};
+use crate::host::components::ComponentState;
+use crate::host::{
+    Facts, Needs,
+    facts::{SeccompRequest, StaticPodRequest},
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -155,6 +162,9 @@ pub fn apparmor_is_enabled(apparmor: &crate::host::facts::AppArmorFacts) -> bool
 pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> Needs {
     let mut needs = Needs::default();
     for rule in rules {
+        if let Some(Condition::ComponentRuns(kind)) = rule.applies_when {
+            needs.components.settings.entry(kind).or_default();
+        }
         match &rule.probe {
             Probe::KernelConfig {
                 option,
@@ -174,6 +184,34 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
                 }
             }
             Probe::Check(Check::Account(_)) => needs.accounts = true,
+            Probe::Check(Check::Runtime(check)) => match check.runtime() {
+                "containerd" => {
+                    needs.runtime.containerd = true;
+                    if *check == crate::benchmark::RuntimeCheck::ContainerdCgroup {
+                        // Cross-checked against the kubelet's resolved cgroupDriver.
+                        needs
+                            .components
+                            .settings
+                            .entry(crate::benchmark::ComponentKind::Kubelet)
+                            .or_default()
+                            .insert((
+                                runtime::KUBELET_CGROUP_DRIVER.into(),
+                                Some(runtime::KUBELET_CGROUP_DRIVER_FLAG.into()),
+                            ));
+                    }
+                }
+                "crio" => needs.runtime.crio = true,
+                "docker" => needs.runtime.docker = true,
+                _ => {
+                    needs.runtime.tokens = true;
+                    // The containers' mount tables show which have the token mounted.
+                    needs.containers = true;
+                    // Whether the container network can reach the API server with the tokens.
+                    if let Some(section) = &policy.firewall {
+                        needs.firewall = Some(section.request(&policy.source_label()));
+                    }
+                }
+            },
             Probe::Sysctl(checks) => {
                 needs
                     .sysctls
@@ -193,6 +231,22 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
                     dir: policy.seccomp.profile_dir.clone(),
                     required: policy.seccomp.required_profiles.clone(),
                 });
+            }
+            Probe::Check(Check::StaticPods) => {
+                needs.static_pods = Some(StaticPodRequest {
+                    dir: crate::host::manifests::STATIC_POD_DIR.into(),
+                    seccomp_dir: policy.seccomp.profile_dir.clone(),
+                });
+                // The running kubelet's staticPodPath says where its static pods really are.
+                needs
+                    .components
+                    .settings
+                    .entry(crate::host::components::ComponentKind::Kubelet)
+                    .or_default()
+                    .insert((
+                        crate::host::manifests::STATIC_POD_PATH_KEY.into(),
+                        Some(crate::host::manifests::STATIC_POD_PATH_FLAG.into()),
+                    ));
             }
             Probe::Check(Check::EncryptionProviders | Check::EncryptionAtRest) => {
                 needs
@@ -228,6 +282,14 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
 
 /// Evaluates one rule.
 pub fn evaluate(rule: &Rule, facts: &Facts, policy: &Policy) -> Finding {
+    if let Some(reason) = not_applicable(rule, facts) {
+        return finish(
+            rule,
+            Outcome::new(Verdict::NotApplicable(reason)),
+            facts,
+            policy,
+        );
+    }
     let outcome = match &rule.probe {
         Probe::KernelConfig {
             option,
@@ -242,6 +304,7 @@ pub fn evaluate(rule: &Rule, facts: &Facts, policy: &Policy) -> Finding {
         Probe::Check(
             check @ (Check::EncryptionProviders | Check::EncryptionAtRest | Check::AuditPolicy),
         ) => components::evaluate_check(*check, facts),
+        Probe::Check(Check::Runtime(check)) => runtime::evaluate(*check, facts, policy),
         Probe::Check(check) => checks::evaluate(*check, facts, policy),
         Probe::Sysctl(checks) => match &facts.sysctls {
             Some(values) => sysctl::evaluate(rule, checks, values),
@@ -253,6 +316,15 @@ pub fn evaluate(rule: &Rule, facts: &Facts, policy: &Policy) -> Finding {
         },
     };
     finish(rule, outcome, facts, policy)
+}
+
+/// Why the rule's `applies_when` does not hold on this node, if it does not.
+fn not_applicable(rule: &Rule, facts: &Facts) -> Option<String> {
+    let Condition::ComponentRuns(kind) = rule.applies_when?;
+    match facts.components.as_ref()?.components.get(&kind)? {
+        ComponentState::NotRunning { reason } => Some(reason.clone()),
+        ComponentState::Found(_) => None,
+    }
 }
 
 /// The finding for a rule the user deselected.
@@ -304,6 +376,18 @@ fn substitute(template: &str, facts: &Facts, policy: &Policy) -> String {
         ),
         ("{kernel.release}", release),
         ("{kernel.config}", kernel_config),
+        (
+            "{static_pods.dir}",
+            Some(
+                facts
+                    .static_pods
+                    .as_ref()
+                    .and_then(|pods| pods.dir.as_ref())
+                    .map_or(crate::host::manifests::STATIC_POD_DIR.into(), |dir| {
+                        dir.display().to_string()
+                    }),
+            ),
+        ),
     ];
     let mut text = template.to_string();
     for (placeholder, value) in replacements {

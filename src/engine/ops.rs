@@ -29,6 +29,13 @@ pub fn holds(actual: &Value, expect: &Expect) -> Result<bool, String> {
                 .iter()
                 .all(|wanted| elements.iter().any(|e| e.equals(wanted))))
         }
+        Operator::HasAny => {
+            let elements = actual.elements();
+            Ok(expected
+                .elements()
+                .iter()
+                .any(|wanted| elements.iter().any(|e| e.equals(wanted))))
+        }
         Operator::Lacks => {
             let elements = actual.elements();
             Ok(!expected
@@ -103,12 +110,13 @@ pub fn describe(expect: &Expect) -> String {
         Operator::Set => "set".into(),
         Operator::Unset => "not set".into(),
         Operator::Has => format!("includes {value}"),
+        Operator::HasAny => format!("includes one of {value}"),
         Operator::Lacks => format!("excludes {value}"),
         Operator::SubsetOf => format!("only {value}"),
         Operator::Gte => format!(">= {value}"),
         Operator::Lte => format!("<= {value}"),
         Operator::ModeAtMost => format!("mode {value} or stricter"),
-        Operator::Owner => format!("owned by {value}"),
+        Operator::Owner => format!("owned by {}", value.to_string().replace('|', " or ")),
         Operator::Loopback if value.as_bool() == Some(false) => "not a loopback address".into(),
         Operator::Loopback => "a loopback address".into(),
     }
@@ -162,6 +170,25 @@ mod tests {
             holds(&modes, &expect(Operator::Lacks, Value::str("AlwaysAllow"))),
             Ok(true)
         );
+    }
+
+    #[test]
+    fn has_any_needs_one_exact_element() {
+        let paths = Value::List(vec![
+            Value::str("/etc/kubernetes/pki"),
+            Value::str("/var/run/docker.sock"),
+        ]);
+        let banned = |list: &[&str]| {
+            expect(
+                Operator::HasAny,
+                Value::List(list.iter().map(|p| Value::str(*p)).collect()),
+            )
+        };
+        assert_eq!(
+            holds(&paths, &banned(&["/etc", "/var/run/docker.sock"])),
+            Ok(true)
+        );
+        assert_eq!(holds(&paths, &banned(&["/etc", "/var/run"])), Ok(false));
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub struct HostReference {
     pub note: Option<String>,
     /// The host's mount table, used to map a container's mounts back to host paths.
     pub mounts: Observed<Vec<Mount>>,
+    /// `/proc/sys/kernel/cap_last_cap`: the kernel's highest capability.
+    pub cap_last_cap: Option<u8>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -333,7 +335,14 @@ impl<'r> ContainerWalk<'r> {
                 }
             }
         }
-        let pod_logs = PodLogDirs::read(root);
+        // Listed only when there is a container to name.
+        let pod_logs = if self.by_id.is_empty() {
+            PodLogDirs {
+                by_uid: BTreeMap::new(),
+            }
+        } else {
+            PodLogDirs::read(root)
+        };
         for mut container in std::mem::take(&mut self.by_id).into_values() {
             name_container(root, &pod_logs, &mut container);
             self.facts.containers.push(container);
@@ -433,8 +442,20 @@ fn clean_label(text: &str) -> String {
     text.trim_end_matches(['\0', '\n']).trim().to_string()
 }
 
-/// The host reference: PID 1's namespaces and mounts, else kthreadd's.
+/// The host reference: namespaces, mounts and the kernel's capability range.
 fn host_reference(root: &HostRoot) -> HostReference {
+    let cap_last_cap = root
+        .read_to_string(Path::new("/proc/sys/kernel/cap_last_cap"))
+        .ok()
+        .and_then(|text| text.trim().parse().ok());
+    HostReference {
+        cap_last_cap,
+        ..host_namespaces(root)
+    }
+}
+
+/// PID 1's namespaces and mounts, else kthreadd's.
+fn host_namespaces(root: &HostRoot) -> HostReference {
     let read_all = |pid: u32| -> Result<BTreeMap<String, String>, String> {
         let mut links = BTreeMap::new();
         for kind in NAMESPACES {
@@ -463,6 +484,7 @@ fn host_reference(root: &HostRoot) -> HostReference {
             namespaces,
             note: None,
             mounts: mounts_of(1),
+            cap_last_cap: None,
         },
         Err(pid1_error) => {
             let kthreadd = root
@@ -480,6 +502,7 @@ fn host_reference(root: &HostRoot) -> HostReference {
                         "{pid1_error}; used kthreadd (PID 2), which lives in the initial namespaces"
                     )),
                     mounts: mounts_of(2),
+                    cap_last_cap: None,
                 },
                 other => {
                     let why = match other {
@@ -491,6 +514,7 @@ fn host_reference(root: &HostRoot) -> HostReference {
                         namespaces: BTreeMap::new(),
                         note: Some(format!("{pid1_error}{why}")),
                         mounts: mounts_of(1),
+                        cap_last_cap: None,
                     }
                 }
             }
@@ -645,15 +669,22 @@ fn unescape(field: &str) -> String {
 }
 
 /// `/var/log/pods/<namespace>_<name>_<uid>/<container>/`, listed once.
-struct PodLogDirs {
+pub(crate) struct PodLogDirs {
     by_uid: BTreeMap<String, (String, String, Vec<String>)>,
 }
 
 const POD_LOG_DIR: &str = "/var/log/pods";
-const KUBELET_PODS_DIR: &str = "/var/lib/kubelet/pods";
+pub(crate) const KUBELET_PODS_DIR: &str = "/var/lib/kubelet/pods";
 
 impl PodLogDirs {
-    fn read(root: &HostRoot) -> Self {
+    /// `(namespace, pod name)` of a pod uid, from its log directory.
+    pub(crate) fn name(&self, uid: &str) -> Option<(&str, &str)> {
+        self.by_uid
+            .get(uid)
+            .map(|(namespace, pod, _)| (namespace.as_str(), pod.as_str()))
+    }
+
+    pub(crate) fn read(root: &HostRoot) -> Self {
         let mut by_uid = BTreeMap::new();
         for name in root
             .read_dir_names(Path::new(POD_LOG_DIR))

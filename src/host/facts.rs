@@ -90,8 +90,20 @@ pub struct Needs {
     pub sshd_keywords: BTreeSet<String>,
     /// Kernel parameters (dotted names) to read under `/proc/sys`.
     pub sysctls: BTreeSet<String>,
+    /// Container runtime configuration and service-account tokens.
+    pub runtime: super::runtime::RuntimeNeeds,
     /// The firewall inputs of the site's `[firewall]` policy, when a rule checks the block.
     pub firewall: Option<super::firewall::Request>,
+    /// The static pod manifests (and the Localhost profiles they reference, under this seccomp
+    /// root).
+    pub static_pods: Option<StaticPodRequest>,
+}
+
+/// Where the static pods are, and the kubelet's seccomp root for their Localhost profiles.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaticPodRequest {
+    pub dir: PathBuf,
+    pub seccomp_dir: PathBuf,
 }
 
 /// Where the kubelet's seccomp profiles live and which the site requires.
@@ -126,6 +138,24 @@ pub struct Facts {
     /// Kubernetes components: processes, resolved settings with their sources, files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub components: Option<ComponentFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub static_pods: Option<StaticPodFacts>,
+    /// Container runtimes (containerd, CRI-O, Docker) and the tokens mounted into pods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<super::runtime::RuntimeFacts>,
+}
+
+/// The kubelet's static pod directory: each manifest's text (or why it could not be read), and
+/// what the node has of the Localhost profiles they reference.
+#[derive(Debug, Clone, Serialize)]
+pub struct StaticPodFacts {
+    /// The directory the kubelet reads static pods from; `None`: it reads none.
+    pub dir: Option<PathBuf>,
+    /// Where `dir` came from: the running kubelet's staticPodPath, or kubeadm's default.
+    pub dir_source: String,
+    /// The manifests (absent when `dir` is `None`).
+    pub manifests: Observed<Vec<crate::manifest::Input>>,
+    pub profiles: crate::manifest::profiles::NodeProfiles,
 }
 
 #[derive(Debug, Clone, Serialize)]

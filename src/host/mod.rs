@@ -11,8 +11,11 @@ pub mod facts;
 pub mod firewall;
 pub mod flags;
 pub mod kernel;
+pub mod manifests;
 pub mod process;
+pub mod profile_sources;
 pub mod root;
+pub mod runtime;
 pub mod seccomp_profiles;
 pub mod sshd;
 pub mod sysctl;
@@ -38,26 +41,48 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         .seccomp_profiles
         .as_ref()
         .map(|request| seccomp_profiles::gather(root, request));
-    // One walk of /proc serves both the component discovery and the container audit.
+    // One walk of /proc serves the component discovery, the runtime audit and the container
+    // audit: the walk lends each process's cmdline to the container audit.
     let mut container_walk = needs
         .containers
         .then(|| containers::ContainerWalk::new(root));
-    let components = (!needs.components.is_empty()).then(|| {
-        components::gather_with(root, &needs.components, || match container_walk.as_mut() {
-            Some(walk) => {
-                let scan = process::scan_visiting(root, |pid, cmdline| walk.visit(pid, cmdline));
-                if let Some(error) = &scan.error {
-                    walk.listing_failed(error.clone());
-                }
-                scan
+    let mut walk_proc = || match container_walk.as_mut() {
+        Some(walk) => {
+            let scan = process::scan_visiting(root, |pid, cmdline| walk.visit(pid, cmdline));
+            if let Some(error) = &scan.error {
+                walk.listing_failed(error.clone());
             }
-            None => process::scan(root),
-        })
-    });
-    let containers = container_walk.map(containers::ContainerWalk::finish);
+            scan
+        }
+        None => process::scan(root),
+    };
+    let components = (!needs.components.is_empty())
+        .then(|| components::gather_with(root, &needs.components, &mut walk_proc));
+    let static_pods = needs
+        .static_pods
+        .as_ref()
+        .map(|request| manifests::gather_static_pods(root, request, components.as_ref()));
     let accounts = needs.accounts.then(|| accounts::gather(root));
     let sshd = (!needs.sshd_keywords.is_empty()).then(|| sshd::gather(root, &needs.sshd_keywords));
     let sysctls = (!needs.sysctls.is_empty()).then(|| sysctl::gather(root, &needs.sysctls));
+    // The runtime audit reuses the components' scan; without one it walks /proc here, still
+    // once, and before the container audit is finished (it may be what feeds it).
+    let components_scanned = components
+        .as_ref()
+        .is_some_and(|found| found.processes.scanned > 0 || found.processes.error.is_some());
+    let runtime_scan =
+        (!needs.runtime.is_empty() && !components_scanned && needs.runtime.needs_processes())
+            .then(&mut walk_proc);
+    let containers = container_walk.map(containers::ContainerWalk::finish);
+    let runtime = (!needs.runtime.is_empty()).then(|| {
+        let empty = process::ProcessScan::default();
+        let scan = match (&runtime_scan, &components) {
+            (Some(own), _) => own,
+            (None, Some(found)) if components_scanned => &found.processes,
+            _ => &empty,
+        };
+        runtime::gather(root, &needs.runtime, scan, containers.as_ref())
+    });
     let firewall = needs
         .firewall
         .as_ref()
@@ -67,6 +92,7 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         kernel,
         apparmor,
         seccomp_profiles,
+        static_pods,
         containers,
         accounts,
         sshd,
@@ -74,6 +100,7 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         firewall,
         privileges: None,
         components,
+        runtime,
     }
 }
 

@@ -39,6 +39,19 @@ pub struct EmbeddedDistribution {
     pub role: String,
 }
 
+/// A container runtime daemon (`containerd`, `crio`, `dockerd`), found in the same walk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuntimeProcess {
+    pub pid: u32,
+    /// The basename of its program: `containerd`, `crio` or `dockerd`.
+    pub name: String,
+    /// The arguments after the program name.
+    pub args: Vec<String>,
+}
+
+/// The runtime daemons hardnode reads the configuration of, by program basename.
+pub const RUNTIME_DAEMONS: &[&str] = &["containerd", "crio", "dockerd"];
+
 /// What one walk of `/proc` found.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ProcessScan {
@@ -50,6 +63,8 @@ pub struct ProcessScan {
     pub unreadable: Vec<String>,
     pub components: Vec<ComponentProcess>,
     pub embedded: Vec<EmbeddedDistribution>,
+    /// Container runtime daemons (`containerd`, `crio`, `dockerd`).
+    pub runtimes: Vec<RuntimeProcess>,
     /// Set when `/proc` itself could not be listed.
     pub error: Option<String>,
 }
@@ -60,6 +75,11 @@ impl ProcessScan {
         let mut matching = self.components.iter().filter(|p| p.kind == kind);
         let first = matching.next()?;
         Some((first, matching.map(|p| p.pid).collect()))
+    }
+
+    /// The first (lowest pid) runtime daemon named `name`.
+    pub fn runtime(&self, name: &str) -> Option<&RuntimeProcess> {
+        self.runtimes.iter().find(|p| p.name == name)
     }
 }
 
@@ -124,6 +144,11 @@ pub fn scan_visiting(
                 distribution,
                 role,
             }),
+            Identity::Runtime(name) => scan.runtimes.push(RuntimeProcess {
+                pid,
+                name,
+                args: argv.into_iter().skip(1).collect(),
+            }),
             Identity::Other => {}
         }
     }
@@ -157,6 +182,8 @@ enum Identity {
         distribution: String,
         role: String,
     },
+    /// A container runtime daemon, by its program basename.
+    Runtime(String),
     Other,
 }
 
@@ -173,6 +200,7 @@ fn identify_exe(root: &HostRoot, pid: u32) -> Identity {
     let name = basename(text.trim_end_matches(" (deleted)"));
     match ComponentKind::from_binary(name) {
         Some(kind) => Identity::Component { kind, skip: 1 },
+        None if RUNTIME_DAEMONS.contains(&name) => Identity::Runtime(name.to_string()),
         None => Identity::Other,
     }
 }
@@ -197,6 +225,7 @@ fn identify(argv: &[String]) -> Identity {
                 kind,
                 skip: 2,
             }),
+        runtime if RUNTIME_DAEMONS.contains(&runtime) => Identity::Runtime(runtime.to_string()),
         "k3s" | "rke2" => Identity::Embedded {
             distribution: name.to_string(),
             role: argv.get(1).cloned().unwrap_or_default(),
@@ -241,6 +270,31 @@ mod tests {
             identify_text(&["/hyperkube", "apiserver"]),
             Some(ComponentKind::Apiserver)
         );
+    }
+
+    #[test]
+    fn runtime_daemons_by_exact_basename() {
+        let runtime = |args: &[&str]| {
+            let argv: Vec<String> = args.iter().map(|s| (*s).to_string()).collect();
+            match identify(&argv) {
+                Identity::Runtime(name) => Some(name),
+                _ => None,
+            }
+        };
+        assert_eq!(
+            runtime(&["/usr/bin/containerd", "--config", "/x.toml"]).as_deref(),
+            Some("containerd")
+        );
+        assert_eq!(
+            runtime(&["/usr/bin/dockerd", "-H", "fd://"]).as_deref(),
+            Some("dockerd")
+        );
+        assert_eq!(runtime(&["/usr/local/bin/crio"]).as_deref(), Some("crio"));
+        assert_eq!(
+            runtime(&["/usr/bin/containerd-shim-runc-v2", "-namespace", "k8s.io"]),
+            None
+        );
+        assert_eq!(runtime(&["/usr/bin/cri-dockerd"]), None);
     }
 
     #[test]

@@ -73,7 +73,7 @@ fn walk(root: &HostRoot, base: &Path, relative: &Path, depth: usize, files: &mut
     }
 }
 
-fn read_profile(root: &HostRoot, base: &Path, relative: &Path) -> ProfileFile {
+pub fn read_profile(root: &HostRoot, base: &Path, relative: &Path) -> ProfileFile {
     let path: PathBuf = base.join(relative);
     let verdict = match root.read_capped(&path, DEFAULT_READ_CAP) {
         Ok(bytes) => match crate::seccomp::validate(&bytes) {

@@ -6,8 +6,10 @@
 //! `*.hardnode-bak`), and the [`Outcome`] every remedy command reports
 //! (`{"changed", "actions", "verified", "warnings"}`, so an Ansible task can use `changed_when`).
 
+pub mod files;
 pub mod firewall;
 pub mod netfilter;
+pub mod profiles;
 pub mod rclocal;
 pub mod systemd;
 
@@ -48,6 +50,9 @@ pub enum RemedyError {
         #[source]
         source: io::Error,
     },
+    /// An external tool (apparmor_parser) is missing or failed: exit 3.
+    #[error("{0}")]
+    Tool(String),
     #[error(transparent)]
     Netfilter(#[from] netfilter::NetfilterError),
 }
@@ -183,6 +188,18 @@ pub fn write_atomic(
     new_mode: u32,
     backup: bool,
 ) -> Result<Option<PathBuf>, RemedyError> {
+    write_atomic_as(real, content, new_mode, None, backup)
+}
+
+/// Like [`write_atomic`], but when `force` is given the new file gets exactly that mode and
+/// `(uid, gid)` whatever the old file had (installed profiles are 0644 root:root by contract).
+pub fn write_atomic_as(
+    real: &Path,
+    content: &[u8],
+    new_mode: u32,
+    force: Option<(u32, (u32, u32))>,
+    backup: bool,
+) -> Result<Option<PathBuf>, RemedyError> {
     let dir = real
         .parent()
         .ok_or_else(|| RemedyError::Refused {
@@ -206,7 +223,7 @@ pub fn write_atomic(
         Err(error) if error.kind() == io::ErrorKind::NotFound => None,
         Err(error) => return Err(RemedyError::io(real)(error)),
     };
-    let (mode, owner) = match &existing {
+    let (old_mode, old_owner) = match &existing {
         Some(meta) => (meta.mode() & 0o7777, Some((meta.uid(), meta.gid()))),
         None => (new_mode, Some((0, 0))),
     };
@@ -214,10 +231,14 @@ pub fn write_atomic(
         (Some(_), true) => {
             let path = dir.join(format!("{name}{BACKUP_SUFFIX}"));
             let previous = fs::read(real).map_err(RemedyError::io(real))?;
-            write_new(&dir, &path, &name, &previous, mode, owner)?;
+            write_new(&dir, &path, &name, &previous, old_mode, old_owner)?;
             Some(path)
         }
         _ => None,
+    };
+    let (mode, owner) = match force {
+        Some((mode, owner)) => (mode, Some(owner)),
+        None => (old_mode, old_owner),
     };
     write_new(&dir, real, &name, content, mode, owner)?;
     Ok(backup_path)
@@ -292,6 +313,22 @@ mod tests {
         );
         let backup = backup.expect("backup made");
         assert_eq!(fs::read_to_string(backup).expect("backup"), "old");
+    }
+
+    #[test]
+    fn forced_mode_replaces_the_old_files_mode() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("profile.json");
+        fs::write(&file, "old").expect("write");
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).expect("chmod");
+        let backup =
+            write_atomic_as(&file, b"new", 0o644, Some((0o644, (0, 0))), false).expect("written");
+        assert!(backup.is_none());
+        assert_eq!(fs::read_to_string(&file).expect("read"), "new");
+        assert_eq!(
+            fs::metadata(&file).expect("meta").permissions().mode() & 0o7777,
+            0o644
+        );
     }
 
     #[test]

@@ -1,8 +1,15 @@
 //! Rendering results. The [`Report`] is the `hardnode.report/v1` document; each renderer writes
 //! it to the writer it is given and nowhere else.
 
+mod check_sarif;
 mod containers;
 mod firewall;
+mod junit;
+mod manifest;
+pub mod merge;
+mod profiles;
+mod prometheus;
+pub mod sarif;
 mod text;
 
 use std::collections::BTreeMap;
@@ -15,9 +22,24 @@ use crate::benchmark::{BENCHMARK_NAME, BENCHMARK_VERSION, CIS_VERSION, Rule};
 use crate::engine::{Finding, Status};
 use crate::host::{Facts, Observed};
 
+pub use check_sarif::render_sarif;
 pub use containers::{CONTAINERS_SCHEMA, ContainerListing, render_containers_text};
 pub use firewall::render_firewall_text;
+pub use junit::render_junit;
+pub use manifest::{manifest_sarif, pod_rule_listing, render_manifest_text, render_pod_rules_text};
+pub use profiles::{
+    render_fix_files_text, render_profiles_install_text, render_profiles_status_text,
+};
+pub use prometheus::render_prometheus;
 pub use text::render_text;
+
+/// When a run happened and how long it took: measured at the CLI edge, rendered by the
+/// Prometheus format (the report itself stays the same for the same host).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunInfo {
+    pub started_unix_seconds: f64,
+    pub duration_seconds: f64,
+}
 
 pub const SCHEMA: &str = "hardnode.report/v1";
 

@@ -222,6 +222,52 @@ pub fn repo_file(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
+/// A node root for report-format and fleet tests whose run has every status: `kernel.seccomp`
+/// pass, `kernel.seccomp-filter` fail (when `weak`), `kernel.apparmor` warn (when `weak`),
+/// `apparmor.profiles` error (its profile list is a directory), `seccomp.profiles` skip (no
+/// profile directory).
+pub fn mixed_node(hostname: &str, weak: bool) -> Root {
+    let root = Root::new();
+    let release = "5.15.0-105-generic";
+    root.identity(hostname, release, "Ubuntu 22.04.4 LTS");
+    let option = |name: &str, on: bool| {
+        if on {
+            format!("{name}=y\n")
+        } else {
+            format!("# {name} is not set\n")
+        }
+    };
+    root.file(
+        &format!("/boot/config-{release}"),
+        format!(
+            "CONFIG_SECCOMP=y\n{}{}",
+            option("CONFIG_SECCOMP_FILTER", !weak),
+            option("CONFIG_SECURITY_APPARMOR", !weak)
+        ),
+    );
+    root.file("/sys/module/apparmor/parameters/enabled", "Y\n");
+    root.file(
+        "/sys/kernel/security/lsm",
+        "lockdown,capability,yama,apparmor",
+    );
+    root.dir("/sys/kernel/security/apparmor/profiles");
+    root
+}
+
+/// A `--benchmark` file with a rule whose text has every character markup formats must escape.
+pub const HOSTILE_BENCHMARK: &str = r#"
+[[rule]]
+id = "odd.markup"
+cis = "9.9.9"
+section = "kernel <odd> & \"quoted\""
+title = "Title with <xml> & \"quotes\" and 'apostrophes'\nand a second line"
+severity = "low"
+scored = true
+probe = { kernel_config = "CONFIG_NOT_THERE_AT_ALL" }
+expect = { eq = "y" }
+remediation = "Rebuild with <CONFIG_NOT_THERE_AT_ALL=y> & reboot"
+"#;
+
 /// The host's namespace links in fixtures (what PID 1 has).
 pub const HOST_NAMESPACES: &[(&str, &str)] = &[
     ("net", "net:[4026531840]"),

@@ -7,7 +7,7 @@
 //! `<root>/etc/passwd` and `<root>/etc/group` (the host's, not the container's).
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -103,6 +103,9 @@ pub struct FileEntry {
     pub gid: u32,
     pub user: Option<String>,
     pub group: Option<String>,
+    /// The path as named or walked, when its last component is a symbolic link to `path`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<PathBuf>,
 }
 
 impl FileEntry {
@@ -222,12 +225,23 @@ fn examine(
     if name_matches && !(is_dir && walk.files_only) {
         set.entries.push(FileEntry {
             path: display,
-            kind: if is_dir { "directory" } else { "file" }.into(),
+            kind: if is_dir {
+                "directory"
+            } else if metadata.file_type().is_socket() {
+                "socket"
+            } else {
+                "file"
+            }
+            .into(),
             mode: metadata.mode() & 0o7777,
             uid: metadata.uid(),
             gid: metadata.gid(),
             user: owners.users.get(&metadata.uid()).cloned(),
             group: owners.groups.get(&metadata.gid()).cloned(),
+            via: root
+                .symlink_metadata(path)
+                .is_ok_and(|meta| meta.file_type().is_symlink())
+                .then(|| path.to_path_buf()),
         });
     }
     if !is_dir || !(walk.recurse || top && walk.glob.is_some()) {
@@ -252,7 +266,7 @@ fn examine(
 }
 
 /// `*` and `?` wildcards over a file name.
-fn glob_match(pattern: &str, name: &str) -> bool {
+pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
     fn inner(pattern: &[u8], name: &[u8]) -> bool {
         match (pattern.first(), name.first()) {
             (None, None) => true,
@@ -354,7 +368,15 @@ fn resolve_named(
                     .files
                     .iter()
                     .filter(|f| matches!(f.source, Source::ConfigFile | Source::DropIn))
-                    .map(|f| f.path.clone())
+                    // The path as the kubelet was given it (absolute): examined with symlinks
+                    // followed as before, but an entry reached through a link says so (`via`),
+                    // and `fix files` refuses to change a file through a symlink.
+                    .map(|f| match f.source {
+                        Source::ConfigFile if Path::new(&f.given).is_absolute() => {
+                            PathBuf::from(&f.given)
+                        }
+                        _ => f.path.clone(),
+                    })
                     .collect();
                 if files.is_empty() {
                     Err(format!(
@@ -483,6 +505,30 @@ impl Owners {
             groups: table("/etc/group"),
         }
     }
+}
+
+impl Owners {
+    /// The uid a user name (or number) means on the host; `root` is 0 whatever the table says.
+    pub fn uid(&self, name: &str) -> Option<u32> {
+        lookup(&self.users, name)
+    }
+
+    /// The gid a group name (or number) means on the host.
+    pub fn gid(&self, name: &str) -> Option<u32> {
+        lookup(&self.groups, name)
+    }
+}
+
+fn lookup(table: &BTreeMap<u32, String>, name: &str) -> Option<u32> {
+    if name == "root" {
+        return Some(0);
+    }
+    name.parse().ok().or_else(|| {
+        table
+            .iter()
+            .find(|(_, known)| known.as_str() == name)
+            .map(|(id, _)| *id)
+    })
 }
 
 /// `name:x:id:...` lines into id -> name (the first name for an id wins, as getpwuid does).

@@ -1,0 +1,754 @@
+//! The fleet view behind `hardnode report merge`: many `hardnode.report/v1` documents (one per
+//! node) folded into a rules × nodes matrix, rendered as text or as one self-contained HTML page.
+//!
+//! Pure: the CLI reads the files and hands their text here. Rows are ordered so the rules that
+//! fail on most nodes come first (then errors, then warnings); columns are the nodes by name. A
+//! node's pass rate counts only the rules it evaluated (`skip` is left out).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use serde::Deserialize;
+
+use super::SCHEMA;
+use super::junit::escape;
+use crate::engine::Status;
+
+/// One node's report, as read back from its JSON file.
+#[derive(Debug, Clone)]
+pub struct NodeReport {
+    /// The node's column title: its hostname, or the file name when the report has none.
+    pub name: String,
+    pub file: String,
+    pub os: Option<String>,
+    pub kernel: Option<String>,
+    pub version: Option<String>,
+    pub results: Vec<NodeResult>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NodeResult {
+    pub id: String,
+    pub cis: Option<String>,
+    pub section: String,
+    pub title: String,
+    pub severity: String,
+    pub status: Status,
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+    pub reason: Option<String>,
+    pub evidence: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ReportDoc {
+    schema: String,
+    #[serde(default)]
+    tool: Option<ToolDoc>,
+    #[serde(default)]
+    host: Option<HostDoc>,
+    results: Vec<ResultDoc>,
+}
+
+#[derive(Deserialize)]
+struct ToolDoc {
+    version: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct HostDoc {
+    hostname: Option<String>,
+    os: Option<String>,
+    kernel: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ResultDoc {
+    id: String,
+    cis: Option<String>,
+    #[serde(default)]
+    section: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    severity: String,
+    status: String,
+    expected: Option<String>,
+    actual: Option<String>,
+    reason: Option<String>,
+    #[serde(default)]
+    evidence: Vec<EvidenceDoc>,
+}
+
+#[derive(Deserialize)]
+struct EvidenceDoc {
+    source: String,
+    path: Option<String>,
+    detail: String,
+}
+
+fn parse_status(text: &str) -> Option<Status> {
+    Status::ALL
+        .into_iter()
+        .find(|status| status.as_str() == text)
+}
+
+/// Parses one node's report. `file` names it in errors and stands in for a missing hostname.
+pub fn parse_report(file: &str, text: &str) -> Result<NodeReport, String> {
+    let doc: ReportDoc = serde_json::from_str(text)
+        .map_err(|error| format!("{file}: not a hardnode JSON report: {error}"))?;
+    if doc.schema != SCHEMA {
+        return Err(format!(
+            "{file}: schema is {:?}, expected {SCHEMA:?} (`hardnode check --format json`)",
+            doc.schema
+        ));
+    }
+    let mut results = Vec::with_capacity(doc.results.len());
+    for result in doc.results {
+        let status = parse_status(&result.status).ok_or_else(|| {
+            format!(
+                "{file}: rule {}: unknown status {:?}",
+                result.id, result.status
+            )
+        })?;
+        let evidence = result
+            .evidence
+            .into_iter()
+            .map(|evidence| match evidence.path {
+                Some(path) => format!("[{}] {path}: {}", evidence.source, evidence.detail),
+                None => format!("[{}] {}", evidence.source, evidence.detail),
+            })
+            .collect();
+        results.push(NodeResult {
+            id: result.id,
+            cis: result.cis,
+            section: result.section,
+            title: result.title,
+            severity: result.severity,
+            status,
+            expected: result.expected,
+            actual: result.actual,
+            reason: result.reason,
+            evidence,
+        });
+    }
+    let host = doc.host;
+    let hostname = host
+        .as_ref()
+        .and_then(|host| host.hostname.clone())
+        .filter(|name| !name.is_empty());
+    Ok(NodeReport {
+        name: hostname.unwrap_or_else(|| file.to_string()),
+        file: file.to_string(),
+        os: host.as_ref().and_then(|host| host.os.clone()),
+        kernel: host.as_ref().and_then(|host| host.kernel.clone()),
+        version: doc.tool.and_then(|tool| tool.version),
+        results,
+    })
+}
+
+/// Per-status counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts([usize; 5]);
+
+impl Counts {
+    fn add(&mut self, status: Status) {
+        self.0[index(status)] += 1;
+    }
+
+    pub fn get(&self, status: Status) -> usize {
+        self.0[index(status)]
+    }
+
+    /// Passing share of the evaluated rules (all but `skip`); `None` when nothing was evaluated.
+    pub fn pass_rate(&self) -> Option<f64> {
+        let evaluated = self.0.iter().sum::<usize>() - self.get(Status::Skip);
+        (evaluated > 0).then(|| self.get(Status::Pass) as f64 / evaluated as f64)
+    }
+}
+
+fn index(status: Status) -> usize {
+    match status {
+        Status::Pass => 0,
+        Status::Fail => 1,
+        Status::Warn => 2,
+        Status::Skip => 3,
+        Status::Error => 4,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: String,
+    pub file: String,
+    pub os: Option<String>,
+    pub kernel: Option<String>,
+    pub version: Option<String>,
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: String,
+    pub cis: Option<String>,
+    pub section: String,
+    pub title: String,
+    pub severity: String,
+    /// One cell per node, in node order; `None` where that node's report lacks the rule.
+    pub cells: Vec<Option<NodeResult>>,
+    pub counts: Counts,
+}
+
+/// The merged fleet: nodes (columns) and rules (rows, failing first).
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    pub nodes: Vec<Node>,
+    pub rows: Vec<Row>,
+}
+
+impl Fleet {
+    pub fn cells(&self, status: Status) -> usize {
+        self.rows.iter().map(|row| row.counts.get(status)).sum()
+    }
+
+    pub fn nodes_with(&self, status: Status) -> usize {
+        self.nodes
+            .iter()
+            .filter(|node| node.counts.get(status) > 0)
+            .count()
+    }
+}
+
+/// Folds the node reports into the matrix. Two reports with the same hostname keep both columns,
+/// told apart by file name.
+pub fn merge(mut reports: Vec<NodeReport>) -> Fleet {
+    reports.sort_by(|a, b| a.name.cmp(&b.name).then(a.file.cmp(&b.file)));
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for report in &reports {
+        *seen.entry(report.name.clone()).or_default() += 1;
+    }
+    for report in &mut reports {
+        if seen.get(&report.name).is_some_and(|count| *count > 1) {
+            report.name = format!("{} ({})", report.name, report.file);
+        }
+    }
+
+    let mut rows: Vec<Row> = Vec::new();
+    let mut row_of: BTreeMap<String, usize> = BTreeMap::new();
+    let mut nodes = Vec::with_capacity(reports.len());
+    let node_count = reports.len();
+    for (column, report) in reports.into_iter().enumerate() {
+        let mut counts = Counts::default();
+        for result in report.results {
+            counts.add(result.status);
+            let row = *row_of.entry(result.id.clone()).or_insert_with(|| {
+                rows.push(Row {
+                    id: result.id.clone(),
+                    cis: result.cis.clone(),
+                    section: result.section.clone(),
+                    title: result.title.clone(),
+                    severity: result.severity.clone(),
+                    cells: vec![None; node_count],
+                    counts: Counts::default(),
+                });
+                rows.len() - 1
+            });
+            rows[row].counts.add(result.status);
+            rows[row].cells[column] = Some(result);
+        }
+        nodes.push(Node {
+            name: report.name,
+            file: report.file,
+            os: report.os,
+            kernel: report.kernel,
+            version: report.version,
+            counts,
+        });
+    }
+    rows.sort_by(|a, b| {
+        let key = |row: &Row| {
+            (
+                std::cmp::Reverse(row.counts.get(Status::Fail)),
+                std::cmp::Reverse(row.counts.get(Status::Error)),
+                std::cmp::Reverse(row.counts.get(Status::Warn)),
+            )
+        };
+        key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
+    });
+    Fleet { nodes, rows }
+}
+
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or("n/a".into(), |rate| format!("{:.0}%", rate * 100.0))
+}
+
+/// Nodes past this many are not drawn as text matrix columns (the HTML page has them all).
+pub const TEXT_MATRIX_MAX_NODES: usize = 16;
+
+pub fn render_fleet_text(fleet: &Fleet, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "hardnode fleet: {} nodes, {} rules, {} failing cells on {} nodes, {} errors",
+        fleet.nodes.len(),
+        fleet.rows.len(),
+        fleet.cells(Status::Fail),
+        fleet.nodes_with(Status::Fail),
+        fleet.cells(Status::Error),
+    )?;
+    let name_width = fleet
+        .nodes
+        .iter()
+        .map(|node| node.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:name_width$}  {:>9}  {:>4} {:>4} {:>4} {:>4} {:>5}",
+        "NODE", "PASS RATE", "PASS", "FAIL", "WARN", "SKIP", "ERROR"
+    )?;
+    for node in &fleet.nodes {
+        let c = |status| node.counts.get(status);
+        writeln!(
+            out,
+            "{:name_width$}  {:>9}  {:>4} {:>4} {:>4} {:>4} {:>5}",
+            node.name,
+            percent(node.counts.pass_rate()),
+            c(Status::Pass),
+            c(Status::Fail),
+            c(Status::Warn),
+            c(Status::Skip),
+            c(Status::Error)
+        )?;
+    }
+
+    let failing: Vec<&Row> = fleet
+        .rows
+        .iter()
+        .filter(|row| row.counts.get(Status::Fail) + row.counts.get(Status::Error) > 0)
+        .collect();
+    if !failing.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "RULES FAILING ON MOST NODES")?;
+        let id_width = failing.iter().map(|row| row.id.len()).max().unwrap_or(2);
+        for row in failing {
+            let on = |status: Status| -> Vec<&str> {
+                row.cells
+                    .iter()
+                    .zip(&fleet.nodes)
+                    .filter(|(cell, _)| cell.as_ref().is_some_and(|c| c.status == status))
+                    .map(|(_, node)| node.name.as_str())
+                    .collect()
+            };
+            let mut parts = Vec::new();
+            for status in [Status::Fail, Status::Error] {
+                let names = on(status);
+                if !names.is_empty() {
+                    parts.push(format!(
+                        "{} on {}/{}: {}",
+                        status.as_str(),
+                        names.len(),
+                        fleet.nodes.len(),
+                        abbreviate(&names, 8)
+                    ));
+                }
+            }
+            writeln!(out, "  {:id_width$}  {}", row.id, parts.join("; "))?;
+        }
+    }
+
+    writeln!(out)?;
+    if fleet.nodes.len() > TEXT_MATRIX_MAX_NODES {
+        writeln!(
+            out,
+            "(matrix of {} nodes omitted from text; use --format html)",
+            fleet.nodes.len()
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "MATRIX (rules failing on most nodes first; - = rule not in that node's report)"
+    )?;
+    let id_width = fleet
+        .rows
+        .iter()
+        .map(|row| row.id.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let widths: Vec<usize> = fleet
+        .nodes
+        .iter()
+        .map(|node| node.name.chars().count().max(5))
+        .collect();
+    let mut header = format!("{:id_width$}", "RULE");
+    for (node, width) in fleet.nodes.iter().zip(&widths) {
+        let _ = write!(header, "  {:width$}", node.name);
+    }
+    writeln!(out, "{}", header.trim_end())?;
+    for row in &fleet.rows {
+        let mut line = format!("{:id_width$}", row.id);
+        for (cell, width) in row.cells.iter().zip(&widths) {
+            let label = cell.as_ref().map_or("-".to_string(), |cell| {
+                let text = cell.status.as_str();
+                if matches!(cell.status, Status::Fail | Status::Error) {
+                    text.to_uppercase()
+                } else {
+                    text.to_string()
+                }
+            });
+            let _ = write!(line, "  {label:width$}");
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+fn abbreviate(names: &[&str], keep: usize) -> String {
+    if names.len() <= keep {
+        names.join(", ")
+    } else {
+        format!(
+            "{}, … (+{} more)",
+            names[..keep].join(", "),
+            names.len() - keep
+        )
+    }
+}
+
+const STYLE: &str = r#"
+:root { --pass:#2e7d32; --fail:#c62828; --warn:#ef8f00; --skip:#9e9e9e; --error:#6a1b9a;
+        --bg:#f6f7f9; --card:#fff; --ink:#1d232b; --muted:#5f6b7a; --line:#e1e5ea; }
+* { box-sizing: border-box; }
+body { margin:0; font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
+       background:var(--bg); color:var(--ink); }
+header { background:#1d232b; color:#fff; padding:18px 28px; }
+header h1 { margin:0; font-size:20px; font-weight:600; }
+header p { margin:4px 0 0; color:#b8c2cc; font-size:13px; }
+main { padding:20px 28px 40px; max-width:1600px; }
+.cards { display:flex; gap:14px; flex-wrap:wrap; margin-bottom:22px; }
+.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px 18px; min-width:150px; }
+.card .n { font-size:28px; font-weight:700; display:block; }
+.card .l { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
+.card.bad .n { color:var(--fail); } .card.err .n { color:var(--error); } .card.good .n { color:var(--pass); }
+h2 { font-size:16px; margin:26px 0 10px; }
+.grid { display:grid; grid-template-columns: 1fr 1fr; gap:22px; }
+.grid > section { min-width:0; overflow-x:auto; }
+@media (max-width: 1100px) { .grid { grid-template-columns: 1fr; } }
+table { border-collapse:collapse; background:var(--card); border:1px solid var(--line); border-radius:8px; }
+.grid table { width:100%; }
+td.wrap { white-space:normal; }
+.sub { display:block; color:var(--muted); font-size:11px; }
+th, td { padding:6px 10px; text-align:left; border-bottom:1px solid var(--line); white-space:nowrap; }
+th { font-size:12px; color:var(--muted); font-weight:600; text-transform:uppercase; letter-spacing:.03em; }
+td.num { text-align:right; font-variant-numeric:tabular-nums; }
+.bar { display:inline-block; width:90px; height:10px; background:#e9ecef; border-radius:5px; overflow:hidden; vertical-align:middle; margin-right:8px; }
+.bar span { display:block; height:100%; background:var(--pass); }
+.bar.fails span { background:var(--fail); }
+.muted { color:var(--muted); }
+.matrix-wrap { overflow:auto; max-height:80vh; border-radius:8px; border:1px solid var(--line); }
+.matrix { border:none; }
+.matrix th { position:sticky; top:0; background:#fff; z-index:2; }
+.matrix th.node { writing-mode:vertical-rl; transform:rotate(180deg); text-transform:none; font-size:12px; color:var(--ink); padding:8px 4px; }
+.matrix td.rule { position:sticky; left:0; background:#fff; z-index:1; }
+.matrix td.rule .t { color:var(--muted); font-size:12px; display:block; max-width:420px; overflow:hidden; text-overflow:ellipsis; }
+.cell { position:relative; text-align:center; font-size:11px; font-weight:700; color:#fff; min-width:44px; border:2px solid #fff; }
+.cell.pass { background:var(--pass); } .cell.fail { background:var(--fail); } .cell.warn { background:var(--warn); }
+.cell.skip { background:#d5d8dc; color:#555; } .cell.error { background:var(--error); } .cell.none { background:#fff; color:#aaa; }
+.cell .tip { display:none; position:absolute; z-index:10; left:50%; top:100%; transform:translateX(-50%); width:380px;
+             white-space:normal; text-align:left; font-weight:400; font-size:12px; color:var(--ink); background:#fff;
+             border:1px solid #c9d1d9; border-radius:6px; padding:8px 10px; box-shadow:0 6px 20px rgba(0,0,0,.18); }
+.cell:hover .tip { display:block; }
+.tip b { display:block; margin-bottom:4px; }
+.tip code { font-size:11px; display:block; margin-top:3px; color:#333; word-break:break-all; }
+.badge { display:inline-block; border-radius:4px; padding:0 6px; font-size:11px; font-weight:700; color:#fff; }
+.badge.fail { background:var(--fail); } .badge.error { background:var(--error); }
+.legend span { display:inline-block; margin-right:14px; font-size:12px; }
+.legend i { display:inline-block; width:12px; height:12px; border-radius:2px; vertical-align:-2px; margin-right:4px; }
+footer { color:var(--muted); font-size:12px; margin-top:26px; }
+"#;
+
+/// One self-contained page: inline CSS, no scripts, no external assets. Evidence shows on hover
+/// (CSS tooltip, plus the `title` attribute for the browser's own tooltip).
+pub fn render_fleet_html(fleet: &Fleet, out: &mut dyn Write) -> io::Result<()> {
+    let mut page = String::new();
+    let nodes = fleet.nodes.len();
+    let failing_nodes = fleet.nodes_with(Status::Fail);
+    let _ = write!(
+        page,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>hardnode fleet report — {nodes} nodes</title><style>{STYLE}</style></head><body>\n"
+    );
+    let _ = write!(
+        page,
+        "<header><h1>hardnode fleet report</h1><p>{nodes} nodes · {} rules · hardnode.report/v1</p></header>\n<main>\n",
+        fleet.rows.len()
+    );
+    let card = |page: &mut String, class: &str, key: &str, value: usize, label: &str| {
+        let _ = write!(
+            page,
+            "<div class=\"card {class}\"><span class=\"n\" data-count=\"{key}\">{value}</span><span class=\"l\">{label}</span></div>"
+        );
+    };
+    page.push_str("<section class=\"cards\">");
+    card(&mut page, "", "nodes", nodes, "nodes");
+    card(&mut page, "", "rules", fleet.rows.len(), "rules");
+    card(
+        &mut page,
+        if failing_nodes > 0 { "bad" } else { "good" },
+        "failing-nodes",
+        failing_nodes,
+        "nodes with failures",
+    );
+    card(
+        &mut page,
+        if fleet.cells(Status::Fail) > 0 {
+            "bad"
+        } else {
+            "good"
+        },
+        "fail",
+        fleet.cells(Status::Fail),
+        "failing checks",
+    );
+    card(&mut page, "", "warn", fleet.cells(Status::Warn), "warnings");
+    card(
+        &mut page,
+        if fleet.cells(Status::Error) > 0 {
+            "err"
+        } else {
+            ""
+        },
+        "error",
+        fleet.cells(Status::Error),
+        "undecided (error)",
+    );
+    card(
+        &mut page,
+        "good",
+        "pass",
+        fleet.cells(Status::Pass),
+        "passing checks",
+    );
+    page.push_str("</section>\n<div class=\"grid\">\n");
+
+    // Per-node pass rate, worst first.
+    let mut by_rate: Vec<&Node> = fleet.nodes.iter().collect();
+    by_rate.sort_by(|a, b| {
+        let rate = |node: &Node| node.counts.pass_rate().unwrap_or(1.0);
+        rate(a).total_cmp(&rate(b)).then(a.name.cmp(&b.name))
+    });
+    page.push_str(
+        "<section><h2>Nodes by pass rate</h2><table id=\"nodes\"><thead><tr><th>node</th><th>pass rate</th>\
+         <th>pass</th><th>fail</th><th>warn</th><th>skip</th><th>error</th></tr></thead><tbody>\n",
+    );
+    for node in by_rate {
+        let rate = node.counts.pass_rate();
+        let width = rate.map_or(0.0, |rate| rate * 100.0);
+        let _ = write!(
+            page,
+            "<tr data-node=\"{}\"><td class=\"wrap\"><b>{}</b><span class=\"sub\">{} · {}</span></td><td><span class=\"bar\"><span style=\"width:{width:.1}%\"></span></span><span data-field=\"pass-rate\">{}</span></td>",
+            escape(&node.name),
+            escape(&node.name),
+            escape(node.os.as_deref().unwrap_or("unknown OS")),
+            escape(node.kernel.as_deref().unwrap_or("unknown kernel")),
+            percent(rate)
+        );
+        for status in Status::ALL {
+            let _ = write!(
+                page,
+                "<td class=\"num\" data-field=\"{}\">{}</td>",
+                status.as_str(),
+                node.counts.get(status)
+            );
+        }
+        page.push_str("</tr>\n");
+    }
+    page.push_str("</tbody></table></section>\n");
+
+    // Rules failing on most nodes.
+    page.push_str(
+        "<section><h2>Rules failing on most nodes</h2><table id=\"top-rules\"><thead><tr><th>rule</th>\
+         <th>failing nodes</th><th>errors</th></tr></thead><tbody>\n",
+    );
+    let top: Vec<&Row> = fleet
+        .rows
+        .iter()
+        .filter(|row| row.counts.get(Status::Fail) + row.counts.get(Status::Error) > 0)
+        .take(15)
+        .collect();
+    if top.is_empty() {
+        page.push_str(
+            "<tr><td colspan=\"3\" class=\"muted\">No rule fails on any node.</td></tr>\n",
+        );
+    }
+    for row in top {
+        let fails = row.counts.get(Status::Fail);
+        let share = if nodes > 0 {
+            fails as f64 * 100.0 / nodes as f64
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            page,
+            "<tr data-rule=\"{}\"><td class=\"wrap\"><b>{}</b><br><span class=\"muted\">{}</span></td>\
+             <td><span class=\"bar fails\"><span style=\"width:{share:.1}%\"></span></span><span data-field=\"fail\">{fails}</span> of {nodes}</td>\
+             <td class=\"num\" data-field=\"error\">{}</td></tr>",
+            escape(&row.id),
+            escape(&row.id),
+            escape(&row.title),
+            row.counts.get(Status::Error)
+        );
+    }
+    page.push_str("</tbody></table></section>\n</div>\n");
+
+    // The matrix.
+    page.push_str(
+        "<h2>Rules × nodes</h2><p class=\"legend\">\
+         <span><i style=\"background:var(--fail)\"></i>fail</span><span><i style=\"background:var(--error)\"></i>error (undecided)</span>\
+         <span><i style=\"background:var(--warn)\"></i>warn</span><span><i style=\"background:var(--pass)\"></i>pass</span>\
+         <span><i style=\"background:#d5d8dc\"></i>skip</span><span class=\"muted\">hover a cell for its evidence</span></p>\
+         <div class=\"matrix-wrap\"><table class=\"matrix\" id=\"matrix\"><thead><tr><th>rule</th>",
+    );
+    for node in &fleet.nodes {
+        let _ = write!(
+            page,
+            "<th class=\"node\" title=\"{}\">{}</th>",
+            escape(&node.file),
+            escape(&node.name)
+        );
+    }
+    page.push_str("</tr></thead><tbody>\n");
+    for row in &fleet.rows {
+        let cis = row
+            .cis
+            .as_deref()
+            .map(|cis| format!(" <span class=\"muted\">CIS {}</span>", escape(cis)))
+            .unwrap_or_default();
+        let _ = write!(
+            page,
+            "<tr data-rule=\"{}\"><td class=\"rule\"><b>{}</b>{cis}<span class=\"t\">{}</span></td>",
+            escape(&row.id),
+            escape(&row.id),
+            escape(&row.title)
+        );
+        for (cell, node) in row.cells.iter().zip(&fleet.nodes) {
+            match cell {
+                None => {
+                    let _ = write!(
+                        page,
+                        "<td class=\"cell none\" data-node=\"{}\" data-status=\"none\" title=\"not in this node's report\">–</td>",
+                        escape(&node.name)
+                    );
+                }
+                Some(cell) => {
+                    let status = cell.status.as_str();
+                    let mut lines = Vec::new();
+                    if let Some(reason) = &cell.reason {
+                        lines.push(reason.clone());
+                    }
+                    if let (Some(expected), Some(actual)) = (&cell.expected, &cell.actual) {
+                        lines.push(format!("expected {expected}, found {actual}"));
+                    }
+                    let mut tip = format!(
+                        "<b>{} on {}: {status}</b>",
+                        escape(&row.id),
+                        escape(&node.name)
+                    );
+                    for line in &lines {
+                        let _ = write!(tip, "{}<br>", escape(line));
+                    }
+                    for evidence in &cell.evidence {
+                        let _ = write!(tip, "<code>{}</code>", escape(evidence));
+                    }
+                    let title: Vec<String> = std::iter::once(format!("{}: {status}", node.name))
+                        .chain(lines)
+                        .chain(cell.evidence.iter().cloned())
+                        .collect();
+                    let _ = write!(
+                        page,
+                        "<td class=\"cell {status}\" data-node=\"{}\" data-status=\"{status}\" title=\"{}\">{}<span class=\"tip\">{tip}</span></td>",
+                        escape(&node.name),
+                        escape(&title.join("\n")),
+                        status.to_uppercase()
+                    );
+                }
+            }
+        }
+        page.push_str("</tr>\n");
+    }
+    page.push_str("</tbody></table></div>\n");
+    let _ = write!(
+        page,
+        "<footer>Merged from {nodes} reports by <code>hardnode report merge</code>. Pass rate = pass ÷ (pass + fail + warn + error); skipped rules are not counted.</footer>\n</main></body></html>\n"
+    );
+    out.write_all(page.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(host: &str, statuses: &[(&str, &str)]) -> String {
+        let results: Vec<serde_json::Value> = statuses
+            .iter()
+            .map(|(id, status)| {
+                serde_json::json!({"id": id, "cis": null, "section": "s", "title": "t",
+                    "severity": "high", "status": status, "evidence": []})
+            })
+            .collect();
+        serde_json::json!({"schema": SCHEMA, "host": {"hostname": host}, "results": results})
+            .to_string()
+    }
+
+    #[test]
+    fn rows_put_the_most_failing_rule_first() {
+        let a = parse_report(
+            "a.json",
+            &report("a", &[("x.one", "pass"), ("x.two", "fail")]),
+        )
+        .expect("a");
+        let b = parse_report(
+            "b.json",
+            &report("b", &[("x.one", "fail"), ("x.two", "fail")]),
+        )
+        .expect("b");
+        let fleet = merge(vec![b, a]);
+        assert_eq!(fleet.nodes[0].name, "a");
+        assert_eq!(fleet.rows[0].id, "x.two");
+        assert_eq!(fleet.rows[0].counts.get(Status::Fail), 2);
+        assert_eq!(fleet.nodes[0].counts.pass_rate(), Some(0.5));
+        assert_eq!(fleet.cells(Status::Fail), 3);
+    }
+
+    #[test]
+    fn duplicate_hostnames_keep_both_columns_and_missing_rules_are_empty_cells() {
+        let a = parse_report("a.json", &report("n", &[("x.one", "pass")])).expect("a");
+        let b = parse_report("b.json", &report("n", &[("x.two", "skip")])).expect("b");
+        let fleet = merge(vec![a, b]);
+        assert_eq!(fleet.nodes[0].name, "n (a.json)");
+        assert_eq!(fleet.nodes[1].name, "n (b.json)");
+        assert!(
+            fleet
+                .rows
+                .iter()
+                .all(|row| row.cells.iter().any(Option::is_none))
+        );
+        assert_eq!(fleet.nodes[1].counts.pass_rate(), None);
+    }
+
+    #[test]
+    fn wrong_schema_and_status_are_refused_with_the_file() {
+        let error =
+            parse_report("x.json", r#"{"schema":"other","results":[]}"#).expect_err("wrong schema");
+        assert!(error.starts_with("x.json: schema"), "{error}");
+        let error = parse_report("y.json", &report("n", &[("x.one", "maybe")]))
+            .expect_err("unknown status");
+        assert!(error.contains("unknown status \"maybe\""), "{error}");
+        assert!(parse_report("z.json", "{").is_err());
+    }
+}

@@ -1,0 +1,114 @@
+//! Prometheus text exposition for node-exporter's textfile collector
+//! (`--collector.textfile.directory`). Written with `--output` (atomic rename), so node-exporter
+//! never reads half a file.
+//!
+//! `hardnode_check_status` follows node-exporter's `node_systemd_unit_state` pattern: every rule
+//! has one series per status, 1 for the status it has and 0 for the others, so a rule that goes
+//! from `fail` to `pass` changes a value instead of leaving a stale series behind, and
+//! `hardnode_check_status{status="fail"} == 1` is the whole alert.
+
+use std::io::{self, Write};
+
+use super::{Report, RunInfo};
+use crate::engine::Status;
+
+pub fn render_prometheus(report: &Report, run: &RunInfo, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "# HELP hardnode_check_status Whether a rule has this status (1) or not (0); one series per rule and status."
+    )?;
+    writeln!(out, "# TYPE hardnode_check_status gauge")?;
+    for finding in &report.results {
+        for status in Status::ALL {
+            writeln!(
+                out,
+                "hardnode_check_status{{id=\"{}\",cis=\"{}\",section=\"{}\",severity=\"{}\",status=\"{}\"}} {}",
+                label(&finding.id),
+                label(finding.cis.as_deref().unwrap_or("")),
+                label(&finding.section),
+                finding.severity.as_str(),
+                status.as_str(),
+                u8::from(finding.status == status)
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "# HELP hardnode_checks_total Rules with each status in the last run."
+    )?;
+    writeln!(out, "# TYPE hardnode_checks_total gauge")?;
+    for status in Status::ALL {
+        writeln!(
+            out,
+            "hardnode_checks_total{{status=\"{}\"}} {}",
+            status.as_str(),
+            report.summary.count(status)
+        )?;
+    }
+    writeln!(
+        out,
+        "# HELP hardnode_last_run_timestamp_seconds When the last run started, in seconds since the Unix epoch."
+    )?;
+    writeln!(out, "# TYPE hardnode_last_run_timestamp_seconds gauge")?;
+    writeln!(
+        out,
+        "hardnode_last_run_timestamp_seconds {}",
+        float(run.started_unix_seconds)
+    )?;
+    writeln!(
+        out,
+        "# HELP hardnode_run_duration_seconds How long the last run took to gather facts and evaluate rules."
+    )?;
+    writeln!(out, "# TYPE hardnode_run_duration_seconds gauge")?;
+    writeln!(
+        out,
+        "hardnode_run_duration_seconds {}",
+        float(run.duration_seconds)
+    )?;
+    writeln!(
+        out,
+        "# HELP hardnode_info The hardnode version and benchmark that produced these metrics."
+    )?;
+    writeln!(out, "# TYPE hardnode_info gauge")?;
+    writeln!(
+        out,
+        "hardnode_info{{version=\"{}\",benchmark=\"{}\",benchmark_version=\"{}\",cis=\"{}\"}} 1",
+        label(report.tool.version),
+        label(report.benchmark.name),
+        label(report.benchmark.version),
+        label(report.benchmark.cis)
+    )
+}
+
+/// Escapes a label value as the exposition format requires: backslash, double quote, newline.
+fn label(value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len());
+    for character in value.chars() {
+        match character {
+            '\\' => escaped.push_str("\\\\"),
+            '"' => escaped.push_str("\\\""),
+            '\n' => escaped.push_str("\\n"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// A sample value: finite, with enough digits for milliseconds.
+fn float(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value:.3}")
+    } else {
+        "NaN".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}

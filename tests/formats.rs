@@ -1,0 +1,370 @@
+//! `hardnode check --format junit|prometheus|sarif`, each parsed back by a real parser: an XML
+//! parser (roxmltree) for JUnit, the official Prometheus Python client's text-format parser, and
+//! the SARIF 2.1.0 JSON schema (tests/data, from the `@microsoft/jest-sarif` npm package) checked
+//! with Python's `jsonschema`.
+
+mod common;
+
+use std::process::Command;
+
+use common::{HOSTILE_BENCHMARK, Root, code, mixed_node, repo_file, require_tool};
+
+/// Runs `hardnode check` on a node with every status plus the hostile rule.
+fn run_format(root: &Root, format: &str) -> (i32, String, serde_json::Value) {
+    let benchmark = root.file("/hostile.toml", HOSTILE_BENCHMARK);
+    let benchmark = benchmark.to_str().expect("utf-8 path");
+    let output = root
+        .hardnode(&["check", "--format", format, "--benchmark", benchmark])
+        .output()
+        .expect("run hardnode");
+    let (_, json) = root.check_json(&["--benchmark", benchmark]);
+    (
+        code(&output),
+        String::from_utf8(output.stdout).expect("utf-8 output"),
+        json,
+    )
+}
+
+/// Whether a Python module can be imported (scripts/test.sh pip-installs the ones tests need).
+fn require_python_module(test: &str, module: &str) -> bool {
+    if !require_tool(test, "python3") {
+        return false;
+    }
+    let found = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !found {
+        assert!(
+            !common::in_ci(),
+            "{test} needs the Python module {module}; scripts/test.sh installs it"
+        );
+        eprintln!("{test}: skipped (python module {module} missing)");
+    }
+    found
+}
+
+fn python(script: &str, input: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write to python");
+    let output = child.wait_with_output().expect("python3 output");
+    assert!(
+        output.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+#[test]
+fn junit_is_valid_xml_with_one_suite_per_section() {
+    let root = mixed_node("junit-node", true);
+    let (exit, xml, report) = run_format(&root, "junit");
+    assert_eq!(exit, 1, "a fail makes the exit code 1 in every format");
+    let document = roxmltree::Document::parse(&xml).expect("JUnit output is well-formed XML");
+    let suites = document.root_element();
+    assert_eq!(suites.tag_name().name(), "testsuites");
+
+    let results = report["results"].as_array().expect("results");
+    let count = |status: &str| results.iter().filter(|r| r["status"] == status).count();
+    let attribute = |name: &str| -> usize {
+        suites
+            .attribute(name)
+            .and_then(|v| v.parse().ok())
+            .expect("count")
+    };
+    assert_eq!(attribute("tests"), results.len());
+    assert_eq!(attribute("failures"), count("fail"));
+    assert_eq!(attribute("errors"), count("error"));
+    assert_eq!(attribute("skipped"), count("skip") + count("warn"));
+    for status in ["pass", "fail", "warn", "skip", "error"] {
+        assert!(count(status) > 0, "fixture lacks a {status}: {report:#}");
+    }
+
+    // One <testsuite> per section, named exactly (escaping round-trips).
+    let mut sections: Vec<&str> = Vec::new();
+    for result in results {
+        let section = result["section"].as_str().expect("section");
+        if !sections.contains(&section) {
+            sections.push(section);
+        }
+    }
+    let suite_names: Vec<&str> = suites
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .filter_map(|n| n.attribute("name"))
+        .collect();
+    assert_eq!(suite_names, sections);
+
+    // Each rule's case carries the element its status maps to.
+    for result in results {
+        let id = result["id"].as_str().expect("id");
+        let case = document
+            .descendants()
+            .find(|n| {
+                n.has_tag_name("testcase")
+                    && n.attribute("name").is_some_and(|name| name.starts_with(id))
+            })
+            .unwrap_or_else(|| panic!("no testcase for {id}"));
+        let children: Vec<&str> = case
+            .children()
+            .filter(|n| n.is_element())
+            .map(|n| n.tag_name().name())
+            .collect();
+        let expected: &[&str] = match result["status"].as_str().expect("status") {
+            "pass" => &[],
+            "fail" => &["failure"],
+            "error" => &["error"],
+            _ => &["skipped"],
+        };
+        assert_eq!(children, expected, "{id}");
+        if result["status"] == "skip" || result["status"] == "error" {
+            let element = case.first_element_child().expect("child");
+            let reason = result["reason"].as_str().expect("reason");
+            assert!(
+                element
+                    .attribute("message")
+                    .is_some_and(|m| m.contains(reason)),
+                "{id}: reason not in message"
+            );
+        }
+    }
+
+    // The hostile rule's title survives escaping exactly.
+    let hostile = document
+        .descendants()
+        .find(|n| {
+            n.has_tag_name("testcase")
+                && n.attribute("name")
+                    .is_some_and(|name| name.starts_with("odd.markup"))
+        })
+        .expect("hostile testcase");
+    assert!(
+        hostile
+            .attribute("name")
+            .expect("name")
+            .ends_with("Title with <xml> & \"quotes\" and 'apostrophes'\nand a second line")
+    );
+    let failure = hostile.first_element_child().expect("failure");
+    assert!(
+        failure
+            .text()
+            .is_some_and(|text| text.contains("Rebuild with <CONFIG_NOT_THERE_AT_ALL=y> & reboot"))
+    );
+}
+
+const PARSE_PROMETHEUS: &str = r#"
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+families = []
+for family in text_string_to_metric_families(sys.stdin.read()):
+    families.append({
+        "name": family.name,
+        "type": family.type,
+        "samples": [{"name": s.name, "labels": s.labels, "value": s.value} for s in family.samples],
+    })
+print(json.dumps(families))
+"#;
+
+#[test]
+fn prometheus_textfile_parses_with_the_official_parser() {
+    if !require_python_module(
+        "prometheus_textfile_parses_with_the_official_parser",
+        "prometheus_client",
+    ) {
+        return;
+    }
+    let root = mixed_node("prom-node", true);
+    let textfile = root.real("/var/lib/node-exporter/hardnode.prom");
+    std::fs::create_dir_all(textfile.parent().expect("parent")).expect("mkdir");
+    let benchmark = root.file("/hostile.toml", HOSTILE_BENCHMARK);
+    let output = root
+        .hardnode(&[
+            "check",
+            "--format",
+            "prometheus",
+            "--benchmark",
+            benchmark.to_str().expect("utf-8"),
+            "--output",
+            textfile.to_str().expect("utf-8"),
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 1);
+    assert!(output.stdout.is_empty(), "--output leaves stdout empty");
+    // Atomic write: only the final file is left in node-exporter's directory.
+    let names: Vec<String> = std::fs::read_dir(textfile.parent().expect("parent"))
+        .expect("list")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(names, ["hardnode.prom"]);
+    let text = std::fs::read_to_string(&textfile).expect("textfile");
+
+    let parsed: serde_json::Value =
+        serde_json::from_str(&python(PARSE_PROMETHEUS, &text)).expect("parser JSON");
+    let family = |name: &str| {
+        parsed
+            .as_array()
+            .expect("families")
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("no family {name} in {parsed:#}"))
+            .clone()
+    };
+    let (_, report) = root.check_json(&["--benchmark", benchmark.to_str().expect("utf-8")]);
+    let results = report["results"].as_array().expect("results");
+
+    let status = family("hardnode_check_status");
+    assert_eq!(status["type"], "gauge");
+    let samples = status["samples"].as_array().expect("samples");
+    assert_eq!(samples.len(), results.len() * 5, "five series per rule");
+    for result in results {
+        let ones: Vec<&serde_json::Value> = samples
+            .iter()
+            .filter(|s| s["labels"]["id"] == result["id"] && s["value"] == 1.0)
+            .collect();
+        assert_eq!(ones.len(), 1, "{}", result["id"]);
+        let labels = &ones[0]["labels"];
+        assert_eq!(labels["status"], result["status"]);
+        assert_eq!(labels["section"], result["section"]);
+        assert_eq!(labels["severity"], result["severity"]);
+        assert_eq!(
+            labels["cis"].as_str(),
+            Some(result["cis"].as_str().unwrap_or(""))
+        );
+    }
+
+    let totals = family("hardnode_checks_total");
+    for sample in totals["samples"].as_array().expect("samples") {
+        let name = sample["labels"]["status"].as_str().expect("status label");
+        assert_eq!(
+            sample["value"],
+            report["summary"][name].as_f64().expect("count")
+        );
+    }
+    let started = family("hardnode_last_run_timestamp_seconds")["samples"][0]["value"]
+        .as_f64()
+        .expect("timestamp");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
+    assert!(started > 1.6e9 && started <= now + 1.0, "{started}");
+    let duration = family("hardnode_run_duration_seconds")["samples"][0]["value"]
+        .as_f64()
+        .expect("duration");
+    assert!(duration >= 0.0);
+}
+
+const VALIDATE_SARIF: &str = r#"
+import json, sys
+import jsonschema
+schema = json.load(open(sys.argv[1]))
+document = json.load(sys.stdin)
+validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
+for error in errors:
+    print("/".join(str(p) for p in error.path), error.message)
+print(len(errors), "errors")
+"#;
+
+fn assert_valid_sarif(text: &str) {
+    let schema = repo_file("tests/data/sarif-2.1.0-rtm.5.json");
+    let output = Command::new("python3")
+        .args(["-c", VALIDATE_SARIF, schema.to_str().expect("utf-8")])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(text.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("python3");
+    let verdict = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{verdict}");
+    assert_eq!(verdict.trim(), "0 errors", "schema violations:\n{verdict}");
+}
+
+#[test]
+fn sarif_validates_against_the_2_1_0_schema() {
+    if !require_python_module("sarif_validates_against_the_2_1_0_schema", "jsonschema") {
+        return;
+    }
+    let root = mixed_node("sarif-node", true);
+    let (exit, text, report) = run_format(&root, "sarif");
+    assert_eq!(exit, 1);
+    assert_valid_sarif(&text);
+    // A root with nothing readable (no hostname, every rule `error`) is valid SARIF too.
+    let empty = Root::new();
+    let output = empty
+        .hardnode(&["check", "--format", "sarif"])
+        .output()
+        .expect("run");
+    assert_valid_sarif(&String::from_utf8(output.stdout).expect("utf-8"));
+
+    // The schema allows much; check what dashboards rely on as well.
+    let sarif: serde_json::Value = serde_json::from_str(&text).expect("SARIF is JSON");
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    let results = run["results"].as_array().expect("results");
+    let findings = report["results"].as_array().expect("findings");
+    assert_eq!(results.len(), findings.len());
+    for (result, finding) in results.iter().zip(findings) {
+        assert_eq!(result["ruleId"], finding["id"]);
+        let index = result["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(
+            rules[index]["id"], finding["id"],
+            "ruleIndex points at its rule"
+        );
+        let (kind, level) = match finding["status"].as_str().expect("status") {
+            "pass" => ("pass", "none"),
+            "fail" => ("fail", "error"),
+            "warn" => ("fail", "warning"),
+            "skip" => ("notApplicable", "none"),
+            _ => ("open", "none"),
+        };
+        assert_eq!(result["kind"], kind, "{}", finding["id"]);
+        assert_eq!(result["level"], level, "{}", finding["id"]);
+    }
+    let seccomp_filter = results
+        .iter()
+        .find(|r| r["ruleId"] == "kernel.seccomp-filter")
+        .expect("result");
+    assert_eq!(
+        seccomp_filter["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "file:///boot/config-5.15.0-105-generic"
+    );
+}
+
+#[test]
+fn rules_and_lint_refuse_check_only_formats() {
+    let output = common::hardnode()
+        .args(["rules", "--format", "junit"])
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 2);
+}
