@@ -14,6 +14,8 @@ have socat || need_packages+=(socat)
 { [ -x /usr/lib/systemd/system-generators/systemd-rc-local-generator ] && have systemd-analyze; } || need_packages+=(systemd)
 have ip || need_packages+=(iproute2)
 have unshare || need_packages+=(util-linux)
+# The read-only proof traces every file syscall (tests/least_privilege.rs).
+have strace || need_packages+=(strace)
 have setpriv || need_packages+=(util-linux)
 have apparmor_parser || need_packages+=(apparmor)
 have python3 || need_packages+=(python3 python3-pip)

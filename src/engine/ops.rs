@@ -9,8 +9,17 @@ use super::value::Value;
 pub fn holds(actual: &Value, expect: &Expect) -> Result<bool, String> {
     let expected = &expect.value;
     match expect.operator {
-        Operator::Eq => Ok(actual.equals(expected)),
-        Operator::Ne => Ok(!actual.equals(expected)),
+        Operator::Eq | Operator::Ne => {
+            // `readOnlyPort: "abc"` is not "not 0": the component would refuse that value, so
+            // what it runs with cannot be told.
+            if matches!(expected, Value::Int(_)) && number(actual).is_none() {
+                return Err(format!("{actual} is not a number"));
+            }
+            if matches!(expected, Value::Bool(_)) && actual.as_bool().is_none() {
+                return Err(format!("{actual} is not a boolean"));
+            }
+            Ok(actual.equals(expected) == (expect.operator == Operator::Eq))
+        }
         Operator::Set => Ok(true),
         Operator::Unset => Ok(false),
         Operator::Has => {
@@ -116,6 +125,27 @@ pub fn describe(expect: &Expect) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrong_type_read_only_port_is_undecided_not_a_warning() {
+        let expect = |operator, value| Expect {
+            operator,
+            value,
+            when_unset: None,
+        };
+        let zero = expect(Operator::Eq, Value::Int(0));
+        assert_eq!(
+            holds(&Value::str("abc"), &zero),
+            Err("abc is not a number".to_string())
+        );
+        assert_eq!(holds(&Value::str("0"), &zero), Ok(true));
+        let off = expect(Operator::Ne, Value::Bool(true));
+        assert_eq!(
+            holds(&Value::str("maybe"), &off),
+            Err("maybe is not a boolean".to_string())
+        );
+        assert_eq!(holds(&Value::str("false"), &off), Ok(true));
+    }
 
     fn expect(operator: Operator, value: Value) -> Expect {
         Expect {

@@ -200,55 +200,85 @@ pub struct CgroupPlacement {
     pub path: String,
 }
 
+/// Walks `/proc` and audits every container process.
 pub fn gather(root: &HostRoot) -> ContainerFacts {
-    let host = host_reference(root);
-    let mut facts = ContainerFacts {
-        host,
-        processes_scanned: 0,
-        unreadable_count: 0,
-        unreadable: Vec::new(),
-        listing_error: None,
-        containers: Vec::new(),
-    };
-    let names = match root.read_dir_names(Path::new("/proc")) {
-        Ok(names) => names,
-        Err(error) => {
-            facts.listing_error = Some(format!("/proc {error}"));
-            return facts;
+    ContainerWalk::new(root).finish()
+}
+
+/// The container audit, fed one process at a time. It either shares the component scan's walk of
+/// `/proc` (which lends it each `cmdline` it read, through [`visit`](Self::visit)) or, when
+/// nothing else walked `/proc`, walks it itself in [`finish`](Self::finish). Either way each
+/// `/proc` file is read at most once per run.
+pub struct ContainerWalk<'r> {
+    root: &'r HostRoot,
+    facts: ContainerFacts,
+    by_id: BTreeMap<String, Container>,
+    walked: bool,
+}
+
+impl<'r> ContainerWalk<'r> {
+    pub fn new(root: &'r HostRoot) -> Self {
+        ContainerWalk {
+            root,
+            facts: ContainerFacts {
+                host: host_reference(root),
+                processes_scanned: 0,
+                unreadable_count: 0,
+                unreadable: Vec::new(),
+                listing_error: None,
+                containers: Vec::new(),
+            },
+            by_id: BTreeMap::new(),
+            walked: false,
         }
-    };
-    let pids: Vec<u32> = names
-        .iter()
-        .filter_map(|name| name.to_str()?.parse().ok())
-        .collect();
-    facts.processes_scanned = pids.len();
-    let mut by_id: BTreeMap<String, Container> = BTreeMap::new();
-    for pid in pids {
+    }
+
+    /// Another walk of `/proc` could not list it.
+    pub fn listing_failed(&mut self, error: String) {
+        self.walked = true;
+        self.facts.listing_error = Some(error);
+    }
+
+    /// One process of a shared walk, with its `cmdline` as that walk read it.
+    pub fn visit(&mut self, pid: u32, cmdline: Result<&[u8], &ReadError>) {
+        self.walked = true;
+        self.facts.processes_scanned += 1;
+        // Exited between the listing and the read.
+        if matches!(cmdline, Err(ReadError::NotFound)) {
+            return;
+        }
+        self.audit(pid, Some(cmdline.ok()));
+    }
+
+    /// `cmdline`: `Some` when the walk already read it (`Some(None)`: it could not be read).
+    fn audit(&mut self, pid: u32, cmdline: Option<Option<&[u8]>>) {
+        let root = self.root;
         let path = PathBuf::from(format!("/proc/{pid}/cgroup"));
         let text = match root.read_to_string(&path) {
             Ok(text) => text,
             // Exited between the listing and the read.
-            Err(ReadError::NotFound) => continue,
+            Err(ReadError::NotFound) => return,
             Err(error) => {
-                facts.unreadable_count += 1;
-                if facts.unreadable.len() < MAX_LISTED_UNREADABLE {
-                    facts.unreadable.push(UnreadableProcess {
+                self.facts.unreadable_count += 1;
+                if self.facts.unreadable.len() < MAX_LISTED_UNREADABLE {
+                    self.facts.unreadable.push(UnreadableProcess {
                         pid,
                         path,
                         error: error.to_string(),
                     });
                 }
-                continue;
+                return;
             }
         };
         let Some(placement) = parse_cgroup(&text) else {
-            continue;
+            return;
         };
         // Exited, or a zombie (nothing runs; its ns links and mountinfo are gone).
-        let Some(process) = read_process(root, pid) else {
-            continue;
+        let Some(process) = read_process(root, pid, cmdline) else {
+            return;
         };
-        let container = by_id
+        let container = self
+            .by_id
             .entry(placement.id.clone())
             .or_insert_with(|| Container {
                 id: placement.id.clone(),
@@ -283,23 +313,51 @@ pub fn gather(root: &HostRoot) -> ContainerFacts {
         }
         container.processes.push(process);
     }
-    // Listed only when there is a container to name.
-    let pod_logs = if by_id.is_empty() {
-        PodLogDirs {
-            by_uid: BTreeMap::new(),
+
+    /// The audit: walks `/proc` first if no shared walk did, then names the containers.
+    pub fn finish(mut self) -> ContainerFacts {
+        let root = self.root;
+        if !self.walked {
+            match root.read_dir_names(Path::new("/proc")) {
+                Ok(names) => {
+                    let pids: Vec<u32> = names
+                        .iter()
+                        .filter_map(|name| name.to_str()?.parse().ok())
+                        .collect();
+                    self.facts.processes_scanned = pids.len();
+                    for pid in pids {
+                        self.audit(pid, None);
+                    }
+                }
+                Err(error) => {
+                    self.facts.listing_error = Some(format!("/proc {error}"));
+                    return self.facts;
+                }
+            }
         }
-    } else {
-        PodLogDirs::read(root)
-    };
-    for mut container in by_id.into_values() {
-        name_container(root, &pod_logs, &mut container);
-        facts.containers.push(container);
+        // Listed only when there is a container to name.
+        let pod_logs = if self.by_id.is_empty() {
+            PodLogDirs {
+                by_uid: BTreeMap::new(),
+            }
+        } else {
+            PodLogDirs::read(root)
+        };
+        for mut container in std::mem::take(&mut self.by_id).into_values() {
+            name_container(root, &pod_logs, &mut container);
+            self.facts.containers.push(container);
+        }
+        self.facts
     }
-    facts
 }
 
 /// Reads one container process; `None` when it exited meanwhile.
-fn read_process(root: &HostRoot, pid: u32) -> Option<ContainerProcess> {
+/// `cmdline` is the one a shared walk already read, if it did.
+fn read_process(
+    root: &HostRoot,
+    pid: u32,
+    cmdline: Option<Option<&[u8]>>,
+) -> Option<ContainerProcess> {
     let status_path = PathBuf::from(format!("/proc/{pid}/status"));
     let (status, name) = match root.read_to_string(&status_path) {
         Ok(text) => {
@@ -318,16 +376,20 @@ fn read_process(root: &HostRoot, pid: u32) -> Option<ContainerProcess> {
         Err(ReadError::NotFound) => return None,
         Err(error) => (Observed::from_error(&status_path, error), None),
     };
-    let argv = root
-        .read_capped(Path::new(&format!("/proc/{pid}/cmdline")), 64 * 1024)
-        .map(|bytes| {
-            bytes
-                .split(|byte| *byte == 0)
-                .filter(|part| !part.is_empty())
-                .map(|part| String::from_utf8_lossy(part).into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
+    let split = |bytes: &[u8]| -> Vec<String> {
+        bytes
+            .split(|byte| *byte == 0)
+            .filter(|part| !part.is_empty())
+            .map(|part| String::from_utf8_lossy(part).into_owned())
+            .collect()
+    };
+    let argv = match cmdline {
+        Some(shared) => shared.map(split).unwrap_or_default(),
+        None => root
+            .read_capped(Path::new(&format!("/proc/{pid}/cmdline")), 64 * 1024)
+            .map(|bytes| split(&bytes))
+            .unwrap_or_default(),
+    };
     let namespaces: BTreeMap<String, Observed<String>> = NAMESPACES
         .iter()
         .map(|kind| (kind.to_string(), read_namespace(root, pid, kind)))

@@ -41,31 +41,45 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         .seccomp_profiles
         .as_ref()
         .map(|request| seccomp_profiles::gather(root, request));
-    let components =
-        (!needs.components.is_empty()).then(|| components::gather(root, &needs.components));
+    // One walk of /proc serves the component discovery, the runtime audit and the container
+    // audit: the walk lends each process's cmdline to the container audit.
+    let mut container_walk = needs
+        .containers
+        .then(|| containers::ContainerWalk::new(root));
+    let mut walk_proc = || match container_walk.as_mut() {
+        Some(walk) => {
+            let scan = process::scan_visiting(root, |pid, cmdline| walk.visit(pid, cmdline));
+            if let Some(error) = &scan.error {
+                walk.listing_failed(error.clone());
+            }
+            scan
+        }
+        None => process::scan(root),
+    };
+    let components = (!needs.components.is_empty())
+        .then(|| components::gather_with(root, &needs.components, &mut walk_proc));
     let static_pods = needs
         .static_pods
         .as_ref()
         .map(|request| manifests::gather_static_pods(root, request, components.as_ref()));
-    let containers = needs.containers.then(|| containers::gather(root));
     let accounts = needs.accounts.then(|| accounts::gather(root));
     let sshd = (!needs.sshd_keywords.is_empty()).then(|| sshd::gather(root, &needs.sshd_keywords));
     let sysctls = (!needs.sysctls.is_empty()).then(|| sysctl::gather(root, &needs.sysctls));
+    // The runtime audit reuses the components' scan; without one it walks /proc here, still
+    // once, and before the container audit is finished (it may be what feeds it).
+    let components_scanned = components
+        .as_ref()
+        .is_some_and(|found| found.processes.scanned > 0 || found.processes.error.is_some());
+    let runtime_scan =
+        (!needs.runtime.is_empty() && !components_scanned && needs.runtime.needs_processes())
+            .then(&mut walk_proc);
+    let containers = container_walk.map(containers::ContainerWalk::finish);
     let runtime = (!needs.runtime.is_empty()).then(|| {
-        // One walk of /proc per run: reuse the components' scan when there was one.
-        let own_scan;
-        let scan = match &components {
-            Some(found) if found.processes.scanned > 0 || found.processes.error.is_some() => {
-                &found.processes
-            }
-            _ => {
-                own_scan = if needs.runtime.needs_processes() {
-                    process::scan(root)
-                } else {
-                    process::ProcessScan::default()
-                };
-                &own_scan
-            }
+        let empty = process::ProcessScan::default();
+        let scan = match (&runtime_scan, &components) {
+            (Some(own), _) => own,
+            (None, Some(found)) if components_scanned => &found.processes,
+            _ => &empty,
         };
         runtime::gather(root, &needs.runtime, scan, containers.as_ref())
     });

@@ -5,7 +5,8 @@
 //! line, so `kube-apiserver --etcd-servers=...` is not etcd and `calico-kube-controllers` is not
 //! the controller manager. `cmdline` is read as raw bytes and split on NUL: a non-UTF-8 argument
 //! cannot hide a process, and names longer than the 15 characters of `comm` work. A process that
-//! exits while the scan runs is skipped and counted. Each `/proc/<pid>/cmdline` is read once.
+//! exits while the scan runs is skipped and counted. Each `/proc/<pid>/cmdline` is read once per run:
+//! [`scan_visiting`] lends it to the container audit when both run.
 
 use std::path::{Path, PathBuf};
 
@@ -84,6 +85,16 @@ impl ProcessScan {
 
 /// Walks `<root>/proc` once.
 pub fn scan(root: &HostRoot) -> ProcessScan {
+    scan_visiting(root, |_, _| {})
+}
+
+/// Walks `<root>/proc` once, and hands each process's `cmdline` (as read, or why it could not
+/// be) to `visit`, so another reader of `/proc` (the container audit) shares this walk instead of
+/// listing `/proc` and reading every `cmdline` again.
+pub fn scan_visiting(
+    root: &HostRoot,
+    mut visit: impl FnMut(u32, Result<&[u8], &ReadError>),
+) -> ProcessScan {
     let mut scan = ProcessScan::default();
     let names = match root.read_dir_names(Path::new("/proc")) {
         Ok(names) => names,
@@ -105,13 +116,16 @@ pub fn scan(root: &HostRoot) -> ProcessScan {
             Ok(bytes) => bytes,
             Err(ReadError::NotFound) => {
                 scan.vanished += 1;
+                visit(pid, Err(&ReadError::NotFound));
                 continue;
             }
             Err(error) => {
                 scan.unreadable.push(format!("{} {error}", path.display()));
+                visit(pid, Err(&error));
                 continue;
             }
         };
+        visit(pid, Ok(&bytes));
         let argv = split_cmdline(&bytes);
         let mut identity = identify(&argv);
         if matches!(identity, Identity::Other) && !argv.is_empty() {

@@ -13,7 +13,11 @@ use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
-use nix::fcntl::OFlag;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag, openat2};
 
 /// How many symbolic links one resolution may follow (Linux's own limit).
 const MAX_SYMLINKS: usize = 40;
@@ -68,6 +72,8 @@ impl From<io::Error> for ReadError {
 #[derive(Debug, Clone)]
 pub struct HostRoot {
     prefix: PathBuf,
+    /// The prefix opened as a directory, for `openat2(RESOLVE_IN_ROOT)` reads.
+    dir: Option<Arc<OwnedFd>>,
 }
 
 impl HostRoot {
@@ -79,7 +85,14 @@ impl HostRoot {
             return Err(ReadError::Other("is not a directory".into()));
         }
         fs::read_dir(&prefix)?;
-        Ok(HostRoot { prefix })
+        let dir = nix::fcntl::open(
+            &prefix,
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .ok()
+        .map(Arc::new);
+        Ok(HostRoot { prefix, dir })
     }
 
     pub fn prefix(&self) -> &Path {
@@ -163,8 +176,37 @@ impl HostRoot {
 
     /// Reads a regular file, at most `cap` bytes, without blocking on FIFOs or devices.
     pub fn read_capped(&self, host_path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+        if let Some(opened) = self.open_in_root(host_path) {
+            return read_open_file(opened?, cap);
+        }
         let real = self.resolve(host_path)?;
         read_regular_file(&real, cap)
+    }
+
+    /// Opens `host_path` with one `openat2(RESOLVE_IN_ROOT)`: the kernel resolves it with the
+    /// same rules as [`resolve`](Self::resolve) (absolute symlinks re-rooted, `..` clamped at the
+    /// root, 40 links at most), in one system call instead of an `lstat` per component — what
+    /// makes a walk of 10,000 processes cheap. `None` when the kernel cannot decide it that way
+    /// (no `openat2` before Linux 5.6, a concurrent rename, a magic link, a loop, a missing
+    /// component): the component-by-component walk then decides, and names the error.
+    fn open_in_root(&self, host_path: &Path) -> Option<Result<File, ReadError>> {
+        let dir = self.dir.as_ref()?;
+        let relative = host_path.strip_prefix("/").unwrap_or(host_path);
+        let relative = if relative.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            relative
+        };
+        let how = OpenHow::new()
+            .flags(OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)
+            .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+        match openat2(dir.as_fd(), relative, how) {
+            Ok(fd) => Some(Ok(File::from(fd))),
+            Err(Errno::EACCES | Errno::EPERM) => Some(Err(ReadError::PermissionDenied)),
+            // A missing file too: the walk resolves `..` after a missing directory lexically
+            // (`var/lib/../../etc/shadow` with no /var), where the kernel says ENOENT.
+            Err(_) => None,
+        }
     }
 
     /// The target of the symbolic link at `host_path` (its parent resolved inside the root),
@@ -358,6 +400,50 @@ mod tests {
                 .expect("read")
                 .len(),
             100
+        );
+    }
+
+    #[test]
+    fn openat2_reads_agree_with_the_component_walk() {
+        let (dir, root) = fixture();
+        fs::create_dir_all(dir.path().join("etc/kubernetes")).expect("mkdir");
+        fs::write(dir.path().join("etc/kubernetes/admin.conf"), "inside").expect("write");
+        symlink("/etc/kubernetes", dir.path().join("abs")).expect("symlink");
+        symlink(
+            "../../../../etc/kubernetes/admin.conf",
+            dir.path().join("etc/rel"),
+        )
+        .expect("symlink");
+        symlink("/", dir.path().join("etc/up")).expect("symlink");
+        symlink("loop", dir.path().join("loop")).expect("symlink");
+        symlink(
+            "missing/../kubernetes/admin.conf",
+            dir.path().join("etc/lexical"),
+        )
+        .expect("symlink");
+        let slow = |path: &str| {
+            root.resolve(Path::new(path))
+                .and_then(|real| read_regular_file(&real, 100))
+        };
+        for path in [
+            "/etc/kubernetes/admin.conf",
+            "/abs/admin.conf",
+            "/etc/rel",
+            "/etc/up/etc/up/../../../abs/admin.conf",
+            "../../../../etc/kubernetes/admin.conf",
+            "/etc/kubernetes",
+            "/missing/file",
+            "/etc/kubernetes/admin.conf/below",
+            "/loop",
+            "/var/lib/../../etc/kubernetes/admin.conf",
+            "/etc/lexical",
+        ] {
+            assert!(root.dir.is_some());
+            assert_eq!(root.read_capped(Path::new(path), 100), slow(path), "{path}");
+        }
+        assert_eq!(
+            root.read_capped(Path::new("/abs/admin.conf"), 100),
+            Ok(b"inside".to_vec())
         );
     }
 

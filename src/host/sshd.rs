@@ -15,6 +15,9 @@ pub const SSHD_CONFIG: &str = "/etc/ssh/sshd_config";
 
 /// sshd's own limit on nested Include.
 const MAX_INCLUDE_DEPTH: usize = 16;
+/// Files one run reads at most: a file that includes itself several times per level would
+/// otherwise fan out exponentially within the depth limit.
+const MAX_FILES_READ: usize = 256;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SshdFacts {
@@ -141,8 +144,10 @@ impl Reader<'_> {
 
     fn include(&mut self, pattern: &str, context: Option<String>, depth: usize) {
         if depth > MAX_INCLUDE_DEPTH {
+            // sshd itself refuses such a configuration, so the whole of it is undecided: the
+            // error names the main file.
             self.facts.errors.push(format!(
-                "Include {pattern}: nested too deep (include loop?)"
+                "{SSHD_CONFIG}: Include {pattern}: nested too deep (include loop?)"
             ));
             return;
         }
@@ -152,6 +157,12 @@ impl Reader<'_> {
             Path::new("/etc/ssh").join(pattern)
         };
         for path in expand_glob(self.root, &absolute) {
+            if self.facts.files.len() >= MAX_FILES_READ {
+                self.facts.errors.push(format!(
+                    "{SSHD_CONFIG}: Include {pattern}: more than {MAX_FILES_READ} files read (include loop?)"
+                ));
+                return;
+            }
             match self.root.read_to_string(&path) {
                 Ok(text) => self.read_text(&path, &text, context.clone(), depth),
                 // A glob that matches nothing, or a missing file, is not an error to sshd.
@@ -186,17 +197,37 @@ fn expand_glob(root: &HostRoot, pattern: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// `*` and `?` matching without recursion: on a mismatch only the last `*` is retried, so a
+/// pattern like `*a*a*a*a*b` costs O(pattern × name), not exponential time.
 fn glob_match(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    fn go(p: &[char], t: &[char]) -> bool {
-        match p.first() {
-            None => t.is_empty(),
-            Some('*') => (0..=t.len()).any(|skip| go(&p[1..], &t[skip..])),
-            Some('?') => !t.is_empty() && go(&p[1..], &t[1..]),
-            Some(c) => t.first() == Some(c) && go(&p[1..], &t[1..]),
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some('?') => {
+                pi += 1;
+                ti += 1;
+            }
+            Some(c) if *c == t[ti] => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((star_pi, star_ti)) => {
+                    pi = star_pi + 1;
+                    ti = star_ti + 1;
+                    star = Some((star_pi, star_ti + 1));
+                }
+                None => return false,
+            },
         }
     }
-    go(&p, &t)
+    p[pi..].iter().all(|c| *c == '*')
 }
 
 /// A config line's keyword and arguments: `Keyword arg`, `Keyword=arg`, `"quoted arg"`;
@@ -248,6 +279,42 @@ fn split_line(line: &str) -> Option<(String, Vec<String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The plain recursive definition the iterative matcher must agree with.
+    fn reference_glob(p: &[char], t: &[char]) -> bool {
+        match p.first() {
+            None => t.is_empty(),
+            Some('*') => (0..=t.len()).any(|skip| reference_glob(&p[1..], &t[skip..])),
+            Some('?') => !t.is_empty() && reference_glob(&p[1..], &t[1..]),
+            Some(c) => t.first() == Some(c) && reference_glob(&p[1..], &t[1..]),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn glob_match_agrees_with_the_recursive_definition(
+            pattern in "[ab*?]{0,8}", text in "[ab]{0,10}"
+        ) {
+            let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+            prop_assert_eq!(glob_match(&pattern, &text), reference_glob(&p, &t));
+        }
+
+        #[test]
+        fn split_line_never_panics(line in "\\PC{0,80}") {
+            let _ = split_line(&line);
+        }
+    }
+
+    #[test]
+    fn include_glob_with_many_stars_is_not_exponential() {
+        // The recursive matcher needed ~2^30 steps for this; the iterative one is immediate.
+        let pattern = format!("{}b", "*a".repeat(30));
+        assert!(!glob_match(&pattern, &"a".repeat(60)));
+        assert!(glob_match("*.conf", "50-cloud-init.conf"));
+        assert!(!glob_match("*.conf", "50-cloud-init.conf.bak"));
+    }
 
     #[test]
     fn lines_split_like_sshd() {

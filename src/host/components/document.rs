@@ -21,6 +21,14 @@ pub struct Document {
 
 /// Parses YAML or JSON text. `Err` carries the parser's message.
 pub fn parse(text: &str) -> Result<Document, String> {
+    // An empty file is not an empty configuration: the kubelet refuses to decode one ("Object
+    // 'Kind' is missing"), so what the component runs with cannot be told from it.
+    if text
+        .lines()
+        .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'))
+    {
+        return Err("is empty (no document; the component refuses to load it)".into());
+    }
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') {
         return serde_json::from_str::<Json>(text)
@@ -160,8 +168,15 @@ mod tests {
     }
 
     #[test]
-    fn garbage_is_an_error_and_empty_is_empty() {
+    fn garbage_is_an_error_and_empty_config_is_an_error_as_in_the_kubelet() {
         assert!(parse("a: [1, 2\n").is_err());
-        assert!(flatten(&parse("").expect("empty is fine").root).is_empty());
+        // kubelet: `kubelet config file %q was empty`; comments alone lack apiVersion/kind.
+        for empty in ["", "\n  \n", "# nothing here\n"] {
+            assert!(
+                parse(empty).is_err_and(|e| e.contains("empty")),
+                "{empty:?}"
+            );
+        }
+        assert!(flatten(&parse("{}").expect("an empty object").root).is_empty());
     }
 }

@@ -267,6 +267,16 @@ pub fn flag_key(flag: &str) -> String {
 
 /// Gathers what `needs` asks for: one walk of `/proc`, then each needed component.
 pub fn gather(root: &HostRoot, needs: &ComponentNeeds) -> ComponentFacts {
+    gather_with(root, needs, || process::scan(root))
+}
+
+/// Like [`gather`], with the walk of `/proc` supplied by the caller (run only when a component
+/// is needed), so it can share that walk with another reader.
+pub fn gather_with(
+    root: &HostRoot,
+    needs: &ComponentNeeds,
+    walk_proc: impl FnOnce() -> ProcessScan,
+) -> ComponentFacts {
     let mut wanted: BTreeSet<ComponentKind> = needs.settings.keys().copied().collect();
     for request in &needs.files {
         wanted.extend(request.components());
@@ -278,7 +288,7 @@ pub fn gather(root: &HostRoot, needs: &ComponentNeeds) -> ComponentFacts {
     let processes = if wanted.is_empty() {
         ProcessScan::default()
     } else {
-        process::scan(root)
+        walk_proc()
     };
     let mut facts = ComponentFacts {
         processes,

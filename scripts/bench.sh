@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Benchmarks the release binary on synthetic host roots (scripts/synth-root.py) and prints a
+# table of medians and peak RSS, with a kube-bench-style shell baseline run side by side.
+#
+# Usage: scripts/bench.sh [RUNS]          (default 11 runs per case; 3 for 50,000 processes)
+# Env:   HARDNODE_BIN   a prebuilt binary (default: cargo build --release, target/release/hardnode)
+#        BENCH_DIR      where the roots are built and kept (default /tmp/hardnode-bench)
+#        BENCH_SIZES    process counts besides the control plane (default "1000 10000 50000")
+#
+# Cases: `check` on a kubeadm control-plane root (apiserver, etcd, controller-manager,
+# scheduler, kubelet, kube-proxy, 40 containers, seccomp dir, AppArmor profiles), `check --only
+# kernel` (must not walk /proc), and `check` with 1,000 / 10,000 / 50,000 processes.
+# Wall time is the median; cpu is the median of user+sys (less sensitive to a loaded machine);
+# RSS is the largest maximum resident set size of any run (/usr/bin/time -v).
+#
+# Shell baseline: what kube-bench does per check — one `sh -c` that lists every process's
+# command line (what `ps -ef` reads), `stat`s a file and `cat | grep`s a config — once for each
+# rule hardnode evaluates, on the same root. Reported as baseline / hardnode.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs="${1:-11}"
+dir="${BENCH_DIR:-/tmp/hardnode-bench}"
+sizes="${BENCH_SIZES:-1000 10000 50000}"
+[ -x /usr/bin/time ] || { echo "bench.sh: needs GNU time (apt-get install time)" >&2; exit 3; }
+if [ -z "${HARDNODE_BIN:-}" ]; then
+  cargo build --release --quiet
+  HARDNODE_BIN=target/release/hardnode
+fi
+bin="$HARDNODE_BIN"
+mkdir -p "$dir"
+
+root_for() { # NAME PROCS
+  local root="$dir/$1"
+  if [ ! -f "$root/.complete" ]; then
+    rm -rf "$root"
+    python3 scripts/synth-root.py "$root" --procs "$2" --containers 40 >/dev/null
+    touch "$root/.complete"
+  fi
+  echo "$root"
+}
+
+# measure RUNS CMD... -> "median_ms cpu_ms max_rss_kb"
+measure() {
+  local n="$1"; shift
+  local walls=() cpus=() rss=0 log
+  log="$(mktemp)"
+  "$@" >/dev/null 2>&1 || true # warm the page cache
+  for _ in $(seq "$n"); do
+    local start end
+    start=$(date +%s%N)
+    /usr/bin/time -f "%U %S %M" -o "$log" "$@" >/dev/null 2>&1 || true
+    end=$(date +%s%N)
+    walls+=("$(( (end - start) / 1000 ))")
+    read -r user sys kb < <(tail -n1 "$log")
+    cpus+=("$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%d", (u + s) * 1000000 }')")
+    [ "$kb" -gt "$rss" ] && rss="$kb"
+  done
+  rm -f "$log"
+  local wall cpu
+  wall=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  awk -v w="$wall" -v c="$cpu" -v r="$rss" 'BEGIN { printf "%.1f %.1f %.1f\n", w / 1000, c / 1000, r / 1024 }'
+}
+
+# The kube-bench way: one shell per rule, each listing every process and reading files.
+shell_baseline() { # ROOT RULES
+  local root="$1" rules="$2"
+  for _ in $(seq "$rules"); do
+    sh -c 'cat "$1"/proc/[0-9]*/cmdline 2>/dev/null | tr "\0" " " | grep -c -- kube-apiserver >/dev/null
+           stat -c "%a %U:%G" "$1"/etc/kubernetes/admin.conf >/dev/null
+           cat "$1"/var/lib/kubelet/config.yaml | grep -i -- anonymous >/dev/null' sh "$root" || true
+  done
+}
+export -f shell_baseline
+
+cp_root=$(root_for control-plane 200)
+rules=$({ "$bin" check --root "$cp_root" --format json 2>/dev/null || true; } \
+  | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["results"]))')
+
+printf '%-42s %10s %10s %10s\n' case "wall ms" "cpu ms" "peak MB"
+row() { # NAME "WALL CPU RSS"
+  local wall cpu rss
+  read -r wall cpu rss <<<"$2"
+  printf '%-42s %10s %10s %10s\n' "$1" "$wall" "$cpu" "$rss"
+}
+read -r cp_wall cp_cpu cp_rss < <(measure "$runs" "$bin" check --root "$cp_root")
+row "check, control plane (40 containers)" "$cp_wall $cp_cpu $cp_rss"
+row "check --only kernel, control plane" "$(measure "$runs" "$bin" check --only kernel --root "$cp_root")"
+declare -A per_size
+for size in $sizes; do
+  root=$(root_for "procs-$size" "$size")
+  n="$runs"; [ "$size" -ge 50000 ] && n=3
+  result=$(measure "$n" "$bin" check --root "$root")
+  per_size[$size]="$result"
+  row "check, $size processes" "$result"
+done
+read -r base_wall base_cpu base_rss < <(measure 3 bash -c "shell_baseline '$cp_root' $rules")
+row "shell baseline ($rules x sh -c), control plane" "$base_wall $base_cpu $base_rss"
+echo
+awk -v b="$base_wall" -v h="$cp_wall" 'BEGIN { printf "baseline / hardnode (wall): %.0fx\n", b / h }'
+if [ -n "${per_size[1000]:-}" ] && [ -n "${per_size[10000]:-}" ]; then
+  read -r w1 c1 _ <<<"${per_size[1000]}"
+  read -r w10 c10 _ <<<"${per_size[10000]}"
+  awk -v a="$w1" -v b="$w10" -v c="$c1" -v d="$c10" \
+    'BEGIN { printf "10,000 / 1,000 processes: %.1fx wall, %.1fx cpu\n", b / a, d / c }'
+fi
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
