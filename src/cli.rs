@@ -609,12 +609,7 @@ fn facts(global: &GlobalArgs, args: &FactsArgs) -> Result<u8, Error> {
     let privilege_notes = restrict_for(&needs);
     let mut facts = host::gather(&root, &needs);
     facts.privileges = Some(privilege::current(privilege_notes));
-    let mut buffer = Vec::new();
-    report::render_json(&facts, &mut buffer).map_err(|source| Error::Output {
-        what: "facts".into(),
-        source,
-    })?;
-    emit(&buffer, None)?;
+    print("facts", |buffer| report::render_json(&facts, buffer))?;
     Ok(EXIT_OK)
 }
 
@@ -650,31 +645,19 @@ fn containers(global: &GlobalArgs, args: &ContainersArgs) -> Result<u8, Error> {
         apparmor_enabled,
         containers: engine::containers::views(containers, apparmor_enabled),
     };
-    let mut buffer = Vec::new();
-    match args.format {
-        ReportFormat::Text => report::render_containers_text(&listing, &mut buffer),
-        ReportFormat::Json => report::render_json(&listing, &mut buffer),
-    }
-    .map_err(|source| Error::Output {
-        what: "container list".into(),
-        source,
+    print("container list", |buffer| match args.format {
+        ReportFormat::Text => report::render_containers_text(&listing, buffer),
+        ReportFormat::Json => report::render_json(&listing, buffer),
     })?;
-    emit(&buffer, None)?;
     Ok(EXIT_OK)
 }
 
 fn rules(args: &RulesArgs) -> Result<u8, Error> {
     let rules = load_rules(&args.benchmark)?;
-    let mut buffer = Vec::new();
-    let rendered = match args.format {
-        ReportFormat::Text => report::render_rules_text(&rules, &mut buffer),
-        ReportFormat::Json => report::render_json(&report::rule_listing(&rules), &mut buffer),
-    };
-    rendered.map_err(|source| Error::Output {
-        what: "rule list".into(),
-        source,
+    print("rule list", |buffer| match args.format {
+        ReportFormat::Text => report::render_rules_text(&rules, buffer),
+        ReportFormat::Json => report::render_json(&report::rule_listing(&rules), buffer),
     })?;
-    emit(&buffer, None)?;
     Ok(EXIT_OK)
 }
 
@@ -730,16 +713,10 @@ fn lint(args: &LintArgs) -> Result<u8, Error> {
         };
         results.push(result);
     }
-    let mut buffer = Vec::new();
-    match args.format {
-        ReportFormat::Json => report::render_json(&results, &mut buffer),
-        ReportFormat::Text => render_lint_text(&results, &mut buffer),
-    }
-    .map_err(|source| Error::Output {
-        what: "lint results".into(),
-        source,
+    print("lint results", |buffer| match args.format {
+        ReportFormat::Json => report::render_json(&results, buffer),
+        ReportFormat::Text => render_lint_text(&results, buffer),
     })?;
-    emit(&buffer, None)?;
     Ok(if results.iter().all(|r| r.valid) {
         EXIT_OK
     } else {
@@ -780,16 +757,10 @@ fn load_pod_rules(extra: &[PathBuf]) -> Result<manifest::rules::RuleSet, Error> 
 
 fn manifest_rules(args: &ManifestRulesArgs) -> Result<u8, Error> {
     let rules = load_pod_rules(&args.rules)?;
-    let mut buffer = Vec::new();
-    match args.format {
-        ReportFormat::Text => report::render_pod_rules_text(&rules, &mut buffer),
-        ReportFormat::Json => report::render_json(&report::pod_rule_listing(&rules), &mut buffer),
-    }
-    .map_err(|source| Error::Output {
-        what: "rule list".into(),
-        source,
+    print("rule list", |buffer| match args.format {
+        ReportFormat::Text => report::render_pod_rules_text(&rules, buffer),
+        ReportFormat::Json => report::render_json(&report::pod_rule_listing(&rules), buffer),
     })?;
-    emit(&buffer, None)?;
     Ok(EXIT_OK)
 }
 
@@ -823,22 +794,16 @@ fn manifest_scan(global: &GlobalArgs, args: &ManifestScanArgs) -> Result<u8, Err
             .map(|(root, seccomp_dir)| host::manifests::node_profiles(root, seccomp_dir, refs))
     });
 
-    let mut buffer = Vec::new();
-    match args.format {
+    print("scan report", |buffer| match args.format {
         ScanFormat::Text => {
             let color = use_color(global.color, false);
-            report::render_manifest_text(&report, color, &mut buffer)
+            report::render_manifest_text(&report, color, buffer)
         }
-        ScanFormat::Json => report::render_json(&report, &mut buffer),
+        ScanFormat::Json => report::render_json(&report, buffer),
         ScanFormat::Sarif => {
-            report::sarif::render_sarif(&report::manifest_sarif(&report, &rules), &mut buffer)
+            report::sarif::render_sarif(&report::manifest_sarif(&report, &rules), buffer)
         }
-    }
-    .map_err(|source| Error::Output {
-        what: "scan report".into(),
-        source,
     })?;
-    emit(&buffer, None)?;
 
     for error in &report.errors {
         eprintln!("hardnode: {error}");
@@ -974,16 +939,10 @@ fn firewall_command(global: &GlobalArgs, command: &FirewallCommand) -> Result<u8
             (remedy::remove(&root, args.dry_run)?, args.format)
         }
     };
-    let mut buffer = Vec::new();
-    match format {
-        ReportFormat::Text => report::render_firewall_text(&report, &mut buffer),
-        ReportFormat::Json => report::render_json(&report, &mut buffer),
-    }
-    .map_err(|source| Error::Output {
-        what: "firewall report".into(),
-        source,
+    print("firewall report", |buffer| match format {
+        ReportFormat::Text => report::render_firewall_text(&report, buffer),
+        ReportFormat::Json => report::render_json(&report, buffer),
     })?;
-    emit(&buffer, None)?;
     let failed = match report.command {
         "status" => !report.ok,
         "plan" => false,
@@ -1042,16 +1001,10 @@ fn profiles_install(global: &GlobalArgs, args: &ProfilesInstallArgs) -> Result<u
         dry_run: args.dry_run,
     };
     let report = crate::remedy::profiles::install(&root, &request)?;
-    let mut buffer = Vec::new();
-    match args.format {
-        ReportFormat::Text => report::render_profiles_install_text(&report, &mut buffer),
-        ReportFormat::Json => report::render_json(&report, &mut buffer),
-    }
-    .map_err(|source| Error::Output {
-        what: "profiles report".into(),
-        source,
+    print("profiles report", |buffer| match args.format {
+        ReportFormat::Text => report::render_profiles_install_text(&report, buffer),
+        ReportFormat::Json => report::render_json(&report, buffer),
     })?;
-    emit(&buffer, None)?;
     Ok(if report.dry_run || report.outcome.verified {
         EXIT_OK
     } else {
@@ -1080,16 +1033,10 @@ fn profiles_status(global: &GlobalArgs, args: &ProfilesStatusArgs) -> Result<u8,
         &policy.seccomp.profile_dir,
         errors,
     );
-    let mut buffer = Vec::new();
-    match args.format {
-        ReportFormat::Text => report::render_profiles_status_text(&report, &mut buffer),
-        ReportFormat::Json => report::render_json(&report, &mut buffer),
-    }
-    .map_err(|source| Error::Output {
-        what: "profiles status".into(),
-        source,
+    print("profiles status", |buffer| match args.format {
+        ReportFormat::Text => report::render_profiles_status_text(&report, buffer),
+        ReportFormat::Json => report::render_json(&report, buffer),
     })?;
-    emit(&buffer, None)?;
     Ok(if report.ok { EXIT_OK } else { EXIT_FAIL })
 }
 
@@ -1107,21 +1054,25 @@ fn fix_files(global: &GlobalArgs, args: &FixFilesArgs) -> Result<u8, Error> {
     let root = open_root(global)?;
     let policy = load_policy(global, &root)?;
     let report = crate::remedy::files::fix(&root, &rules, &policy, args.dry_run)?;
-    let mut buffer = Vec::new();
-    match args.format {
-        ReportFormat::Text => report::render_fix_files_text(&report, &mut buffer),
-        ReportFormat::Json => report::render_json(&report, &mut buffer),
-    }
-    .map_err(|source| Error::Output {
-        what: "fix report".into(),
-        source,
+    print("fix report", |buffer| match args.format {
+        ReportFormat::Text => report::render_fix_files_text(&report, buffer),
+        ReportFormat::Json => report::render_json(&report, buffer),
     })?;
-    emit(&buffer, None)?;
     Ok(if report.dry_run || report.outcome.verified {
         EXIT_OK
     } else {
         EXIT_FAIL
     })
+}
+
+/// Renders into a buffer and writes it to stdout in one piece; `what` names it in an error.
+fn print(what: &str, render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> Result<(), Error> {
+    let mut buffer = Vec::new();
+    render(&mut buffer).map_err(|source| Error::Output {
+        what: what.into(),
+        source,
+    })?;
+    emit(&buffer, None)
 }
 
 fn use_color(choice: ColorChoice, to_file: bool) -> bool {

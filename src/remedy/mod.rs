@@ -291,6 +291,17 @@ pub fn remove_file(real: &Path) -> Result<bool, RemedyError> {
     }
 }
 
+/// A command for an external tool run by absolute path with a clean environment (a fixed
+/// `PATH`, the C locale), so nothing from the caller's environment changes what it does.
+pub fn clean_command(program: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(program);
+    command
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("LC_ALL", "C");
+    command
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

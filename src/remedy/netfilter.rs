@@ -15,7 +15,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde::{Deserialize, Serialize};
 
@@ -131,12 +131,9 @@ pub enum NetfilterError {
 /// Runs one binary with `args` (and `stdin` text), returning stdout on exit 0.
 fn run(path: &Path, args: &[String], stdin: Option<&str>) -> Result<String, NetfilterError> {
     let command_text = format!("{} {}", path.display(), args.join(" "));
-    let mut command = Command::new(path);
+    let mut command = super::clean_command(path);
     command
         .args(args)
-        .env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .env("LC_ALL", "C")
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde::Serialize;
 
@@ -111,11 +111,8 @@ fn require_parser() -> Result<PathBuf, RemedyError> {
 /// Runs the parser by absolute path with a clean environment, `stdin` piped in; stdout on exit 0,
 /// else the meaningful stderr lines.
 fn run_parser(parser: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<String, String> {
-    let mut child = Command::new(parser)
+    let mut child = super::clean_command(parser)
         .args(args)
-        .env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .env("LC_ALL", "C")
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
