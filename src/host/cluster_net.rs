@@ -11,18 +11,17 @@
 //!   `ipv4_pools`/`ipv6_pools`), then flannel's `/run/flannel/subnet.env`.
 
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::HostRoot;
+use super::components::{self, ComponentKind, ComponentNeeds, Source};
 use crate::cidr::{Cidr, Endpoint};
 
 pub const KUBELET_KUBECONFIG: &str = "/etc/kubernetes/kubelet.conf";
 pub const CNI_DIR: &str = "/etc/cni/net.d";
 pub const FLANNEL_ENV: &str = "/run/flannel/subnet.env";
-pub const CONTROLLER_MANAGER_MANIFEST: &str =
-    "/etc/kubernetes/manifests/kube-controller-manager.yaml";
 
 /// A value and where it came from (`flag`, `config /etc/hardnode/config.toml`, `kubelet.conf …`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -153,112 +152,62 @@ pub fn detect_container_cidrs(root: &HostRoot) -> (Vec<Found<Cidr>>, Vec<String>
     (flannel_cidrs(root), notes)
 }
 
-/// The pod network named by a running component ([`COMPONENT_SOURCES`]) or by the
-/// controller-manager's static pod manifest.
-///
-/// Kept to one small function on purpose: component discovery (processes, manifests, config
-/// files with precedence) is its own reader elsewhere, and this should be pointed at it.
+/// The pod network named by a component, through the shared component discovery (one `/proc`
+/// walk, flags over config files, relative `--config` against the process's cwd, a static pod
+/// manifest when the controller-manager does not run): the first of [`COMPONENT_SOURCES`] that
+/// names one wins.
 pub fn component_cluster_cidrs(root: &HostRoot) -> Vec<Found<Cidr>> {
-    let parse_list = |value: &str, source: &str| -> Vec<Found<Cidr>> {
-        value
-            .split(',')
-            .filter_map(|item| item.trim().parse::<Cidr>().ok())
-            .map(|cidr| Found::new(cidr, source.to_string()))
-            .collect()
-    };
-    let pids = root.read_dir_names(Path::new("/proc")).unwrap_or_default();
-    let mut best: Option<(usize, Vec<Found<Cidr>>)> = None;
-    for pid in pids.iter().filter_map(|name| name.to_str()) {
-        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+    let mut needs = ComponentNeeds::default();
+    for (kind, key, flag) in COMPONENT_SOURCES {
+        needs
+            .settings
+            .entry(*kind)
+            .or_default()
+            .insert((key.to_string(), flag.map(String::from)));
+    }
+    let facts = components::gather(root, &needs);
+    for (kind, key, flag) in COMPONENT_SOURCES {
+        let Some(setting) = facts
+            .component(*kind)
+            .and_then(|component| component.setting(key, *flag))
+        else {
+            continue;
+        };
+        if setting.source == Source::Default {
             continue;
         }
-        let path = PathBuf::from(format!("/proc/{pid}/cmdline"));
-        let Ok(bytes) = root.read_capped(&path, 1 << 20) else {
-            continue;
+        let named = match (setting.source, flag) {
+            (Source::Flag | Source::Manifest, Some(flag)) => flag,
+            _ => key,
         };
-        let argv: Vec<String> = bytes
-            .split(|b| *b == 0)
-            .filter(|arg| !arg.is_empty())
-            .map(|arg| String::from_utf8_lossy(arg).into_owned())
-            .collect();
-        let Some(program) = argv.first() else {
-            continue;
-        };
-        let name = program.rsplit('/').next().unwrap_or_default();
-        let Some(rank) = COMPONENT_SOURCES.iter().position(|(n, ..)| *n == name) else {
-            continue;
-        };
-        let (_, flag, config_key) = COMPONENT_SOURCES[rank];
-        let from_flag = flag_value(&argv, flag)
-            .map(|value| parse_list(&value, &format!("{name} {flag} ({})", path.display())));
-        let from_config = || {
-            let config = flag_value(&argv, "--config")?;
-            // A relative path is relative to the process's cwd, which this minimal reader
-            // does not follow; the component discovery reader does.
-            if !config.starts_with('/') {
-                return None;
-            }
-            let text = root.read_to_string(Path::new(&config)).ok()?;
-            let value: serde_json::Value = serde_saphyr::from_str(&text).ok()?;
-            let cidrs = value.get(config_key)?.as_str()?.to_string();
-            Some(parse_list(
-                &cidrs,
-                &format!("{name} {config} ({config_key})"),
-            ))
-        };
-        let found = from_flag
-            .filter(|found| !found.is_empty())
-            .or_else(from_config)
+        let at = setting
+            .path
+            .as_ref()
+            .map(|path| format!(" ({})", path.display()))
             .unwrap_or_default();
-        if !found.is_empty() && best.as_ref().is_none_or(|(best_rank, _)| rank < *best_rank) {
-            best = Some((rank, found));
+        let source = format!("{} {named}{at}", kind.binary());
+        let found: Vec<Found<Cidr>> = setting
+            .value
+            .elements()
+            .iter()
+            .filter_map(|item| item.to_string().trim().parse::<Cidr>().ok())
+            .map(|cidr| Found::new(cidr, source.clone()))
+            .collect();
+        if !found.is_empty() {
+            return found;
         }
     }
-    // The controller-manager's flag is the cluster's own setting: it beats its manifest. The
-    // others rank below the manifest.
-    if let Some((0, found)) = best {
-        return found;
-    }
-    let best = best.map(|(_, found)| found);
-    if let Ok(text) = root.read_to_string(Path::new(CONTROLLER_MANAGER_MANIFEST)) {
-        for line in text.lines() {
-            if let Some((_, value)) = line.split_once("--cluster-cidr=") {
-                let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
-                let found = parse_list(
-                    value,
-                    &format!("{CONTROLLER_MANAGER_MANIFEST} --cluster-cidr"),
-                );
-                if !found.is_empty() {
-                    return found;
-                }
-            }
-        }
-    }
-    best.unwrap_or_default()
+    Vec::new()
 }
 
-/// The components whose settings name the pod network, by precedence: the flag, and the key of
-/// their `--config` file. The controller-manager's is the whole cluster's; kube-proxy's usually
-/// too; the kubelet's `podCIDR` is this node's share (enough to block this node's pods).
-const COMPONENT_SOURCES: &[(&str, &str, &str)] = &[
-    ("kube-controller-manager", "--cluster-cidr", "clusterCIDR"),
-    ("kube-proxy", "--cluster-cidr", "clusterCIDR"),
-    ("kubelet", "--pod-cidr", "podCIDR"),
+/// The components whose settings name the pod network, by precedence: (component, setting key,
+/// flag). The controller-manager's is the whole cluster's; kube-proxy's usually too; the
+/// kubelet's `podCIDR` is this node's share (enough to block this node's pods).
+const COMPONENT_SOURCES: &[(ComponentKind, &str, Option<&str>)] = &[
+    (ComponentKind::ControllerManager, "--cluster-cidr", None),
+    (ComponentKind::Proxy, "clusterCIDR", Some("--cluster-cidr")),
+    (ComponentKind::Kubelet, "podCIDR", Some("--pod-cidr")),
 ];
-
-/// The value of `--flag=value` or `--flag value` (the last one given wins, as in Go's flag).
-fn flag_value(argv: &[String], flag: &str) -> Option<String> {
-    let mut value = None;
-    let mut args = argv.iter().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.strip_prefix(flag) {
-            Some(rest) if rest.starts_with('=') => value = Some(rest[1..].to_string()),
-            Some("") => value = args.next().cloned(),
-            _ => {}
-        }
-    }
-    value
-}
 
 /// The pod subnets of the CNI config the runtime uses: the first `*.conflist`, `*.conf` or
 /// `*.json` in lexical order, as containerd and CRI-O pick it.
@@ -496,6 +445,22 @@ mod tests {
         let found = component_cluster_cidrs(&root);
         assert_eq!(found[0].value.to_string(), "10.42.7.0/24");
         assert!(found[0].source.contains("kubelet --pod-cidr"));
+    }
+
+    #[test]
+    fn controller_manager_manifest_names_the_cidr_when_it_does_not_run() {
+        let (dir, root) = root_with(&[(
+            "/etc/kubernetes/manifests/kube-controller-manager.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-controller-manager\n  namespace: kube-system\nspec:\n  containers:\n  - name: kube-controller-manager\n    command:\n    - kube-controller-manager\n    - --allocate-node-cidrs=true\n    - --cluster-cidr=10.244.0.0/16\n",
+        )]);
+        std::fs::create_dir_all(dir.path().join("proc")).expect("mkdir");
+        let found = component_cluster_cidrs(&root);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].value.to_string(), "10.244.0.0/16");
+        assert!(
+            found[0].source.contains("kube-controller-manager.yaml"),
+            "{found:?}"
+        );
     }
 
     #[test]
