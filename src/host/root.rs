@@ -6,7 +6,8 @@
 //! never block (a FIFO or a device is refused, not opened for a read that could hang).
 
 use std::collections::VecDeque;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::fmt;
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{self, Read};
@@ -17,7 +18,8 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 
 use nix::errno::Errno;
-use nix::fcntl::{OFlag, OpenHow, ResolveFlag, openat2};
+use nix::dir::Dir;
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag, openat2, readlinkat};
 
 /// How many symbolic links one resolution may follow (Linux's own limit).
 const MAX_SYMLINKS: usize = 40;
@@ -176,8 +178,8 @@ impl HostRoot {
 
     /// Reads a regular file, at most `cap` bytes, without blocking on FIFOs or devices.
     pub fn read_capped(&self, host_path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
-        if let Some(opened) = self.open_in_root(host_path) {
-            return read_open_file(opened?, cap);
+        if let Some(opened) = self.open_in_root(host_path, OFlag::O_RDONLY | OFlag::O_NONBLOCK) {
+            return read_open_file(File::from(opened?), cap);
         }
         let real = self.resolve(host_path)?;
         read_regular_file(&real, cap)
@@ -186,10 +188,12 @@ impl HostRoot {
     /// Opens `host_path` with one `openat2(RESOLVE_IN_ROOT)`: the kernel resolves it with the
     /// same rules as [`resolve`](Self::resolve) (absolute symlinks re-rooted, `..` clamped at the
     /// root, 40 links at most), in one system call instead of an `lstat` per component — what
-    /// makes a walk of 10,000 processes cheap. `None` when the kernel cannot decide it that way
-    /// (no `openat2` before Linux 5.6, a concurrent rename, a magic link, a loop, a missing
-    /// component): the component-by-component walk then decides, and names the error.
-    fn open_in_root(&self, host_path: &Path) -> Option<Result<File, ReadError>> {
+    /// makes a walk of 10,000 processes cheap. `flags` say how (`O_PATH` for metadata and links,
+    /// `O_NOFOLLOW` to examine a final symlink itself, `O_DIRECTORY` for a listing).
+    /// `None` when the kernel cannot decide it that way (no `openat2` before Linux 5.6, a
+    /// concurrent rename, a magic link, a loop, a missing component): the component-by-component
+    /// walk then decides, and names the error.
+    fn open_in_root(&self, host_path: &Path, flags: OFlag) -> Option<Result<OwnedFd, ReadError>> {
         let dir = self.dir.as_ref()?;
         let relative = host_path.strip_prefix("/").unwrap_or(host_path);
         let relative = if relative.as_os_str().is_empty() {
@@ -198,10 +202,10 @@ impl HostRoot {
             relative
         };
         let how = OpenHow::new()
-            .flags(OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)
+            .flags(flags | OFlag::O_CLOEXEC)
             .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
         match openat2(dir.as_fd(), relative, how) {
-            Ok(fd) => Some(Ok(File::from(fd))),
+            Ok(fd) => Some(Ok(fd)),
             Err(Errno::EACCES | Errno::EPERM) => Some(Err(ReadError::PermissionDenied)),
             // A missing file too: the walk resolves `..` after a missing directory lexically
             // (`var/lib/../../etc/shadow` with no /var), where the kernel says ENOENT.
@@ -213,6 +217,11 @@ impl HostRoot {
     /// verbatim: `/proc/<pid>/exe` names the program a process runs, `/proc/<pid>/ns/net` a
     /// namespace (`net:[4026531840]`).
     pub fn read_link(&self, host_path: &Path) -> Result<PathBuf, ReadError> {
+        if let Some(opened) = self.open_in_root(host_path, OFlag::O_PATH | OFlag::O_NOFOLLOW) {
+            // An empty path reads the link the descriptor itself names (Linux 2.6.39+).
+            let target = readlinkat(opened?.as_fd(), "").map_err(io::Error::from)?;
+            return Ok(PathBuf::from(target));
+        }
         Ok(fs::read_link(self.resolve_no_follow(host_path)?)?)
     }
 
@@ -250,11 +259,17 @@ impl HostRoot {
 
     /// Metadata of the file at `host_path`, following symlinks inside the root.
     pub fn metadata(&self, host_path: &Path) -> Result<Metadata, ReadError> {
+        if let Some(opened) = self.open_in_root(host_path, OFlag::O_PATH) {
+            return Ok(File::from(opened?).metadata()?);
+        }
         Ok(fs::metadata(self.resolve(host_path)?)?)
     }
 
     /// Metadata of the entry itself (a symlink is reported as a symlink).
     pub fn symlink_metadata(&self, host_path: &Path) -> Result<Metadata, ReadError> {
+        if let Some(opened) = self.open_in_root(host_path, OFlag::O_PATH | OFlag::O_NOFOLLOW) {
+            return Ok(File::from(opened?).metadata()?);
+        }
         Ok(fs::symlink_metadata(self.resolve_no_follow(host_path)?)?)
     }
 
@@ -264,6 +279,20 @@ impl HostRoot {
 
     /// The names in a directory, sorted so every run sees the same order.
     pub fn read_dir_names(&self, host_path: &Path) -> Result<Vec<OsString>, ReadError> {
+        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NONBLOCK;
+        if let Some(opened) = self.open_in_root(host_path, flags) {
+            let mut names = Vec::new();
+            let mut dir = Dir::from_fd(opened?).map_err(io::Error::from)?;
+            for entry in dir.iter() {
+                let entry = entry.map_err(io::Error::from)?;
+                let name = entry.file_name().to_bytes();
+                if name != b"." && name != b".." {
+                    names.push(OsStr::from_bytes(name).to_os_string());
+                }
+            }
+            names.sort();
+            return Ok(names);
+        }
         let real = self.resolve(host_path)?;
         let metadata = fs::metadata(&real)?;
         if !metadata.is_dir() {
@@ -330,7 +359,7 @@ fn check_regular(file: &File) -> Result<(), ReadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::symlink;
+    use std::os::unix::fs::{MetadataExt, symlink};
 
     fn fixture() -> (tempfile::TempDir, HostRoot) {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -444,6 +473,96 @@ mod tests {
         assert_eq!(
             root.read_capped(Path::new("/abs/admin.conf"), 100),
             Ok(b"inside".to_vec())
+        );
+    }
+
+    #[test]
+    fn magic_links_of_the_live_proc_are_read_not_followed() {
+        let root = HostRoot::new("/").expect("root");
+        for link in ["/proc/self/exe", "/proc/self/ns/net", "/proc/self/cwd"] {
+            assert_eq!(
+                root.read_link(Path::new(link)),
+                Ok(fs::read_link(link).expect("std read_link")),
+                "{link}"
+            );
+            assert!(
+                root.symlink_metadata(Path::new(link))
+                    .expect("lstat")
+                    .file_type()
+                    .is_symlink()
+            );
+        }
+    }
+
+    #[test]
+    fn openat2_metadata_links_and_listings_agree_with_the_component_walk() {
+        let (dir, root) = fixture();
+        fs::create_dir_all(dir.path().join("etc/kubernetes/manifests")).expect("mkdir");
+        fs::write(dir.path().join("etc/kubernetes/admin.conf"), "inside").expect("write");
+        fs::write(dir.path().join("etc/kubernetes/manifests/b.yaml"), "").expect("write");
+        fs::write(dir.path().join("etc/kubernetes/manifests/a.yaml"), "").expect("write");
+        symlink("/etc/kubernetes", dir.path().join("abs")).expect("symlink");
+        symlink("../../../../etc/kubernetes", dir.path().join("etc/rel")).expect("symlink");
+        symlink("loop", dir.path().join("loop")).expect("symlink");
+        symlink("missing/../kubernetes", dir.path().join("etc/lexical")).expect("symlink");
+        let walk_metadata = |path: &str, follow: bool| {
+            let real = if follow {
+                root.resolve(Path::new(path))
+            } else {
+                root.resolve_no_follow(Path::new(path))
+            }?;
+            let meta = if follow {
+                fs::metadata(real)
+            } else {
+                fs::symlink_metadata(real)
+            };
+            meta.map(|m| (m.ino(), m.mode())).map_err(ReadError::from)
+        };
+        for path in [
+            "/etc/kubernetes",
+            "/etc/kubernetes/admin.conf",
+            "/abs",
+            "/abs/manifests",
+            "/etc/rel/admin.conf",
+            "/etc/rel",
+            "/loop",
+            "/missing/file",
+            "/etc/kubernetes/admin.conf/below",
+            "/var/lib/../../etc/kubernetes/admin.conf",
+            "/etc/lexical",
+        ] {
+            for follow in [true, false] {
+                let fast = if follow {
+                    root.metadata(Path::new(path))
+                } else {
+                    root.symlink_metadata(Path::new(path))
+                };
+                assert_eq!(
+                    fast.map(|m| (m.ino(), m.mode())),
+                    walk_metadata(path, follow),
+                    "{path} follow={follow}"
+                );
+            }
+            let listed = root.read_dir_names(Path::new(path));
+            let walked = root.resolve(Path::new(path)).and_then(|real| {
+                let mut names: Vec<OsString> = fs::read_dir(real)?
+                    .map(|entry| entry.map(|e| e.file_name()))
+                    .collect::<Result<_, _>>()?;
+                names.sort();
+                Ok(names)
+            });
+            match walked {
+                Ok(names) => assert_eq!(listed, Ok(names), "{path}"),
+                Err(_) => assert!(listed.is_err(), "{path}: {listed:?}"),
+            }
+        }
+        assert_eq!(
+            root.read_dir_names(Path::new("/abs/manifests")),
+            Ok(vec![OsString::from("a.yaml"), OsString::from("b.yaml")])
+        );
+        assert_eq!(
+            root.read_link(Path::new("/etc/rel")),
+            Ok(PathBuf::from("../../../../etc/kubernetes"))
         );
     }
 
