@@ -7,18 +7,18 @@
 
 use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
 use std::fmt;
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{self, Read};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 
-use nix::errno::Errno;
 use nix::dir::Dir;
+use nix::errno::Errno;
 use nix::fcntl::{OFlag, OpenHow, ResolveFlag, openat2, readlinkat};
 
 /// How many symbolic links one resolution may follow (Linux's own limit).
