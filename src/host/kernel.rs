@@ -5,7 +5,7 @@
 //! `/lib/modules/<release>/config` (Arch, Fedora). A source that exists but is not a kernel config
 //! (a directory, binary, empty, over the cap) is passed over and recorded, never trusted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -45,7 +45,7 @@ pub fn gather(root: &HostRoot, release: &Observed<String>, needs: &Needs) -> Ker
     }
     let mut config = None;
     for path in config_sources(release) {
-        match read_config(root, &path) {
+        match read_config(root, &path, &needs.kernel_options) {
             Ok(options) => {
                 config = Some((path, options));
                 break;
@@ -77,7 +77,11 @@ pub fn gather(root: &HostRoot, release: &Observed<String>, needs: &Needs) -> Ker
     }
 }
 
-fn read_config(root: &HostRoot, path: &Path) -> Result<BTreeMap<String, String>, String> {
+fn read_config(
+    root: &HostRoot,
+    path: &Path,
+    wanted: &BTreeSet<String>,
+) -> Result<BTreeMap<String, String>, String> {
     let bytes = root
         .read_capped(path, DEFAULT_READ_CAP)
         .map_err(|error| error.to_string())?;
@@ -86,7 +90,7 @@ fn read_config(root: &HostRoot, path: &Path) -> Result<BTreeMap<String, String>,
     } else {
         bytes
     };
-    parse_kernel_config(&text)
+    parse_kernel_options(&text, |option| wanted.contains(option))
 }
 
 fn gunzip_capped(bytes: &[u8], cap: u64) -> Result<Vec<u8>, String> {
@@ -104,26 +108,38 @@ fn gunzip_capped(bytes: &[u8], cap: u64) -> Result<Vec<u8>, String> {
 /// Parses kernel config text: `CONFIG_X=y|m|"string"|123` lines set an option, `# CONFIG_X is not
 /// set` lines and absent options are unset. Text with no `CONFIG_` line at all is not a config.
 pub fn parse_kernel_config(bytes: &[u8]) -> Result<BTreeMap<String, String>, String> {
+    parse_kernel_options(bytes, |_| true)
+}
+
+/// Like [`parse_kernel_config`], keeping only the options `keep` accepts: a config has thousands
+/// of options and the rules ask for a handful, so only those are copied out.
+pub fn parse_kernel_options(
+    bytes: &[u8],
+    keep: impl Fn(&str) -> bool,
+) -> Result<BTreeMap<String, String>, String> {
     if bytes.is_empty() {
         return Err("is empty".into());
     }
     if bytes.contains(&0) {
         return Err("is binary, not a kernel config".into());
     }
-    let text = String::from_utf8_lossy(bytes);
     let mut options = BTreeMap::new();
     let mut recognised = 0usize;
-    for line in text.lines() {
-        let line = line.trim();
-        if let Some(rest) = line.strip_prefix("# CONFIG_") {
-            if rest.ends_with(" is not set") {
+    for line in bytes.split(|&byte| byte == b'\n') {
+        let line = line.trim_ascii();
+        if let Some(rest) = line.strip_prefix(b"# CONFIG_") {
+            if rest.ends_with(b" is not set") {
                 recognised += 1;
             }
-        } else if line.starts_with("CONFIG_")
-            && let Some((key, value)) = line.split_once('=')
+        } else if line.starts_with(b"CONFIG_")
+            && let Some(equals) = line.iter().position(|&byte| byte == b'=')
         {
             recognised += 1;
-            options.insert(key.to_string(), value.trim_matches('"').to_string());
+            let key = String::from_utf8_lossy(&line[..equals]);
+            if keep(&key) {
+                let value = String::from_utf8_lossy(&line[equals + 1..]);
+                options.insert(key.into_owned(), value.trim_matches('"').to_string());
+            }
         }
     }
     if recognised == 0 {
@@ -186,6 +202,19 @@ mod tests {
             Some("-generic")
         );
         assert_eq!(options.get("CONFIG_X").map(String::as_str), Some("m"));
+    }
+
+    #[test]
+    fn only_the_wanted_options_are_kept() {
+        let options = parse_kernel_options(
+            b"CONFIG_SECCOMP=y\r\nCONFIG_X=m\n# CONFIG_SECCOMP_FILTER is not set\n",
+            |option| option.starts_with("CONFIG_SECCOMP"),
+        )
+        .expect("config");
+        assert_eq!(
+            options.into_iter().collect::<Vec<_>>(),
+            vec![("CONFIG_SECCOMP".to_string(), "y".to_string())]
+        );
     }
 
     #[test]
