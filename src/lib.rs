@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod firewall;
 pub mod host;
+pub mod lines;
 pub mod manifest;
 pub mod privilege;
 pub mod remedy;

@@ -1,5 +1,6 @@
 //! Loading rules from TOML: the embedded `benchmarks/*.toml` and `--benchmark` files.
 
+use crate::lines::LineIndex;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -132,8 +133,9 @@ pub fn load_str(origin: &str, text: &str) -> Result<Vec<Rule>, Error> {
     })?;
     let mut rules: Vec<Rule> = Vec::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let lines = LineIndex::new(text);
     for spanned in raw.rule {
-        let line = line_of(text, spanned.span().start);
+        let line = lines.line_of(spanned.span().start);
         let raw = spanned.into_inner();
         let fail = |at: usize, message: String| {
             config_error(origin, format!("line {at}: rule {:?}: {message}", raw.id))
@@ -145,13 +147,13 @@ pub fn load_str(origin: &str, text: &str) -> Result<Vec<Rule>, Error> {
             ));
         }
         validate_id(&raw.id).map_err(|message| fail(line, message))?;
-        let probe_line = line_of(text, raw.probe.span().start);
+        let probe_line = lines.line_of(raw.probe.span().start);
         let probe =
             parse_probe(raw.probe.get_ref()).map_err(|message| fail(probe_line, message))?;
         let expect = match &raw.expect {
             Some(table) => Some(
                 parse_expect(table.get_ref(), raw.when_unset)
-                    .map_err(|message| fail(line_of(text, table.span().start), message))?,
+                    .map_err(|message| fail(lines.line_of(table.span().start), message))?,
             ),
             None if matches!(probe, Probe::Check(_)) => None,
             // The table form carries an expectation per key.
@@ -176,7 +178,7 @@ pub fn load_str(origin: &str, text: &str) -> Result<Vec<Rule>, Error> {
         let applies_when = match &raw.applies_when {
             Some(table) => Some(
                 parse_condition(table.get_ref())
-                    .map_err(|message| fail(line_of(text, table.span().start), message))?,
+                    .map_err(|message| fail(lines.line_of(table.span().start), message))?,
             ),
             None => None,
         };
@@ -202,12 +204,6 @@ fn config_error(origin: &str, message: String) -> Error {
         path: origin.into(),
         message,
     }
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset)
-        .map_or(0, |before| before.bytes().filter(|&b| b == b'\n').count())
-        + 1
 }
 
 fn validate_id(id: &str) -> Result<(), String> {

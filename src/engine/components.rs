@@ -501,16 +501,11 @@ fn audit_policy(document: &DocumentFact) -> Outcome {
     }
 }
 
-/// The host paths remediation text may name: `{kubelet.config}` and the other named files.
-pub fn placeholders(facts: &Facts) -> Vec<(String, String)> {
-    let mut pairs = Vec::new();
-    let Some(components) = &facts.components else {
-        return pairs;
-    };
-    for (name, set) in &components.files {
-        if name.contains('/') {
-            continue;
-        }
+/// The value of the placeholder `{name}` from this run's component facts: the paths a file set
+/// found (or looked at), the kubelet's config file, a component's static pod manifest.
+pub fn placeholder(facts: &Facts, name: &str) -> Option<String> {
+    let components = facts.components.as_ref()?;
+    if let Some(set) = components.files.get(name).filter(|_| !name.contains('/')) {
         let paths: Vec<PathBuf> = if set.entries.is_empty() {
             set.looked_at.clone()
         } else {
@@ -520,28 +515,23 @@ pub fn placeholders(facts: &Facts) -> Vec<(String, String)> {
         };
         if !paths.is_empty() {
             let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            pairs.push((format!("{{{name}}}"), shown.join(" ")));
+            return Some(shown.join(" "));
         }
     }
-    if let Some(kubelet) = components.component(ComponentKind::Kubelet)
+    if name == "kubelet.config"
+        && let Some(kubelet) = components.component(ComponentKind::Kubelet)
         && let Some(file) = kubelet
             .files
             .iter()
             .find(|f| f.source == Source::ConfigFile)
     {
-        pairs.push(("{kubelet.config}".into(), file.path.display().to_string()));
+        return Some(file.path.display().to_string());
     }
-    for kind in ComponentKind::ALL {
-        if let Some(component) = components.component(kind)
-            && let Origin::Manifest { path } = &component.origin
-        {
-            pairs.push((
-                format!("{{{}.manifest}}", kind.probe_key()),
-                path.display().to_string(),
-            ));
-        }
+    let kind = ComponentKind::from_probe_key(name.strip_suffix(".manifest")?)?;
+    match &components.component(kind)?.origin {
+        Origin::Manifest { path } => Some(path.display().to_string()),
+        _ => None,
     }
-    pairs
 }
 
 /// What a placeholder says when this run found no path for it.

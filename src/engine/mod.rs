@@ -361,47 +361,108 @@ fn finish(rule: &Rule, outcome: Outcome, facts: &Facts, policy: &Policy) -> Find
     }
 }
 
-/// Fills `{placeholders}` in remediation text with this host's real paths.
+/// Fills `{placeholders}` in remediation text with this host's real paths, in one pass: each
+/// placeholder the text names is looked up once, and nothing is computed for the others.
 fn substitute(template: &str, facts: &Facts, policy: &Policy) -> String {
-    let release = facts.host.kernel_release.value().cloned();
-    let kernel_config = facts
-        .kernel
-        .as_ref()
-        .and_then(|kernel| kernel.config_source.as_ref())
-        .map(|path| path.display().to_string());
-    let replacements = [
-        (
-            "{seccomp.profile_dir}",
-            Some(policy.seccomp.profile_dir.display().to_string()),
-        ),
-        ("{kernel.release}", release),
-        ("{kernel.config}", kernel_config),
-        (
-            "{static_pods.dir}",
-            Some(
-                facts
-                    .static_pods
-                    .as_ref()
-                    .and_then(|pods| pods.dir.as_ref())
-                    .map_or(crate::host::manifests::STATIC_POD_DIR.into(), |dir| {
-                        dir.display().to_string()
-                    }),
-            ),
-        ),
-    ];
-    let mut text = template.to_string();
-    for (placeholder, value) in replacements {
-        if let Some(value) = value {
-            text = text.replace(placeholder, &value);
+    let mut text = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        text.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after
+            .find(['}', '{'])
+            .filter(|&at| after.as_bytes()[at] == b'}')
+        else {
+            text.push('{');
+            rest = after;
+            continue;
+        };
+        let name = &after[..close];
+        match placeholder_value(name, facts, policy) {
+            Some(value) => text.push_str(&value),
+            None => {
+                text.push('{');
+                text.push_str(name);
+                text.push('}');
+            }
         }
+        rest = &after[close + 1..];
     }
-    if text.contains('{') {
-        for (placeholder, value) in components::placeholders(facts) {
-            text = text.replace(&placeholder, &value);
-        }
-        for (placeholder, value) in components::fallback_placeholders() {
-            text = text.replace(placeholder, value);
-        }
-    }
+    text.push_str(rest);
     text
+}
+
+/// This host's value for `{name}`, else what the placeholder stands for; `None` for a name that
+/// is no placeholder (the text keeps it as written).
+fn placeholder_value(name: &str, facts: &Facts, policy: &Policy) -> Option<String> {
+    let found = match name {
+        "seccomp.profile_dir" => Some(policy.seccomp.profile_dir.display().to_string()),
+        "kernel.release" => facts.host.kernel_release.value().cloned(),
+        "kernel.config" => facts
+            .kernel
+            .as_ref()
+            .and_then(|kernel| kernel.config_source.as_ref())
+            .map(|path| path.display().to_string()),
+        "static_pods.dir" => Some(
+            facts
+                .static_pods
+                .as_ref()
+                .and_then(|pods| pods.dir.as_ref())
+                .map_or(crate::host::manifests::STATIC_POD_DIR.into(), |dir| {
+                    dir.display().to_string()
+                }),
+        ),
+        _ => None,
+    };
+    found
+        .or_else(|| components::placeholder(facts, name))
+        .or_else(|| {
+            components::fallback_placeholders()
+                .iter()
+                .find(|(placeholder, _)| {
+                    placeholder
+                        .strip_prefix('{')
+                        .and_then(|p| p.strip_suffix('}'))
+                        == Some(name)
+                })
+                .map(|(_, value)| value.to_string())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::facts::Observed;
+
+    fn empty_facts() -> (tempfile::TempDir, Facts) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = crate::host::root::HostRoot::new(dir.path()).expect("root");
+        let facts = crate::host::gather(&root, &Needs::default());
+        (dir, facts)
+    }
+
+    #[test]
+    fn placeholders_are_filled_once_and_other_braces_kept() {
+        let (_dir, mut facts) = empty_facts();
+        facts.host.kernel_release = Observed::Value {
+            path: "/proc/sys/kernel/osrelease".into(),
+            value: "6.8.0-1-generic".into(),
+        };
+        let policy = Policy::default();
+        let text = substitute(
+            "install linux-modules-{kernel.release}; edit {kubelet.config}; \
+             {\"defaultAction\": {\"x\": 1}} {unknown.name} {kernel.release} { {",
+            &facts,
+            &policy,
+        );
+        assert_eq!(
+            text,
+            "install linux-modules-6.8.0-1-generic; edit the kubelet config file (--config); \
+             {\"defaultAction\": {\"x\": 1}} {unknown.name} 6.8.0-1-generic { {"
+        );
+        assert_eq!(
+            substitute("{static_pods.dir}", &facts, &policy),
+            crate::host::manifests::STATIC_POD_DIR
+        );
+    }
 }

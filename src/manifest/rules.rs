@@ -2,6 +2,7 @@
 //! compared with, and the kubesec-style selector and reason shown to the user. Also the control
 //! plane static pods' expected exceptions. Invalid rules are refused at load time with the line.
 
+use crate::lines::LineIndex;
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
@@ -161,8 +162,9 @@ pub fn load_str(origin: &str, text: &str) -> Result<RuleSet, Error> {
         .map_err(|error| refuse(error.to_string().trim_end().replace('\n', "\n  ")))?;
     let mut rules: Vec<PodRule> = Vec::new();
     let mut ids = BTreeSet::new();
+    let lines = LineIndex::new(text);
     for spanned in raw.rule {
-        let line = line_of(text, spanned.span().start);
+        let line = lines.line_of(spanned.span().start);
         let raw = spanned.into_inner();
         let fail = |message: String| refuse(format!("line {line}: rule {:?}: {message}", raw.id));
         if !ids.insert(raw.id.clone()) {
@@ -216,7 +218,7 @@ pub fn load_str(origin: &str, text: &str) -> Result<RuleSet, Error> {
     }
     let mut static_pods = Vec::new();
     for spanned in raw.static_pod {
-        let line = line_of(text, spanned.span().start);
+        let line = lines.line_of(spanned.span().start);
         let raw = spanned.into_inner();
         if raw.component.trim().is_empty() {
             return Err(refuse(format!("line {line}: static_pod: empty component")));
@@ -255,12 +257,6 @@ impl RuleSet {
         }
         Ok(())
     }
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset)
-        .map_or(0, |before| before.bytes().filter(|&b| b == b'\n').count())
-        + 1
 }
 
 /// A hostPath as the kubelet means it: repeated and trailing slashes and `.` components do not
