@@ -516,3 +516,64 @@ fn proc_is_walked_only_when_a_container_rule_is_selected() {
     // containers.sshd does not need AppArmor.
     assert!(facts.get("apparmor").is_none(), "{facts:#}");
 }
+
+/// A walk of many processes is split across threads; a container whose processes fall in
+/// different shares must come back whole: both processes, one mount table per namespace, in
+/// pid order — whether the container audit walks /proc itself or shares the component walk.
+#[test]
+fn a_container_split_across_walk_threads_is_merged_whole() {
+    let root = node();
+    for pid in 2000..2600 {
+        root.process(pid, &["/usr/sbin/sshd", "-D"]);
+        root.file(
+            &format!("/proc/{pid}/cgroup"),
+            "0::/system.slice/ssh.service\n",
+        );
+    }
+    let cg = format!(
+        "0::{}/cri-containerd-{}.scope\n",
+        systemd_slice("burstable", UID_A),
+        id(1)
+    );
+    // A second nginx process of container 1, far above the first (1001): another share.
+    root.container_process(2900, &ContainerProc::confined("nginx", &cg));
+    std::fs::remove_file(root.real("/proc/2900/ns/mnt")).expect("rm");
+    let first_mnt = std::fs::read_link(root.real("/proc/1001/ns/mnt")).expect("readlink");
+    root.symlink(first_mnt.to_str().expect("utf-8"), "/proc/2900/ns/mnt");
+
+    for only in [
+        "containers.sshd",
+        "containers.sshd,kubelet.service-file-mode",
+    ] {
+        let output = root
+            .hardnode(&["facts", "--only", only])
+            .output()
+            .expect("run");
+        let facts = json(&output);
+        let containers = facts["containers"]["containers"].as_array().expect("list");
+        assert_eq!(containers.len(), 7, "{only}");
+        let nginx = containers
+            .iter()
+            .find(|c| c["id"] == id(1).as_str())
+            .expect("container 1");
+        let pids: Vec<u64> = nginx["processes"]
+            .as_array()
+            .expect("processes")
+            .iter()
+            .filter_map(|p| p["pid"].as_u64())
+            .collect();
+        assert_eq!(pids, vec![1001, 2900], "{only}");
+        let tables: Vec<u64> = nginx["mount_tables"]
+            .as_array()
+            .expect("mount tables")
+            .iter()
+            .filter_map(|t| t["pid"].as_u64())
+            .collect();
+        assert_eq!(tables, vec![1001], "{only}");
+        assert!(
+            facts["containers"]["processes_scanned"].as_u64() >= Some(600),
+            "{only}: {}",
+            facts["containers"]["processes_scanned"]
+        );
+    }
+}

@@ -12,12 +12,14 @@
 //! `config.json` annotations, docker's `config.v2.json` labels), else from the kubelet's log
 //! directory `/var/log/pods/<namespace>_<name>_<uid>/<container>/`.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Serialize, Serializer};
 
 use super::facts::Observed;
+use super::process::{self, Visitor};
 use super::root::{HostRoot, ReadError};
 
 /// The namespaces compared with the host's.
@@ -206,14 +208,24 @@ pub fn gather(root: &HostRoot) -> ContainerFacts {
 }
 
 /// The container audit, fed one process at a time. It either shares the component scan's walk of
-/// `/proc` (which lends it each `cmdline` it read, through [`visit`](Self::visit)) or, when
-/// nothing else walked `/proc`, walks it itself in [`finish`](Self::finish). Either way each
-/// `/proc` file is read at most once per run.
+/// `/proc` (which lends its [`ContainerTally`] each `cmdline` it read, see [`share`](Self::share))
+/// or, when nothing else walked `/proc`, walks it itself in [`finish`](Self::finish). Either way
+/// each `/proc` file is read at most once per run.
 pub struct ContainerWalk<'r> {
     root: &'r HostRoot,
     facts: ContainerFacts,
-    by_id: BTreeMap<String, Container>,
+    tally: ContainerTally,
     walked: bool,
+}
+
+/// What the audit found in its share of the processes: the container processes by container id,
+/// and the processes it could not read.
+#[derive(Default)]
+pub struct ContainerTally {
+    processes_scanned: usize,
+    unreadable_count: usize,
+    unreadable: Vec<UnreadableProcess>,
+    by_id: BTreeMap<String, Container>,
 }
 
 impl<'r> ContainerWalk<'r> {
@@ -228,7 +240,7 @@ impl<'r> ContainerWalk<'r> {
                 listing_error: None,
                 containers: Vec::new(),
             },
-            by_id: BTreeMap::new(),
+            tally: ContainerTally::default(),
             walked: false,
         }
     }
@@ -239,29 +251,105 @@ impl<'r> ContainerWalk<'r> {
         self.facts.listing_error = Some(error);
     }
 
-    /// One process of a shared walk, with its `cmdline` as that walk read it.
-    pub fn visit(&mut self, pid: u32, cmdline: Result<&[u8], &ReadError>) {
+    /// The tally a shared walk of `/proc` feeds; the audit then does not walk `/proc` itself.
+    pub fn share(&mut self) -> &mut ContainerTally {
         self.walked = true;
-        self.facts.processes_scanned += 1;
+        &mut self.tally
+    }
+
+    /// The audit: walks `/proc` first if no shared walk did, then names the containers.
+    pub fn finish(mut self) -> ContainerFacts {
+        let root = self.root;
+        if !self.walked {
+            match process::list_pids(root) {
+                Ok(pids) => {
+                    let shares =
+                        process::for_each_pid(&pids, ContainerTally::default, |tally, pid| {
+                            tally.processes_scanned += 1;
+                            tally.audit(root, pid, None);
+                        });
+                    for share in shares {
+                        self.tally.absorb(share);
+                    }
+                }
+                Err(error) => {
+                    self.facts.listing_error = Some(format!("/proc {error}"));
+                    return self.facts;
+                }
+            }
+        }
+        let tally = std::mem::take(&mut self.tally);
+        self.facts.processes_scanned = tally.processes_scanned;
+        self.facts.unreadable_count = tally.unreadable_count;
+        self.facts.unreadable = tally.unreadable;
+        let by_id = tally.by_id;
+        // Listed only when there is a container to name.
+        let pod_logs = if by_id.is_empty() {
+            PodLogDirs {
+                by_uid: BTreeMap::new(),
+            }
+        } else {
+            PodLogDirs::read(root)
+        };
+        for mut container in by_id.into_values() {
+            name_container(root, &pod_logs, &mut container);
+            self.facts.containers.push(container);
+        }
+        self.facts
+    }
+}
+
+impl Visitor for ContainerTally {
+    fn fork(&self) -> Self {
+        ContainerTally::default()
+    }
+
+    fn visit(&mut self, root: &HostRoot, pid: u32, cmdline: Result<&[u8], &ReadError>) {
+        self.processes_scanned += 1;
         // Exited between the listing and the read.
         if matches!(cmdline, Err(ReadError::NotFound)) {
             return;
         }
-        self.audit(pid, Some(cmdline.ok()));
+        self.audit(root, pid, Some(cmdline.ok()));
     }
 
+    fn absorb(&mut self, later: Self) {
+        self.processes_scanned += later.processes_scanned;
+        self.unreadable_count += later.unreadable_count;
+        let room = MAX_LISTED_UNREADABLE.saturating_sub(self.unreadable.len());
+        self.unreadable
+            .extend(later.unreadable.into_iter().take(room));
+        for (id, container) in later.by_id {
+            match self.by_id.entry(id) {
+                Entry::Vacant(slot) => {
+                    slot.insert(container);
+                }
+                Entry::Occupied(mut slot) => {
+                    let known = slot.get_mut();
+                    known.processes.extend(container.processes);
+                    for table in container.mount_tables {
+                        if !known.knows_mount_namespace(table.mnt_namespace.as_ref()) {
+                            known.mount_tables.push(table);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl ContainerTally {
     /// `cmdline`: `Some` when the walk already read it (`Some(None)`: it could not be read).
-    fn audit(&mut self, pid: u32, cmdline: Option<Option<&[u8]>>) {
-        let root = self.root;
+    fn audit(&mut self, root: &HostRoot, pid: u32, cmdline: Option<Option<&[u8]>>) {
         let path = PathBuf::from(format!("/proc/{pid}/cgroup"));
         let text = match root.read_to_string(&path) {
             Ok(text) => text,
             // Exited between the listing and the read.
             Err(ReadError::NotFound) => return,
             Err(error) => {
-                self.facts.unreadable_count += 1;
-                if self.facts.unreadable.len() < MAX_LISTED_UNREADABLE {
-                    self.facts.unreadable.push(UnreadableProcess {
+                self.unreadable_count += 1;
+                if self.unreadable.len() < MAX_LISTED_UNREADABLE {
+                    self.unreadable.push(UnreadableProcess {
                         pid,
                         path,
                         error: error.to_string(),
@@ -295,11 +383,7 @@ impl<'r> ContainerWalk<'r> {
             .namespaces
             .get("mnt")
             .and_then(|ns| ns.value().cloned());
-        let known_mnt = container
-            .mount_tables
-            .iter()
-            .any(|table| table.mnt_namespace.is_some() && table.mnt_namespace == mnt);
-        if !known_mnt {
+        if !container.knows_mount_namespace(mnt.as_ref()) {
             let path = PathBuf::from(format!("/proc/{pid}/mountinfo"));
             let mounts = Observed::read(root, &path, |text| parse_mountinfo(&text));
             // Absent: the process exited after its status was read; another one may tell.
@@ -313,41 +397,16 @@ impl<'r> ContainerWalk<'r> {
         }
         container.processes.push(process);
     }
+}
 
-    /// The audit: walks `/proc` first if no shared walk did, then names the containers.
-    pub fn finish(mut self) -> ContainerFacts {
-        let root = self.root;
-        if !self.walked {
-            match root.read_dir_names(Path::new("/proc")) {
-                Ok(names) => {
-                    let pids: Vec<u32> = names
-                        .iter()
-                        .filter_map(|name| name.to_str()?.parse().ok())
-                        .collect();
-                    self.facts.processes_scanned = pids.len();
-                    for pid in pids {
-                        self.audit(pid, None);
-                    }
-                }
-                Err(error) => {
-                    self.facts.listing_error = Some(format!("/proc {error}"));
-                    return self.facts;
-                }
-            }
-        }
-        // Listed only when there is a container to name.
-        let pod_logs = if self.by_id.is_empty() {
-            PodLogDirs {
-                by_uid: BTreeMap::new(),
-            }
-        } else {
-            PodLogDirs::read(root)
-        };
-        for mut container in std::mem::take(&mut self.by_id).into_values() {
-            name_container(root, &pod_logs, &mut container);
-            self.facts.containers.push(container);
-        }
-        self.facts
+impl Container {
+    /// Whether a mount table of the mount namespace `mnt` was read already.
+    fn knows_mount_namespace(&self, mnt: Option<&String>) -> bool {
+        mnt.is_some()
+            && self
+                .mount_tables
+                .iter()
+                .any(|table| table.mnt_namespace.as_ref() == mnt)
     }
 }
 
@@ -390,10 +449,8 @@ fn read_process(
             .map(|bytes| split(&bytes))
             .unwrap_or_default(),
     };
-    let namespaces: BTreeMap<String, Observed<String>> = NAMESPACES
-        .iter()
-        .map(|kind| (kind.to_string(), read_namespace(root, pid, kind)))
-        .collect();
+    let namespaces: BTreeMap<String, Observed<String>> =
+        read_namespaces(root, pid).into_iter().collect();
     // A live process always has its namespace links: a missing one means it just exited.
     if namespaces
         .values()
@@ -411,15 +468,24 @@ fn read_process(
     })
 }
 
-fn read_namespace(root: &HostRoot, pid: u32, kind: &str) -> Observed<String> {
-    let path = PathBuf::from(format!("/proc/{pid}/ns/{kind}"));
-    match root.read_link(&path) {
-        Ok(target) => Observed::Value {
-            path,
-            value: target.to_string_lossy().into_owned(),
-        },
-        Err(error) => Observed::from_error(&path, error),
-    }
+/// `/proc/<pid>/ns/*`, every kind in [`NAMESPACES`], in that order.
+fn read_namespaces(root: &HostRoot, pid: u32) -> Vec<(String, Observed<String>)> {
+    let ns_dir = PathBuf::from(format!("/proc/{pid}/ns"));
+    NAMESPACES
+        .iter()
+        .zip(root.read_links_in(&ns_dir, NAMESPACES))
+        .map(|(kind, target)| {
+            let path = ns_dir.join(kind);
+            let observed = match target {
+                Ok(target) => Observed::Value {
+                    path,
+                    value: target.to_string_lossy().into_owned(),
+                },
+                Err(error) => Observed::from_error(&path, error),
+            };
+            (kind.to_string(), observed)
+        })
+        .collect()
 }
 
 /// `attr/apparmor/current` (kernels with LSM stacking), else `attr/current`.
@@ -458,10 +524,10 @@ fn host_reference(root: &HostRoot) -> HostReference {
 fn host_namespaces(root: &HostRoot) -> HostReference {
     let read_all = |pid: u32| -> Result<BTreeMap<String, String>, String> {
         let mut links = BTreeMap::new();
-        for kind in NAMESPACES {
-            match read_namespace(root, pid, kind) {
+        for (kind, observed) in read_namespaces(root, pid) {
+            match observed {
                 Observed::Value { value, .. } => {
-                    links.insert(kind.to_string(), value);
+                    links.insert(kind, value);
                 }
                 Observed::Absent { path } => {
                     return Err(format!("{} does not exist", path.display()));

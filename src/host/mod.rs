@@ -48,7 +48,7 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         .then(|| containers::ContainerWalk::new(root));
     let mut walk_proc = || match container_walk.as_mut() {
         Some(walk) => {
-            let scan = process::scan_visiting(root, |pid, cmdline| walk.visit(pid, cmdline));
+            let scan = process::scan_visiting(root, walk.share());
             if let Some(error) = &scan.error {
                 walk.listing_failed(error.clone());
             }

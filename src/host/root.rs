@@ -207,8 +207,16 @@ impl HostRoot {
         match openat2(dir.as_fd(), relative, how) {
             Ok(fd) => Some(Ok(fd)),
             Err(Errno::EACCES | Errno::EPERM) => Some(Err(ReadError::PermissionDenied)),
-            // A missing file too: the walk resolves `..` after a missing directory lexically
-            // (`var/lib/../../etc/shadow` with no /var), where the kernel says ENOENT.
+            // Missing, as the kernel sees it: what the component itself would get. Only a path
+            // with `..` in it goes to the walk, which resolves `..` after a missing directory
+            // lexically (`var/lib/../../etc/shadow` with no /var) where the kernel says ENOENT.
+            Err(Errno::ENOENT)
+                if !host_path
+                    .components()
+                    .any(|part| part == Component::ParentDir) =>
+            {
+                Some(Err(ReadError::NotFound))
+            }
             Err(_) => None,
         }
     }
@@ -223,6 +231,25 @@ impl HostRoot {
             return Ok(PathBuf::from(target));
         }
         Ok(fs::read_link(self.resolve_no_follow(host_path)?)?)
+    }
+
+    /// The targets of the symbolic links `names` in the directory `dir`: the directory is
+    /// resolved inside the root once, each link read relative to it (`/proc/<pid>/ns/*`: seven
+    /// links, one lookup). A name that is not a single plain component is read the long way.
+    pub fn read_links_in(&self, dir: &Path, names: &[&str]) -> Vec<Result<PathBuf, ReadError>> {
+        let plain =
+            |name: &str| !name.is_empty() && name != ".." && name != "." && !name.contains('/');
+        let opened = self.open_in_root(dir, OFlag::O_PATH | OFlag::O_DIRECTORY);
+        names
+            .iter()
+            .map(|name| match &opened {
+                Some(Ok(fd)) if plain(name) => readlinkat(fd.as_fd(), *name)
+                    .map(PathBuf::from)
+                    .map_err(|errno| ReadError::from(io::Error::from(errno))),
+                Some(Err(error)) => Err(error.clone()),
+                _ => self.read_link(&dir.join(name)),
+            })
+            .collect()
     }
 
     /// Reads a file under `/proc/<pid>/root/`, letting the kernel follow that magic link into the
@@ -327,8 +354,11 @@ pub fn read_regular_file(real: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
 
 /// Reads an opened file if it is a regular file, at most `cap` bytes.
 fn read_open_file(file: File, cap: u64) -> Result<Vec<u8>, ReadError> {
-    check_regular(&file)?;
-    let mut bytes = Vec::new();
+    let size = check_regular(&file)?;
+    // Room for the whole file up front (procfs says 0: a page), so a small file takes one read
+    // and the end-of-file read, not a probing read first.
+    let room = size.max(4096).min(cap).min(DEFAULT_READ_CAP);
+    let mut bytes = Vec::with_capacity(room as usize + 1);
     file.take(cap + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > cap {
         return Err(ReadError::TooLarge { cap });
@@ -336,11 +366,13 @@ fn read_open_file(file: File, cap: u64) -> Result<Vec<u8>, ReadError> {
     Ok(bytes)
 }
 
-fn check_regular(file: &File) -> Result<(), ReadError> {
+/// `Ok(size)` for a regular file; the kind of file otherwise.
+fn check_regular(file: &File) -> Result<u64, ReadError> {
     use std::os::unix::fs::FileTypeExt;
-    let file_type = file.metadata()?.file_type();
+    let metadata = file.metadata()?;
+    let file_type = metadata.file_type();
     if file_type.is_file() {
-        Ok(())
+        Ok(metadata.len())
     } else if file_type.is_dir() {
         Err(ReadError::IsDirectory)
     } else if file_type.is_fifo() {
@@ -465,7 +497,6 @@ mod tests {
             "/etc/kubernetes/admin.conf/below",
             "/loop",
             "/var/lib/../../etc/kubernetes/admin.conf",
-            "/etc/lexical",
         ] {
             assert!(root.dir.is_some());
             assert_eq!(root.read_capped(Path::new(path), 100), slow(path), "{path}");
@@ -529,7 +560,6 @@ mod tests {
             "/missing/file",
             "/etc/kubernetes/admin.conf/below",
             "/var/lib/../../etc/kubernetes/admin.conf",
-            "/etc/lexical",
         ] {
             for follow in [true, false] {
                 let fast = if follow {
@@ -563,6 +593,50 @@ mod tests {
         assert_eq!(
             root.read_link(Path::new("/etc/rel")),
             Ok(PathBuf::from("../../../../etc/kubernetes"))
+        );
+    }
+
+    #[test]
+    fn a_symlink_through_a_missing_directory_is_missing_as_the_kernel_says() {
+        let (dir, root) = fixture();
+        fs::create_dir_all(dir.path().join("etc/kubernetes")).expect("mkdir");
+        fs::write(dir.path().join("etc/kubernetes/admin.conf"), "inside").expect("write");
+        symlink(
+            "missing/../kubernetes/admin.conf",
+            dir.path().join("etc/lexical"),
+        )
+        .expect("symlink");
+        // What the component opening it gets: ENOENT, not the lexical `..` of a path walk.
+        assert_eq!(
+            fs::read(dir.path().join("etc/lexical")).map_err(ReadError::from),
+            Err(ReadError::NotFound)
+        );
+        assert_eq!(
+            root.read_to_string(Path::new("/etc/lexical")),
+            Err(ReadError::NotFound)
+        );
+        assert!(root.metadata(Path::new("/etc/lexical")).is_err());
+        assert!(root.symlink_metadata(Path::new("/etc/lexical")).is_ok());
+    }
+
+    #[test]
+    fn links_read_relative_to_their_directory_agree_with_single_reads() {
+        let (dir, root) = fixture();
+        fs::create_dir_all(dir.path().join("proc/7/ns")).expect("mkdir");
+        symlink("net:[4026531840]", dir.path().join("proc/7/ns/net")).expect("symlink");
+        symlink("/etc/passwd", dir.path().join("proc/7/ns/pid")).expect("symlink");
+        let names = ["net", "pid", "ipc", "../7/ns/net"];
+        let together = root.read_links_in(Path::new("/proc/7/ns"), &names);
+        let single: Vec<_> = names
+            .iter()
+            .map(|name| root.read_link(&Path::new("/proc/7/ns").join(name)))
+            .collect();
+        assert_eq!(together, single);
+        assert_eq!(together[0], Ok(PathBuf::from("net:[4026531840]")));
+        assert_eq!(together[2], Err(ReadError::NotFound));
+        assert_eq!(
+            root.read_links_in(Path::new("/proc/8/ns"), &["net"]),
+            vec![Err(ReadError::NotFound)]
         );
     }
 
