@@ -12,6 +12,7 @@
 //! `config.json` annotations, docker's `config.v2.json` labels), else from the kubelet's log
 //! directory `/var/log/pods/<namespace>_<name>_<uid>/<container>/`.
 
+use std::cell::OnceCell;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -283,14 +284,8 @@ impl<'r> ContainerWalk<'r> {
         self.facts.unreadable_count = tally.unreadable_count;
         self.facts.unreadable = tally.unreadable;
         let by_id = tally.by_id;
-        // Listed only when there is a container to name.
-        let pod_logs = if by_id.is_empty() {
-            PodLogDirs {
-                by_uid: BTreeMap::new(),
-            }
-        } else {
-            PodLogDirs::read(root)
-        };
+        // Listed only when a container has no runtime record to name it.
+        let pod_logs = PodLogDirs::new(root);
         for mut container in by_id.into_values() {
             name_container(root, &pod_logs, &mut container);
             self.facts.containers.push(container);
@@ -734,48 +729,62 @@ fn unescape(field: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// `/var/log/pods/<namespace>_<name>_<uid>/<container>/`, listed once.
-pub(crate) struct PodLogDirs {
-    by_uid: BTreeMap<String, (String, String, Vec<String>)>,
+/// `/var/log/pods/<namespace>_<name>_<uid>/<container>/`: listed at the first lookup (a node
+/// whose runtime records name every container never lists it), a pod's containers only when that
+/// pod is looked up.
+pub(crate) struct PodLogDirs<'r> {
+    root: &'r HostRoot,
+    /// Pod uid -> (namespace, pod name).
+    by_uid: OnceCell<BTreeMap<String, (String, String)>>,
 }
 
 const POD_LOG_DIR: &str = "/var/log/pods";
 pub(crate) const KUBELET_PODS_DIR: &str = "/var/lib/kubelet/pods";
 
-impl PodLogDirs {
-    /// `(namespace, pod name)` of a pod uid, from its log directory.
-    pub(crate) fn name(&self, uid: &str) -> Option<(&str, &str)> {
-        self.by_uid
-            .get(uid)
-            .map(|(namespace, pod, _)| (namespace.as_str(), pod.as_str()))
+impl<'r> PodLogDirs<'r> {
+    pub(crate) fn new(root: &'r HostRoot) -> Self {
+        PodLogDirs {
+            root,
+            by_uid: OnceCell::new(),
+        }
     }
 
-    pub(crate) fn read(root: &HostRoot) -> Self {
-        let mut by_uid = BTreeMap::new();
-        for name in root
-            .read_dir_names(Path::new(POD_LOG_DIR))
+    /// `(namespace, pod name)` of a pod uid, from its log directory.
+    pub(crate) fn name(&self, uid: &str) -> Option<(&str, &str)> {
+        self.listed()
+            .get(uid)
+            .map(|(namespace, pod)| (namespace.as_str(), pod.as_str()))
+    }
+
+    /// The container names under a pod's log directory.
+    fn containers(&self, namespace: &str, pod: &str, uid: &str) -> Vec<String> {
+        self.root
+            .read_dir_names(&Path::new(POD_LOG_DIR).join(format!("{namespace}_{pod}_{uid}")))
             .unwrap_or_default()
-        {
-            let name = name.to_string_lossy().into_owned();
-            // Namespaces and pod names are DNS labels/subdomains: they hold no `_`.
-            let mut parts = name.splitn(3, '_');
-            let (Some(namespace), Some(pod), Some(uid)) =
-                (parts.next(), parts.next(), parts.next())
-            else {
-                continue;
-            };
-            let containers = root
-                .read_dir_names(&Path::new(POD_LOG_DIR).join(&name))
+            .into_iter()
+            .map(|c| c.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    fn listed(&self) -> &BTreeMap<String, (String, String)> {
+        self.by_uid.get_or_init(|| {
+            let mut by_uid = BTreeMap::new();
+            for name in self
+                .root
+                .read_dir_names(Path::new(POD_LOG_DIR))
                 .unwrap_or_default()
-                .into_iter()
-                .map(|c| c.to_string_lossy().into_owned())
-                .collect();
-            by_uid.insert(
-                uid.to_string(),
-                (namespace.to_string(), pod.to_string(), containers),
-            );
-        }
-        PodLogDirs { by_uid }
+            {
+                let name = name.to_string_lossy();
+                // Namespaces and pod names are DNS labels/subdomains: they hold no `_`.
+                let mut parts = name.splitn(3, '_');
+                if let (Some(namespace), Some(pod), Some(uid)) =
+                    (parts.next(), parts.next(), parts.next())
+                {
+                    by_uid.insert(uid.to_string(), (namespace.to_string(), pod.to_string()));
+                }
+            }
+            by_uid
+        })
     }
 }
 
@@ -828,16 +837,16 @@ fn name_container(root: &HostRoot, logs: &PodLogDirs, container: &mut Container)
     let Some(uid) = &container.pod_uid else {
         return;
     };
-    if let Some((namespace, name, containers)) = logs.by_uid.get(uid) {
+    if let Some((namespace, name)) = logs.name(uid) {
         // The log directory names containers but not their ids: only a pod with one container
         // names it unambiguously.
-        let only = match containers.as_slice() {
+        let only = match logs.containers(namespace, name, uid).as_slice() {
             [only] if !container.sandbox => Some(only.clone()),
             _ => None,
         };
         container.pod = Some(PodRef {
-            namespace: Some(namespace.clone()),
-            name: Some(name.clone()),
+            namespace: Some(namespace.to_string()),
+            name: Some(name.to_string()),
             container: only,
             source: Path::new(POD_LOG_DIR).join(format!("{namespace}_{name}_{uid}")),
         });

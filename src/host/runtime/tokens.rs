@@ -105,7 +105,7 @@ pub fn gather(root: &HostRoot, containers: Option<&ContainerFacts>) -> TokenFact
             }
         }
     }
-    let logs = PodLogDirs::read(root);
+    let logs = PodLogDirs::new(root);
     for (uid, mut pod) in pods {
         if pod.name.is_none()
             && let Some((namespace, name)) = logs.name(&uid)
