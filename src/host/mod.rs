@@ -25,22 +25,77 @@ use std::path::Path;
 pub use facts::{Facts, HostInfo, Needs, Observed};
 pub use root::{HostRoot, ReadError};
 
-/// Gathers the facts `needs` asks for.
+/// Gathers the facts `needs` asks for. What comes from processes (components, static pods,
+/// containers, runtimes: one walk of `/proc`) is gathered on its own thread while this one reads
+/// the files nothing there depends on (kernel, AppArmor, seccomp profiles, accounts, sshd,
+/// sysctls, netfilter).
 pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
-    let release = read_trimmed(root, Path::new("/proc/sys/kernel/osrelease"));
-    let host = HostInfo {
-        hostname: read_trimmed(root, Path::new("/proc/sys/kernel/hostname")),
-        os: os_release(root),
-        kernel_release: release.clone(),
-        root: root.prefix().to_path_buf(),
-    };
-    let kernel = (!needs.kernel_options.is_empty() || !needs.status_fields.is_empty())
-        .then(|| kernel::gather(root, &release, needs));
-    let apparmor = needs.apparmor.then(|| apparmor::gather(root));
-    let seccomp_profiles = needs
-        .seccomp_profiles
-        .as_ref()
-        .map(|request| seccomp_profiles::gather(root, request));
+    let walks_proc = !needs.components.is_empty() || needs.containers || !needs.runtime.is_empty();
+    std::thread::scope(|scope| {
+        let processes = walks_proc
+            .then(|| {
+                std::thread::Builder::new()
+                    .name("hardnode-walk".into())
+                    .spawn_scoped(scope, || gather_processes(root, needs))
+                    .ok()
+            })
+            .flatten();
+        let release = read_trimmed(root, Path::new("/proc/sys/kernel/osrelease"));
+        let host = HostInfo {
+            hostname: read_trimmed(root, Path::new("/proc/sys/kernel/hostname")),
+            os: os_release(root),
+            kernel_release: release.clone(),
+            root: root.prefix().to_path_buf(),
+        };
+        let kernel = (!needs.kernel_options.is_empty() || !needs.status_fields.is_empty())
+            .then(|| kernel::gather(root, &release, needs));
+        let apparmor = needs.apparmor.then(|| apparmor::gather(root));
+        let seccomp_profiles = needs
+            .seccomp_profiles
+            .as_ref()
+            .map(|request| seccomp_profiles::gather(root, request));
+        let accounts = needs.accounts.then(|| accounts::gather(root));
+        let sshd =
+            (!needs.sshd_keywords.is_empty()).then(|| sshd::gather(root, &needs.sshd_keywords));
+        let sysctls = (!needs.sysctls.is_empty()).then(|| sysctl::gather(root, &needs.sysctls));
+        let firewall = needs
+            .firewall
+            .as_ref()
+            .map(|request| firewall::gather(root, request));
+        let found = match processes {
+            Some(walk) => walk
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had (or nothing to walk): here, after the rest.
+            None => gather_processes(root, needs),
+        };
+        Facts {
+            host,
+            kernel,
+            apparmor,
+            seccomp_profiles,
+            static_pods: found.static_pods,
+            containers: found.containers,
+            accounts,
+            sshd,
+            sysctls,
+            firewall,
+            privileges: None,
+            components: found.components,
+            runtime: found.runtime,
+        }
+    })
+}
+
+/// The facts that come from the processes running on the node.
+struct ProcessFacts {
+    components: Option<components::ComponentFacts>,
+    static_pods: Option<facts::StaticPodFacts>,
+    containers: Option<containers::ContainerFacts>,
+    runtime: Option<runtime::RuntimeFacts>,
+}
+
+fn gather_processes(root: &HostRoot, needs: &Needs) -> ProcessFacts {
     // One walk of /proc serves the component discovery, the runtime audit and the container
     // audit: the walk lends each process's cmdline to the container audit.
     let mut container_walk = needs
@@ -62,9 +117,6 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         .static_pods
         .as_ref()
         .map(|request| manifests::gather_static_pods(root, request, components.as_ref()));
-    let accounts = needs.accounts.then(|| accounts::gather(root));
-    let sshd = (!needs.sshd_keywords.is_empty()).then(|| sshd::gather(root, &needs.sshd_keywords));
-    let sysctls = (!needs.sysctls.is_empty()).then(|| sysctl::gather(root, &needs.sysctls));
     // The runtime audit reuses the components' scan; without one it walks /proc here, still
     // once, and before the container audit is finished (it may be what feeds it).
     let components_scanned = components
@@ -83,23 +135,10 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         };
         runtime::gather(root, &needs.runtime, scan, containers.as_ref())
     });
-    let firewall = needs
-        .firewall
-        .as_ref()
-        .map(|request| firewall::gather(root, request));
-    Facts {
-        host,
-        kernel,
-        apparmor,
-        seccomp_profiles,
+    ProcessFacts {
+        components,
         static_pods,
         containers,
-        accounts,
-        sshd,
-        sysctls,
-        firewall,
-        privileges: None,
-        components,
         runtime,
     }
 }
