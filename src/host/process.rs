@@ -9,6 +9,7 @@
 //! [`scan_visiting`] lends it to the container audit when both run.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
@@ -94,14 +95,18 @@ impl ProcessScan {
 }
 
 /// Below this many processes per thread a walk stays on one thread: starting one costs more
-/// than reading a hundred processes.
-const MIN_PIDS_PER_THREAD: usize = 128;
+/// than reading that many processes.
+const MIN_PIDS_PER_THREAD: usize = 48;
+
+/// Threads claim the pids this many at a time: small enough to balance a node whose container
+/// processes (six files each) sit together, large enough that claiming costs nothing.
+const PIDS_PER_BLOCK: usize = 16;
 
 /// What a walk of `/proc` lends each process's `cmdline` to (the container audit), so another
 /// reader of `/proc` shares the walk instead of listing `/proc` and reading every `cmdline` again.
-/// The walk is split across threads: each share of the pids gets its own [`fork`](Self::fork),
-/// and the forks are [`absorb`](Self::absorb)ed back in pid order.
-pub trait Visitor: Send + Sized {
+/// The walk is split across threads: each block of pids gets its own [`fork`](Self::fork), and
+/// the forks are [`absorb`](Self::absorb)ed back in pid order.
+pub trait Visitor: Send + Sync + Sized {
     /// A fresh, empty visitor for another share of the processes.
     fn fork(&self) -> Self;
     /// One process, with its `cmdline` as the walk read it (or why it could not).
@@ -128,57 +133,58 @@ pub fn list_pids(root: &HostRoot) -> Result<Vec<u32>, ReadError> {
     Ok(pids)
 }
 
-/// Runs `work` on every pid with one state per share: `pids` (ascending) is cut into one
-/// contiguous share per available CPU, each walked on its own thread. The states come back in
-/// share order, so merging them in order keeps the pid order. Reading `/proc` is system calls
-/// more than computation; on a 2-core node two threads halve a 10,000-process walk.
+/// Runs `work` on every pid, one state per block of [`PIDS_PER_BLOCK`] pids, on up to one thread
+/// per CPU, each claiming the next unclaimed block. The states come back in pid order (one state
+/// in all when the walk stays on one thread), so absorbing them in order gives what one thread
+/// walking every pid would. Reading `/proc` is system calls more than computation; on a 2-core
+/// node two threads nearly halve a 10,000-process walk.
 pub fn for_each_pid<S: Send>(
     pids: &[u32],
-    mut new_state: impl FnMut() -> S,
+    new_state: impl Fn() -> S + Sync,
     work: impl Fn(&mut S, u32) + Sync,
 ) -> Vec<S> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(pids.len() / MIN_PIDS_PER_THREAD)
         .max(1);
-    let run = |state: &mut S, share: &[u32]| share.iter().for_each(|&pid| work(state, pid));
     if threads == 1 {
         let mut state = new_state();
-        run(&mut state, pids);
+        pids.iter().for_each(|&pid| work(&mut state, pid));
         return vec![state];
     }
-    let shares: Vec<&[u32]> = pids.chunks(pids.len().div_ceil(threads)).collect();
-    let states: Vec<S> = shares.iter().map(|_| new_state()).collect();
-    std::thread::scope(|scope| {
-        let run = &run;
-        let started: Vec<_> = shares
-            .iter()
-            .zip(states)
-            .map(|(&share, mut state)| {
-                let spawned = std::thread::Builder::new()
+    let blocks: Vec<&[u32]> = pids.chunks(PIDS_PER_BLOCK).collect();
+    let next = AtomicUsize::new(0);
+    let claim = || {
+        let mut done = Vec::new();
+        while let Some(block) = blocks.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let mut state = new_state();
+            block.iter().for_each(|&pid| work(&mut state, pid));
+            done.push((block[0], state));
+        }
+        done
+    };
+    let mut states = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
                     .name("hardnode-proc".into())
-                    .spawn_scoped(scope, move || {
-                        run(&mut state, share);
-                        state
-                    });
-                // No thread to be had: this share is walked here, after the others started.
-                spawned.map_err(|_| share)
+                    .spawn_scoped(scope, claim)
+                    // No thread to be had: the threads there are claim its blocks.
+                    .ok()
             })
             .collect();
-        started
-            .into_iter()
-            .map(|started| match started {
-                Ok(handle) => handle
+        let mut states = claim();
+        for helper in helpers {
+            states.extend(
+                helper
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                Err(share) => {
-                    let mut state = new_state();
-                    run(&mut state, share);
-                    state
-                }
-            })
-            .collect()
-    })
+            );
+        }
+        states
+    });
+    states.sort_unstable_by_key(|(first_pid, _)| *first_pid);
+    states.into_iter().map(|(_, state)| state).collect()
 }
 
 /// Walks `<root>/proc` once.
@@ -338,14 +344,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_pid_is_worked_once_and_shares_come_back_in_pid_order() {
-        let pids: Vec<u32> = (1..=1000).collect();
-        let shares = for_each_pid(&pids, Vec::new, |seen: &mut Vec<u32>, pid| seen.push(pid));
-        let expected = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(1000 / MIN_PIDS_PER_THREAD);
-        assert_eq!(shares.len(), expected.max(1));
-        assert_eq!(shares.concat(), pids);
+    fn every_pid_is_worked_once_and_states_come_back_in_pid_order() {
+        let pids: Vec<u32> = (1..=1000).map(|n| n * 3).collect();
+        let states = for_each_pid(&pids, Vec::new, |seen: &mut Vec<u32>, pid| seen.push(pid));
+        assert_eq!(states.concat(), pids);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if threads > 1 {
+            assert_eq!(states.len(), pids.len().div_ceil(PIDS_PER_BLOCK));
+        }
         let few = for_each_pid(&pids[..10], Vec::new, |seen: &mut Vec<u32>, pid| {
             seen.push(pid)
         });
