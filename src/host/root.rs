@@ -353,16 +353,37 @@ pub fn read_regular_file(real: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
 }
 
 /// Reads an opened file if it is a regular file, at most `cap` bytes.
-fn read_open_file(file: File, cap: u64) -> Result<Vec<u8>, ReadError> {
+fn read_open_file(mut file: File, cap: u64) -> Result<Vec<u8>, ReadError> {
     let size = check_regular(&file)?;
-    // Room for the whole file up front (procfs says 0: a page), so a small file takes one read
-    // and the end-of-file read, not a probing read first.
-    let room = size.max(4096).min(cap).min(DEFAULT_READ_CAP);
-    let mut bytes = Vec::with_capacity(room as usize + 1);
-    file.take(cap + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > cap {
+    // Room for the whole file up front (procfs says 0: a page), so a small file is one read.
+    let room = size.max(4096).min(cap).min(DEFAULT_READ_CAP) + 1;
+    let mut bytes = vec![0; room as usize];
+    let mut filled = 0;
+    loop {
+        if filled == bytes.len() {
+            if filled as u64 > cap {
+                return Err(ReadError::TooLarge { cap });
+            }
+            let grown = (bytes.len() as u64 * 2).min(cap + 1);
+            bytes.resize(grown as usize, 0);
+        }
+        let read = match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error.into()),
+        };
+        filled += read;
+        // A short read of a regular file is its end: once the size fstat gave is read, no
+        // further read is needed to learn that (procfs files say 0 and are read to the end).
+        if size > 0 && filled as u64 >= size && filled < bytes.len() {
+            break;
+        }
+    }
+    if filled as u64 > cap {
         return Err(ReadError::TooLarge { cap });
     }
+    bytes.truncate(filled);
     Ok(bytes)
 }
 
@@ -637,6 +658,34 @@ mod tests {
         assert_eq!(
             root.read_links_in(Path::new("/proc/8/ns"), &["net"]),
             vec![Err(ReadError::NotFound)]
+        );
+    }
+
+    #[test]
+    fn reads_end_where_the_file_does_at_every_size_and_cap() {
+        let (dir, root) = fixture();
+        for size in [0usize, 1, 100, 4095, 4096, 4097, 8192, 10_000] {
+            let content: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            fs::write(dir.path().join("f"), &content).expect("write");
+            for cap in [1u64, 4096, 4097, 10_000, DEFAULT_READ_CAP] {
+                let read = root.read_capped(Path::new("/f"), cap);
+                if size as u64 > cap {
+                    assert_eq!(read, Err(ReadError::TooLarge { cap }), "{size} {cap}");
+                } else {
+                    assert_eq!(read.as_deref(), Ok(&content[..]), "{size} {cap}");
+                }
+            }
+        }
+        // procfs says 0 bytes and sysfs a page: both are read to their real end.
+        let live = HostRoot::new("/").expect("root");
+        let mountinfo = live
+            .read_capped(Path::new("/proc/self/mountinfo"), DEFAULT_READ_CAP)
+            .expect("mountinfo");
+        assert!(mountinfo.ends_with(b"\n") && mountinfo.len() > 100);
+        assert_eq!(
+            live.read_capped(Path::new("/proc/sys/kernel/osrelease"), 4096)
+                .expect("osrelease"),
+            fs::read("/proc/sys/kernel/osrelease").expect("std read")
         );
     }
 
