@@ -14,6 +14,7 @@ pub mod firewall;
 pub mod host;
 pub mod lines;
 pub mod manifest;
+pub mod parallel;
 pub mod privilege;
 pub mod remedy;
 pub mod report;

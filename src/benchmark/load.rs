@@ -1,7 +1,8 @@
 //! Loading rules from TOML: the embedded `benchmarks/*.toml` and `--benchmark` files.
 
 use crate::lines::LineIndex;
-use std::collections::BTreeMap;
+use crate::parallel::{self, Split};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -32,6 +33,14 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "benchmarks/kubelet.toml",
         include_str!("../../benchmarks/kubelet.toml"),
+    ),
+    (
+        "benchmarks/controlplane-files.toml",
+        include_str!("../../benchmarks/controlplane-files.toml"),
+    ),
+    (
+        "benchmarks/apiserver.toml",
+        include_str!("../../benchmarks/apiserver.toml"),
     ),
     (
         "benchmarks/controlplane.toml",
@@ -90,12 +99,24 @@ struct RawRule {
     remediation: String,
 }
 
+/// How the embedded rule files are shared out: a file per block, parsed on every CPU.
+const PARSE_SPLIT: Split = Split {
+    per_block: 1,
+    min_per_thread: 4,
+    thread_name: "hardnode-rules",
+};
+
 /// Every embedded rule, in file order. An error here is a bug in the shipped data.
 pub fn load_embedded() -> Result<Vec<Rule>, Error> {
+    let parsed =
+        parallel::for_each_block(EMBEDDED, &PARSE_SPLIT, Vec::new, |files, (name, text)| {
+            files.push((*name, load_str(name, text)))
+        });
     let mut rules: Vec<Rule> = Vec::new();
-    for (name, text) in EMBEDDED {
-        for rule in load_str(name, text)? {
-            if rules.iter().any(|existing| existing.id == rule.id) {
+    let mut ids = BTreeSet::new();
+    for (name, file) in parsed.into_iter().flatten() {
+        for rule in file? {
+            if !ids.insert(rule.id.clone()) {
                 return Err(config_error(
                     name,
                     format!("rule {:?} is defined twice", rule.id),

@@ -9,12 +9,12 @@
 //! [`scan_visiting`] lends it to the container audit when both run.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
 use super::root::{HostRoot, ReadError};
 use crate::host::components::ComponentKind;
+use crate::parallel::{self, Split};
 
 /// `cmdline` can be long (the apiserver's is several KiB); this is far above any real one.
 const CMDLINE_CAP: u64 = 1024 * 1024;
@@ -94,13 +94,14 @@ impl ProcessScan {
     }
 }
 
-/// Below this many processes per thread a walk stays on one thread: starting one costs more
-/// than reading that many processes.
-const MIN_PIDS_PER_THREAD: usize = 48;
-
-/// Threads claim the pids this many at a time: small enough to balance a node whose container
-/// processes (six files each) sit together, large enough that claiming costs nothing.
-const PIDS_PER_BLOCK: usize = 16;
+/// How a walk of `/proc` is shared out: threads claim 16 pids at a time (small enough to balance
+/// a node whose container processes, six files each, sit together), and a thread is worth
+/// starting for 48 processes or more.
+const PROC_SPLIT: Split = Split {
+    per_block: 16,
+    min_per_thread: 48,
+    thread_name: "hardnode-proc",
+};
 
 /// What a walk of `/proc` lends each process's `cmdline` to (the container audit), so another
 /// reader of `/proc` shares the walk instead of listing `/proc` and reading every `cmdline` again.
@@ -133,58 +134,13 @@ pub fn list_pids(root: &HostRoot) -> Result<Vec<u32>, ReadError> {
     Ok(pids)
 }
 
-/// Runs `work` on every pid, one state per block of [`PIDS_PER_BLOCK`] pids, on up to one thread
-/// per CPU, each claiming the next unclaimed block. The states come back in pid order (one state
-/// in all when the walk stays on one thread), so absorbing them in order gives what one thread
-/// walking every pid would. Reading `/proc` is system calls more than computation; on a 2-core
-/// node two threads nearly halve a 10,000-process walk.
+/// Runs `work` on every pid, split across the CPUs; the states come back in pid order.
 pub fn for_each_pid<S: Send>(
     pids: &[u32],
     new_state: impl Fn() -> S + Sync,
     work: impl Fn(&mut S, u32) + Sync,
 ) -> Vec<S> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(pids.len() / MIN_PIDS_PER_THREAD)
-        .max(1);
-    if threads == 1 {
-        let mut state = new_state();
-        pids.iter().for_each(|&pid| work(&mut state, pid));
-        return vec![state];
-    }
-    let blocks: Vec<&[u32]> = pids.chunks(PIDS_PER_BLOCK).collect();
-    let next = AtomicUsize::new(0);
-    let claim = || {
-        let mut done = Vec::new();
-        while let Some(block) = blocks.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let mut state = new_state();
-            block.iter().for_each(|&pid| work(&mut state, pid));
-            done.push((block[0], state));
-        }
-        done
-    };
-    let mut states = std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads)
-            .filter_map(|_| {
-                std::thread::Builder::new()
-                    .name("hardnode-proc".into())
-                    .spawn_scoped(scope, claim)
-                    // No thread to be had: the threads there are claim its blocks.
-                    .ok()
-            })
-            .collect();
-        let mut states = claim();
-        for helper in helpers {
-            states.extend(
-                helper
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            );
-        }
-        states
-    });
-    states.sort_unstable_by_key(|(first_pid, _)| *first_pid);
-    states.into_iter().map(|(_, state)| state).collect()
+    parallel::for_each_block(pids, &PROC_SPLIT, new_state, |state, &pid| work(state, pid))
 }
 
 /// Walks `<root>/proc` once.
@@ -342,21 +298,6 @@ fn identify(argv: &[String]) -> Identity {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_pid_is_worked_once_and_states_come_back_in_pid_order() {
-        let pids: Vec<u32> = (1..=1000).map(|n| n * 3).collect();
-        let states = for_each_pid(&pids, Vec::new, |seen: &mut Vec<u32>, pid| seen.push(pid));
-        assert_eq!(states.concat(), pids);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if threads > 1 {
-            assert_eq!(states.len(), pids.len().div_ceil(PIDS_PER_BLOCK));
-        }
-        let few = for_each_pid(&pids[..10], Vec::new, |seen: &mut Vec<u32>, pid| {
-            seen.push(pid)
-        });
-        assert_eq!(few, vec![pids[..10].to_vec()]);
-    }
 
     fn identify_text(args: &[&str]) -> Option<ComponentKind> {
         let argv: Vec<String> = args.iter().map(|s| (*s).to_string()).collect();
