@@ -10,9 +10,9 @@
 # Cases: `check` on a kubeadm control-plane root (apiserver, etcd, controller-manager,
 # scheduler, kubelet, kube-proxy, 40 containers, seccomp dir, AppArmor profiles), `check --only
 # kernel` (must not walk /proc), and `check` with 1,000 / 10,000 / 50,000 processes.
-# Wall time is the median, measured around the bare command; cpu is the median of user+sys
-# (less sensitive to a loaded machine); RSS is the largest maximum resident set size of any run
-# (/usr/bin/time). The summary says which of the issue's targets are met.
+# Wall time is the median, measured around the bare command; cpu is the mean user+sys per run
+# (less sensitive to a loaded machine); RSS is the largest maximum resident set size of three
+# runs (/usr/bin/time). The summary says which of the issue's targets are met.
 #
 # Shell baseline: what kube-bench does per check — one `sh -c` that lists every process's
 # command line (what `ps -ef` reads), `stat`s a file and `cat | grep`s a config — once for each
@@ -41,13 +41,14 @@ root_for() { # NAME PROCS
   echo "$root"
 }
 
-# measure RUNS CMD... -> "median_ms cpu_ms max_rss_kb"
+# measure RUNS CMD... -> "median_ms cpu_ms max_rss_mb"
 # Wall time is taken around the bare command with bash's EPOCHREALTIME (no clock process, no
-# /usr/bin/time in between: their own start-up is not hardnode's); CPU and peak RSS come from a
-# second run of each pair under /usr/bin/time -v.
+# /usr/bin/time in between: their own start-up is not hardnode's). CPU (user+sys) is the mean of
+# the same number of runs under one /usr/bin/time (its 10 ms resolution is too coarse for one
+# run); peak RSS is the largest of three runs under /usr/bin/time.
 measure() {
   local n="$1"; shift
-  local walls=() cpus=() rss=0 log start end
+  local walls=() rss=0 log start end cpu
   log="$(mktemp)"
   "$@" >/dev/null 2>&1 || true # warm the page cache
   for _ in $(seq "$n"); do
@@ -55,15 +56,19 @@ measure() {
     "$@" >/dev/null 2>&1 || true
     end=${EPOCHREALTIME/[.,]/}
     walls+=("$((end - start))")
-    /usr/bin/time -f "%U %S %M" -o "$log" "$@" >/dev/null 2>&1 || true
-    read -r user sys kb < <(tail -n1 "$log")
-    cpus+=("$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%d", (u + s) * 1000000 }')")
+  done
+  # shellcheck disable=SC2016 # $0 and $@ are the inner shell's
+  /usr/bin/time -f "%U %S" -o "$log" \
+    bash -c 'for ((i = 0; i < $0; i++)); do "$@" >/dev/null 2>&1; done' "$n" "$@" || true
+  cpu=$(tail -n1 "$log" | awk -v n="$n" '{ printf "%d", ($1 + $2) * 1000000 / n }')
+  for _ in 1 2 3; do
+    /usr/bin/time -f "%M" -o "$log" "$@" >/dev/null 2>&1 || true
+    kb=$(tail -n1 "$log")
     [ "$kb" -gt "$rss" ] && rss="$kb"
   done
   rm -f "$log"
-  local wall cpu
+  local wall
   wall=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-  cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
   awk -v w="$wall" -v c="$cpu" -v r="$rss" 'BEGIN { printf "%.1f %.1f %.1f\n", w / 1000, c / 1000, r / 1024 }'
 }
 
