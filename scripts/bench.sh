@@ -3,7 +3,7 @@
 # table of medians and peak RSS, with a kube-bench-style shell baseline run side by side.
 #
 # Usage: scripts/bench.sh [RUNS]          (default 11 runs per case; 3 for 50,000 processes)
-# Env:   HARDNODE_BIN   a prebuilt binary (default: cargo build --release, target/release/hardnode)
+# Env:   HARDNODE_BIN   a prebuilt binary (default: scripts/build-release.sh, the static binary)
 #        BENCH_DIR      where the roots are built and kept (default /tmp/hardnode-bench)
 #        BENCH_SIZES    process counts besides the control plane (default "1000 10000 50000")
 #
@@ -25,8 +25,8 @@ dir="${BENCH_DIR:-/tmp/hardnode-bench}"
 sizes="${BENCH_SIZES:-1000 10000 50000}"
 [ -x /usr/bin/time ] || { echo "bench.sh: needs GNU time (apt-get install time)" >&2; exit 3; }
 if [ -z "${HARDNODE_BIN:-}" ]; then
-  cargo build --release --quiet
-  HARDNODE_BIN=target/release/hardnode
+  # The binary operators run: the static release build (no dynamic loader at start-up).
+  HARDNODE_BIN=$(scripts/build-release.sh | tail -n1)
 fi
 bin="$HARDNODE_BIN"
 mkdir -p "$dir"

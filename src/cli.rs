@@ -591,6 +591,11 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
             counts(Status::Error)
         );
     }
+    // The process ends with this command: its memory goes back with it, without freeing every
+    // finding, container and setting one by one first (a measurable share of a 15 ms run).
+    std::mem::forget(report);
+    std::mem::forget(facts);
+    std::mem::forget(selected);
     Ok(if failing { EXIT_FAIL } else { EXIT_OK })
 }
 

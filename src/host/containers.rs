@@ -13,9 +13,10 @@
 //! directory `/var/log/pods/<namespace>_<name>_<uid>/<container>/`.
 
 use std::cell::OnceCell;
+use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::{Serialize, Serializer};
 
@@ -904,17 +905,25 @@ fn runtime_record(
 /// The capability names in a mask, `CAP_` prefix dropped (`SYS_ADMIN`); bits the caps crate
 /// does not know are named by number (`CAP_41`).
 pub fn capability_names(mask: u64) -> Vec<String> {
-    let known: BTreeSet<(u8, String)> = caps::all()
-        .into_iter()
-        .map(|cap| (cap.index(), cap.to_string()))
-        .collect();
+    // The caps crate's names by bit, built once: a node's containers ask for them hundreds of
+    // times.
+    static BY_BIT: OnceLock<Vec<Option<String>>> = OnceLock::new();
+    let by_bit = BY_BIT.get_or_init(|| {
+        let mut by_bit = vec![None; 64];
+        for cap in caps::all() {
+            if let Some(slot) = by_bit.get_mut(usize::from(cap.index())) {
+                *slot = Some(cap.to_string().trim_start_matches("CAP_").to_string());
+            }
+        }
+        by_bit
+    });
     (0..64u8)
         .filter(|bit| mask & (1u64 << bit) != 0)
         .map(|bit| {
-            known
-                .iter()
-                .find(|(index, _)| *index == bit)
-                .map(|(_, name)| name.trim_start_matches("CAP_").to_string())
+            by_bit
+                .get(usize::from(bit))
+                .cloned()
+                .flatten()
                 .unwrap_or_else(|| format!("CAP_{bit}"))
         })
         .collect()

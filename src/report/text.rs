@@ -203,15 +203,21 @@ fn wrap_to(text: &str, indent: usize, room: usize) -> Vec<String> {
     let mut lines = Vec::new();
     for paragraph in text.lines() {
         let mut line = String::new();
+        // The width so far, in characters (a byte count would wrap non-ASCII text early).
+        let mut width = 0;
         for word in paragraph.split_whitespace() {
-            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
+            let word_width = word.chars().count();
+            if !line.is_empty() && width + 1 + word_width > room {
                 lines.push(format!("{pad}{line}"));
                 line.clear();
+                width = 0;
             }
             if !line.is_empty() {
                 line.push(' ');
+                width += 1;
             }
             line.push_str(word);
+            width += word_width;
         }
         lines.push(format!("{pad}{line}"));
     }
