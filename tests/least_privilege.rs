@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Root, repo_file, require_tool};
+use common::{NetNs, Root, repo_file, require_netns, require_tool, status};
 
 /// A control-plane root with a few containers and filler processes.
 fn control_plane() -> Root {
@@ -28,8 +28,18 @@ fn control_plane() -> Root {
 
 /// Runs hardnode under `strace -f -e trace=%file` and returns the traced syscall lines.
 fn traced(root: &Root, args: &[&str], trace_set: &str) -> Vec<String> {
+    traced_output(Command::new("strace"), root, args, trace_set).0
+}
+
+/// [`traced`] from `strace` (a command that runs it: inside a network namespace), with stdout.
+fn traced_output(
+    mut strace: Command,
+    root: &Root,
+    args: &[&str],
+    trace_set: &str,
+) -> (Vec<String>, Vec<u8>) {
     let log = root.path().with_extension("strace");
-    let output = Command::new("strace")
+    let output = strace
         .args(["-f", "-qq", "-e"])
         .arg(format!("trace={trace_set}"))
         .arg("-o")
@@ -48,7 +58,7 @@ fn traced(root: &Root, args: &[&str], trace_set: &str) -> Vec<String> {
     );
     let text = std::fs::read_to_string(&log).expect("read strace log");
     let _ = std::fs::remove_file(&log);
-    text.lines().map(String::from).collect()
+    (text.lines().map(String::from).collect(), output.stdout)
 }
 
 /// Syscalls that change a file system entry.
@@ -168,30 +178,53 @@ fn check_with_output_writes_only_the_output_file() {
     assert!(report.is_file());
 }
 
-/// `/proc/<pid>/<file>` opened more than once in one run, with how often.
+/// `/proc/<pid>/<file>` opened more than once in one run, with how often. Reads name the path
+/// either absolutely (`openat(AT_FDCWD, "<root>/proc/1/status"`) or relative to the root opened
+/// once (`openat2(3, "proc/1/status"`): both count.
 fn repeated_proc_opens(lines: &[String], root: &Root) -> BTreeMap<String, usize> {
-    let prefix = format!("{}/proc/", root.path().display());
+    let absolute = format!("{}/", root.path().display());
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     // Successful opens only: a failed `openat2` is retried by the component walk.
     for line in lines
         .iter()
         .filter(|l| l.contains("openat") && !l.contains("= -1"))
     {
-        let Some(start) = line.find(&prefix) else {
+        let Some(path) = line.split('"').nth(1) else {
             continue;
         };
-        let rest = &line[start + prefix.len()..];
-        let path = rest.split('"').next().unwrap_or_default();
-        if path
+        let relative = path.strip_prefix(&absolute).unwrap_or(path);
+        let Some(rest) = relative.strip_prefix("proc/") else {
+            continue;
+        };
+        if rest
             .split('/')
             .next()
             .is_some_and(|pid| pid.parse::<u32>().is_ok())
         {
-            *counts.entry(path.to_string()).or_default() += 1;
+            *counts.entry(rest.to_string()).or_default() += 1;
         }
     }
     counts.retain(|_, count| *count > 1);
     counts
+}
+
+#[test]
+fn repeated_opens_are_seen_in_both_path_forms() {
+    let root = Root::new();
+    let lines = vec![
+        format!(
+            "10 openat(AT_FDCWD, \"{}/proc/7/status\", O_RDONLY) = 4",
+            root.path().display()
+        ),
+        "11 openat2(3, \"proc/7/status\", {flags=O_RDONLY}, 24) = 5".to_string(),
+        "11 openat2(3, \"proc/8/status\", {flags=O_RDONLY}, 24) = 5".to_string(),
+        "11 openat2(3, \"proc/8/status\", {flags=O_RDONLY}, 24) = -1 ENOENT".to_string(),
+    ];
+    let repeated = repeated_proc_opens(&lines, &root);
+    assert_eq!(
+        repeated.into_iter().collect::<Vec<_>>(),
+        vec![("7/status".to_string(), 2)]
+    );
 }
 
 #[test]
@@ -239,4 +272,50 @@ fn only_kernel_does_not_walk_proc() {
         lines.iter().any(|line| line.contains("config")),
         "kernel config was not read"
     );
+}
+
+/// With a `[firewall]` policy that leaves the container CIDR to detection, the firewall rule's
+/// detection reads the controller-manager's `--cluster-cidr` from the same walk of `/proc` as
+/// every other rule: no process file is opened twice.
+#[test]
+fn firewall_cidr_detection_shares_the_proc_walk() {
+    if !require_netns("firewall_cidr_detection_shares_the_proc_walk")
+        || !require_tool("firewall_cidr_detection_shares_the_proc_walk", "strace")
+    {
+        return;
+    }
+    let root = control_plane();
+    root.file(
+        "/etc/hardnode/config.toml",
+        "[firewall]\napiservers = [\"192.0.2.10:6443\"]\nmode = \"forward\"\n",
+    );
+    let ns = NetNs::new("walk");
+    for command in ["check", "facts"] {
+        let (lines, stdout) = traced_output(
+            ns.command("strace", &[]),
+            &root,
+            &[command, "--format", "json"][..if command == "check" { 3 } else { 1 }],
+            "openat,openat2",
+        );
+        let output: serde_json::Value = serde_json::from_slice(&stdout).expect("json");
+        if command == "check" {
+            assert_eq!(status(&output, "firewall.apiserver-blocked"), "fail");
+        } else {
+            let detected = &output["firewall"]["container_cidrs"][0];
+            assert_eq!(detected["value"], "10.244.0.0/16", "{output:#}");
+            assert!(
+                detected["source"]
+                    .to_string()
+                    .contains("kube-controller-manager --cluster-cidr"),
+                "{detected}"
+            );
+        }
+        let cmdline_reads = lines.iter().filter(|l| l.contains("/cmdline\"")).count();
+        assert!(
+            cmdline_reads >= 80,
+            "{command}: /proc was not walked ({cmdline_reads})"
+        );
+        let repeated = repeated_proc_opens(&lines, &root);
+        assert!(repeated.is_empty(), "{command} reread {repeated:#?}");
+    }
 }

@@ -16,7 +16,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::HostRoot;
-use super::components::{self, ComponentKind, ComponentNeeds, Source};
+use super::components::{self, ComponentFacts, ComponentKind, ComponentNeeds, Source};
 use crate::cidr::{Cidr, Endpoint};
 
 pub const KUBELET_KUBECONFIG: &str = "/etc/kubernetes/kubelet.conf";
@@ -139,8 +139,18 @@ fn hosts_lookup(root: &HostRoot, name: &str) -> Option<IpAddr> {
 
 /// The container CIDRs from the first source that has them, and notes on sources passed over.
 pub fn detect_container_cidrs(root: &HostRoot) -> (Vec<Found<Cidr>>, Vec<String>) {
+    let components = components::gather(root, &cluster_cidr_needs());
+    detect_container_cidrs_from(root, &components)
+}
+
+/// Like [`detect_container_cidrs`], with the components already discovered (by a run whose
+/// needs included [`cluster_cidr_needs`]): `check` walks `/proc` once for every rule.
+pub fn detect_container_cidrs_from(
+    root: &HostRoot,
+    components: &ComponentFacts,
+) -> (Vec<Found<Cidr>>, Vec<String>) {
     let mut notes = Vec::new();
-    let from_components = component_cluster_cidrs(root);
+    let from_components = component_cluster_cidrs_from(components);
     if !from_components.is_empty() {
         return (from_components, notes);
     }
@@ -157,7 +167,18 @@ pub fn detect_container_cidrs(root: &HostRoot) -> (Vec<Found<Cidr>>, Vec<String>
 /// manifest when the controller-manager does not run): the first of [`COMPONENT_SOURCES`] that
 /// names one wins.
 pub fn component_cluster_cidrs(root: &HostRoot) -> Vec<Found<Cidr>> {
+    component_cluster_cidrs_from(&components::gather(root, &cluster_cidr_needs()))
+}
+
+/// The component settings that can name the pod network ([`COMPONENT_SOURCES`]).
+pub fn cluster_cidr_needs() -> ComponentNeeds {
     let mut needs = ComponentNeeds::default();
+    add_cluster_cidr_needs(&mut needs);
+    needs
+}
+
+/// Adds the settings of [`COMPONENT_SOURCES`] to `needs`.
+pub fn add_cluster_cidr_needs(needs: &mut ComponentNeeds) {
     for (kind, key, flag) in COMPONENT_SOURCES {
         needs
             .settings
@@ -165,7 +186,10 @@ pub fn component_cluster_cidrs(root: &HostRoot) -> Vec<Found<Cidr>> {
             .or_default()
             .insert((key.to_string(), flag.map(String::from)));
     }
-    let facts = components::gather(root, &needs);
+}
+
+/// [`component_cluster_cidrs`] from components already discovered.
+fn component_cluster_cidrs_from(facts: &ComponentFacts) -> Vec<Found<Cidr>> {
     for (kind, key, flag) in COMPONENT_SOURCES {
         let Some(setting) = facts
             .component(*kind)

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::cluster_net::{self, Found};
+use super::components::ComponentFacts;
 use super::{HostRoot, Observed};
 use crate::cidr::{Cidr, Endpoint};
 use crate::firewall::{Mode, Persist};
@@ -142,11 +143,20 @@ fn boot_support(root: &HostRoot) -> BootSupport {
     }
 }
 
-/// Gathers what the firewall needs, detecting what `request` leaves empty.
-pub fn gather(root: &HostRoot, request: &Request) -> FirewallFacts {
+/// Gathers what the firewall needs, detecting what `request` leaves empty. `components`: the
+/// run's component discovery, when its needs included [`cluster_net::cluster_cidr_needs`] (no
+/// second walk of `/proc`); without it the detection discovers them itself.
+pub fn gather(
+    root: &HostRoot,
+    request: &Request,
+    components: Option<&ComponentFacts>,
+) -> FirewallFacts {
     let mut notes = Vec::new();
     let container_cidrs = if request.container_cidrs.is_empty() {
-        let (found, mut passed_over) = cluster_net::detect_container_cidrs(root);
+        let (found, mut passed_over) = match components {
+            Some(components) => cluster_net::detect_container_cidrs_from(root, components),
+            None => cluster_net::detect_container_cidrs(root),
+        };
         notes.append(&mut passed_over);
         if found.is_empty() {
             notes.push(format!(

@@ -28,8 +28,20 @@ pub use root::{HostRoot, ReadError};
 /// Gathers the facts `needs` asks for. What comes from processes (components, static pods,
 /// containers, runtimes: one walk of `/proc`) is gathered on its own thread while this one reads
 /// the files nothing there depends on (kernel, AppArmor, seccomp profiles, accounts, sshd,
-/// sysctls, netfilter).
+/// sysctls); the netfilter facts come last, from the components found.
 pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
+    // The firewall rule's container CIDR detection reads component settings: they come from the
+    // same walk of `/proc` as every other rule's.
+    let with_cidr_sources;
+    let needs = match &needs.firewall {
+        Some(request) if request.container_cidrs.is_empty() => {
+            let mut more = needs.clone();
+            cluster_net::add_cluster_cidr_needs(&mut more.components);
+            with_cidr_sources = more;
+            &with_cidr_sources
+        }
+        _ => needs,
+    };
     let walks_proc = !needs.components.is_empty() || needs.containers || !needs.runtime.is_empty();
     std::thread::scope(|scope| {
         let processes = walks_proc
@@ -58,10 +70,6 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
         let sshd =
             (!needs.sshd_keywords.is_empty()).then(|| sshd::gather(root, &needs.sshd_keywords));
         let sysctls = (!needs.sysctls.is_empty()).then(|| sysctl::gather(root, &needs.sysctls));
-        let firewall = needs
-            .firewall
-            .as_ref()
-            .map(|request| firewall::gather(root, request));
         let found = match processes {
             Some(walk) => walk
                 .join()
@@ -69,6 +77,10 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
             // No thread to be had (or nothing to walk): here, after the rest.
             None => gather_processes(root, needs),
         };
+        let firewall = needs
+            .firewall
+            .as_ref()
+            .map(|request| firewall::gather(root, request, found.components.as_ref()));
         Facts {
             host,
             kernel,

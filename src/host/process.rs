@@ -6,7 +6,8 @@
 //! the controller manager. `cmdline` is read as raw bytes and split on NUL: a non-UTF-8 argument
 //! cannot hide a process, and names longer than the 15 characters of `comm` work. A process that
 //! exits while the scan runs is skipped and counted. Each `/proc/<pid>/cmdline` is read once per run:
-//! [`scan_visiting`] lends it to the container audit when both run.
+//! [`scan_visiting`] lends it to the container audit when both run. The walk is split across the
+//! CPUs (it is system calls, per process independent); what it finds is merged back in pid order.
 
 use std::path::{Path, PathBuf};
 

@@ -142,7 +142,7 @@ fn listing(
 
 /// The plan: what `apply` would change, without changing anything.
 pub fn plan(root: &HostRoot, request: &Request) -> Result<Report, RemedyError> {
-    let facts = gather(root, request);
+    let facts = gather(root, request, None);
     plan_from(&facts, "plan")
 }
 
@@ -252,7 +252,7 @@ pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report
     }
     require_root("hardnode firewall apply")?;
     let _lock = Lock::acquire(root)?;
-    let facts = gather(root, request);
+    let facts = gather(root, request, None);
     let mut report = plan_from(&facts, "apply")?;
     let built = built(&facts)?;
     let lines = firewall::boot_lines(&built.spec, &facts);
@@ -305,7 +305,7 @@ pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report
         systemd::remove(root, false)?;
     }
     // Verify: read the kernel and the files again, with the same model `status` uses.
-    let after = gather(root, request);
+    let after = gather(root, request, None);
     let status = firewall::status(&built.spec, &after);
     // `verified`: what apply did is in the kernel and the files. `ok` also needs it to work at
     // boot and in this dataplane (the warnings say why not).
@@ -334,7 +334,7 @@ pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report
 
 /// Reports whether the rules are in place and persisted.
 pub fn status(root: &HostRoot, request: &Request) -> Result<Report, RemedyError> {
-    let facts = gather(root, request);
+    let facts = gather(root, request, None);
     let built = built(&facts)?;
     let status = firewall::status(&built.spec, &facts);
     let mut report = report("status", &facts, &built, &status);
