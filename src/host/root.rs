@@ -191,8 +191,8 @@ impl HostRoot {
     /// makes a walk of 10,000 processes cheap. `flags` say how (`O_PATH` for metadata and links,
     /// `O_NOFOLLOW` to examine a final symlink itself, `O_DIRECTORY` for a listing).
     /// `None` when the kernel cannot decide it that way (no `openat2` before Linux 5.6, a
-    /// concurrent rename, a magic link, a loop, a missing component): the component-by-component
-    /// walk then decides, and names the error.
+    /// concurrent rename, a magic link, a loop, a missing component of a path with `..`): the
+    /// component-by-component walk then decides, and names the error.
     fn open_in_root(&self, host_path: &Path, flags: OFlag) -> Option<Result<OwnedFd, ReadError>> {
         let dir = self.dir.as_ref()?;
         let relative = host_path.strip_prefix("/").unwrap_or(host_path);
