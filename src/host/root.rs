@@ -531,6 +531,16 @@ mod tests {
     #[test]
     fn magic_links_of_the_live_proc_are_read_not_followed() {
         let root = HostRoot::new("/").expect("root");
+        let kinds = ["net", "pid", "mnt", "user"];
+        let together = root.read_links_in(Path::new("/proc/self/ns"), &kinds);
+        for (kind, target) in kinds.iter().zip(together) {
+            let link = format!("/proc/self/ns/{kind}");
+            assert_eq!(
+                target,
+                Ok(fs::read_link(&link).expect("std read_link")),
+                "{link}"
+            );
+        }
         for link in ["/proc/self/exe", "/proc/self/ns/net", "/proc/self/cwd"] {
             assert_eq!(
                 root.read_link(Path::new(link)),
