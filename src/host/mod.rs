@@ -20,6 +20,7 @@ pub mod seccomp_profiles;
 pub mod sshd;
 pub mod sysctl;
 
+use std::borrow::Cow;
 use std::path::Path;
 
 pub use facts::{Facts, HostInfo, Needs, Observed};
@@ -32,16 +33,15 @@ pub use root::{HostRoot, ReadError};
 pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
     // The firewall rule's container CIDR detection reads component settings: they come from the
     // same walk of `/proc` as every other rule's.
-    let with_cidr_sources;
-    let needs = match &needs.firewall {
-        Some(request) if request.container_cidrs.is_empty() => {
-            let mut more = needs.clone();
-            cluster_net::add_cluster_cidr_needs(&mut more.components);
-            with_cidr_sources = more;
-            &with_cidr_sources
-        }
-        _ => needs,
-    };
+    let mut needs = Cow::Borrowed(needs);
+    if needs
+        .firewall
+        .as_ref()
+        .is_some_and(|request| request.container_cidrs.is_empty())
+    {
+        cluster_net::add_cluster_cidr_needs(&mut needs.to_mut().components);
+    }
+    let needs = needs.as_ref();
     let walks_proc = !needs.components.is_empty() || needs.containers || !needs.runtime.is_empty();
     std::thread::scope(|scope| {
         let processes = walks_proc

@@ -692,11 +692,17 @@ mod tests {
             .read_capped(Path::new("/proc/self/mountinfo"), DEFAULT_READ_CAP)
             .expect("mountinfo");
         assert!(mountinfo.ends_with(b"\n") && mountinfo.len() > 100);
-        assert_eq!(
-            live.read_capped(Path::new("/proc/sys/kernel/osrelease"), 4096)
-                .expect("osrelease"),
-            fs::read("/proc/sys/kernel/osrelease").expect("std read")
-        );
+        // sysfs says 4096 whatever the attribute holds (`0-1\n`): read to its real end too.
+        for file in [
+            "/proc/sys/kernel/osrelease",
+            "/sys/devices/system/cpu/online",
+        ] {
+            assert_eq!(
+                live.read_capped(Path::new(file), 4096).expect(file),
+                fs::read(file).expect("std read"),
+                "{file}"
+            );
+        }
     }
 
     #[test]
