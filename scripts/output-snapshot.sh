@@ -3,16 +3,16 @@
 # control-plane root, one file per run (stdout, then stderr and the exit code), so two builds can
 # be compared byte for byte: a refactor that must not change behaviour proves it with
 #   scripts/output-snapshot.sh BIN_BEFORE ROOT before/ && scripts/output-snapshot.sh BIN_AFTER ROOT after/ && diff -r before after
-# ROOT is made by scripts/synth-root.py once and reused for both runs (it has random ids).
+# ROOT is made by scripts/synth-root.py once and reused for both runs (it has random ids). Both
+# binaries must have the same file name (clap prints it in the usage line). Prometheus output
+# carries the run's time and duration, which differ between any two runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -eq 3 ] || { echo "usage: $0 HARDNODE_BINARY SYNTH_ROOT OUT_DIR" >&2; exit 2; }
-bin=$(realpath "$1"); root=$2; out=$3
+bin=$(realpath "$1"); root=$(realpath "$2"); out=$(realpath -m "$3")
 mkdir -p "$out"
-n=0
 run() {
   local name=$1; shift
-  n=$((n + 1))
   local code=0
   NO_COLOR=1 COLUMNS=80 "$bin" "$@" >"$out/$name.out" 2>"$out/$name.err" </dev/null || code=$?
   echo "$code" >"$out/$name.code"
@@ -40,8 +40,9 @@ run manifest-rules-json manifest rules --format json
 run seccomp-lint seccomp lint examples/seccomp/profiles/*.json
 run usage-error check --only no-such-rule
 run help --help
+# The merge input is named relative to the output directory, so two snapshots compare equal.
 "$bin" check --root "$root" --format json >"$out/merge-input.json" 2>/dev/null || true
 for format in text json html; do
-  run "merge-$format" report merge --format "$format" "$out/merge-input.json"
+  (cd "$out" && run "merge-$format" report merge --format "$format" merge-input.json)
 done
-echo "output-snapshot: $n runs in $out" >&2
+echo "output-snapshot: $(find "$out" -name "*.code" | wc -l) runs in $out" >&2

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::cidr::{Cidr, Endpoint};
-use crate::error::Error;
+use crate::error::InputError;
 use crate::firewall::{Mode, Persist};
-use crate::remedy::netfilter::Backend;
+use crate::netfilter::Backend;
 
 /// The default site config path, read under the host root when it exists.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/hardnode/config.toml";
@@ -92,29 +92,6 @@ pub struct FirewallPolicy {
     pub backend: Option<Backend>,
 }
 
-impl FirewallPolicy {
-    /// The firewall request this section makes, each value labelled with `source`.
-    pub fn request(&self, source: &str) -> crate::host::firewall::Request {
-        use crate::host::cluster_net::Found;
-        crate::host::firewall::Request {
-            container_cidrs: self
-                .container_cidrs
-                .iter()
-                .map(|cidr| Found::new(*cidr, source))
-                .collect(),
-            apiservers: self
-                .apiservers
-                .iter()
-                .map(|api| Found::new(*api, source))
-                .collect(),
-            modes: self.mode.to_vec(),
-            allow: self.allow.clone(),
-            persist: self.persist,
-            backend: self.backend.map(|backend| Found::new(backend, source)),
-        }
-    }
-}
-
 impl Policy {
     /// How this policy is named as a source: `site config /etc/hardnode/config.toml`.
     pub fn source_label(&self) -> String {
@@ -166,8 +143,8 @@ fn default_seccomp_dir() -> PathBuf {
 
 impl Policy {
     /// Parses policy text; `origin` names the file in errors.
-    pub fn parse(origin: &Path, text: &str) -> Result<Policy, Error> {
-        let mut policy: Policy = toml::from_str(text).map_err(|error| Error::Config {
+    pub fn parse(origin: &Path, text: &str) -> Result<Policy, InputError> {
+        let mut policy: Policy = toml::from_str(text).map_err(|error| InputError::Config {
             path: origin.to_path_buf(),
             message: error.to_string().trim_end().replace('\n', "\n  "),
         })?;
@@ -176,8 +153,8 @@ impl Policy {
         Ok(policy)
     }
 
-    fn validate(&self, origin: &Path) -> Result<(), Error> {
-        let refuse = |message: String| Error::Config {
+    fn validate(&self, origin: &Path) -> Result<(), InputError> {
+        let refuse = |message: String| InputError::Config {
             path: origin.to_path_buf(),
             message,
         };

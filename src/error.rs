@@ -1,4 +1,6 @@
-//! The library's error type and its mapping to the exit codes fixed in DESIGN.md.
+//! The exit codes fixed in DESIGN.md, and the error every layer that reads the user's own input
+//! (rule files, the site config, pod rules, `--only`) returns. The command line's error, which
+//! adds the host root, the remedies and the output, is `cli::Error`.
 
 use std::path::PathBuf;
 
@@ -11,37 +13,13 @@ pub const EXIT_USAGE: u8 = 2;
 /// Exit code: runtime error (root unreadable, external tool failed, not root).
 pub const EXIT_RUNTIME: u8 = 3;
 
+/// Input the user handed over that cannot be used: exit 2.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum InputError {
     /// A bad flag value or combination.
     #[error("{0}")]
     Usage(String),
     /// A site config or benchmark file that cannot be used.
     #[error("{path}: {message}")]
     Config { path: PathBuf, message: String },
-    /// The host root itself cannot be used.
-    #[error("host root {path}: {message}")]
-    Root { path: PathBuf, message: String },
-    /// A remedy (firewall, profiles, file modes) refused or failed.
-    #[error(transparent)]
-    Remedy(#[from] crate::remedy::RemedyError),
-    /// Writing the report failed.
-    #[error("cannot write {what}: {source}")]
-    Output {
-        what: String,
-        #[source]
-        source: std::io::Error,
-    },
 }
-
-impl Error {
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Usage(_) | Error::Config { .. } => EXIT_USAGE,
-            Error::Root { .. } | Error::Output { .. } => EXIT_RUNTIME,
-            Error::Remedy(error) => error.exit_code(),
-        }
-    }
-}
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,21 +1,42 @@
 //! hardnode: benchmark and remediate the hardening of a Kubernetes node.
 //!
 //! Data flows one way: `host` reads the node into [`host::Facts`], `engine` evaluates the rules of
-//! `benchmark` over those facts into findings, and `report` renders them. Only `host` reads the
-//! system and only `remedy` changes it; `engine` and `report` are pure.
+//! `benchmark` over those facts into findings, `remedy` changes the node, and `report` renders
+//! what they produced; `cli` sits on top. Only `host` (and the read-only netfilter listing) reads
+//! the system and only `remedy` changes it; `engine` and `report` are pure.
+//!
+//! The modules form layers, bottom first — a module uses its own layer (without a cycle) and the
+//! layers below, never one above (`tests/architecture.rs` checks it; ARCHITECTURE.md maps it):
+//!
+//! 1. primitives: [`lines`], [`parallel`], [`cidr`], [`value`], [`error`], [`names`],
+//!    [`command`], [`procstatus`], [`probe`];
+//! 2. vocabulary: [`seccomp`], [`netfilter`], [`firewall`], [`benchmark`], [`manifest`],
+//!    [`config`], [`privilege`];
+//! 3. [`host`]; 4. [`engine`]; 5. [`remedy`]; 6. [`report`]; 7. [`cli`].
 
-pub mod benchmark;
+// Primitives.
 pub mod cidr;
-pub mod cli;
-pub mod config;
-pub mod engine;
+pub mod command;
 pub mod error;
-pub mod firewall;
-pub mod host;
 pub mod lines;
-pub mod manifest;
+pub mod names;
 pub mod parallel;
+pub mod probe;
+pub mod procstatus;
+pub mod value;
+
+// Vocabulary: the rule language, the site policy, the firewall and pod-manifest models.
+pub mod benchmark;
+pub mod config;
+pub mod firewall;
+pub mod manifest;
+pub mod netfilter;
 pub mod privilege;
+pub mod seccomp;
+
+// The layers.
+pub mod cli;
+pub mod engine;
+pub mod host;
 pub mod remedy;
 pub mod report;
-pub mod seccomp;

@@ -98,7 +98,7 @@ pub fn restrict_to(keep: &[Capability]) -> Vec<String> {
 /// library's idea of it).
 pub fn current(notes: Vec<String>) -> Privileges {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| crate::host::kernel::status_field(&status, name);
+    let field = |name: &str| crate::procstatus::status_field(&status, name);
     let set = |name: &str| {
         field(name)
             .map(|hex| capability_names(&hex))
@@ -121,7 +121,7 @@ pub fn capability_names(hex: &str) -> Vec<String> {
     let Ok(mask) = u64::from_str_radix(hex.trim(), 16) else {
         return vec![format!("unparsable mask {hex:?}")];
     };
-    let mut names: Vec<String> = crate::host::containers::capability_names(mask)
+    let mut names: Vec<String> = crate::procstatus::capability_names(mask)
         .into_iter()
         .map(|name| {
             if name.starts_with("CAP_") {

@@ -12,9 +12,9 @@ use super::model::{
     Check, ComponentKind, Condition, Expect, FileRequest, Operator, Probe, Rule, Severity,
     SysctlCheck, WhenUnset,
 };
-use crate::engine::value::Value;
-use crate::error::Error;
-use crate::host::components::files::NAMED_FILES;
+use crate::error::InputError;
+use crate::probe::NAMED_FILES;
+use crate::value::Value;
 
 /// The rule files compiled into the binary, so the binary alone is enough on a node.
 pub const EMBEDDED: &[(&str, &str)] = &[
@@ -107,7 +107,7 @@ const PARSE_SPLIT: Split = Split {
 };
 
 /// Every embedded rule, in file order. An error here is a bug in the shipped data.
-pub fn load_embedded() -> Result<Vec<Rule>, Error> {
+pub fn load_embedded() -> Result<Vec<Rule>, InputError> {
     let parsed =
         parallel::for_each_block(EMBEDDED, &PARSE_SPLIT, Vec::new, |files, (name, text)| {
             files.push((*name, load_str(name, text)))
@@ -129,8 +129,8 @@ pub fn load_embedded() -> Result<Vec<Rule>, Error> {
 }
 
 /// Rules from a user's `--benchmark FILE`.
-pub fn load_file(path: &Path) -> Result<Vec<Rule>, Error> {
-    let text = std::fs::read_to_string(path).map_err(|error| Error::Config {
+pub fn load_file(path: &Path) -> Result<Vec<Rule>, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|error| InputError::Config {
         path: path.to_path_buf(),
         message: format!("cannot read benchmark file: {error}"),
     })?;
@@ -148,7 +148,7 @@ pub fn merge(base: &mut Vec<Rule>, extra: Vec<Rule>) {
 }
 
 /// Parses and validates one rule file. `origin` names it in errors and in each rule.
-pub fn load_str(origin: &str, text: &str) -> Result<Vec<Rule>, Error> {
+pub fn load_str(origin: &str, text: &str) -> Result<Vec<Rule>, InputError> {
     let raw: RawFile = toml::from_str(text).map_err(|error| {
         config_error(origin, error.to_string().trim_end().replace('\n', "\n  "))
     })?;
@@ -220,8 +220,8 @@ pub fn load_str(origin: &str, text: &str) -> Result<Vec<Rule>, Error> {
     Ok(rules)
 }
 
-fn config_error(origin: &str, message: String) -> Error {
-    Error::Config {
+fn config_error(origin: &str, message: String) -> InputError {
+    InputError::Config {
         path: origin.into(),
         message,
     }
@@ -518,7 +518,7 @@ pub fn parse_mode(value: &Value) -> Option<u32> {
 mod tests {
     use super::*;
 
-    fn error_text(result: Result<Vec<Rule>, Error>) -> String {
+    fn error_text(result: Result<Vec<Rule>, InputError>) -> String {
         result.expect_err("must be refused").to_string()
     }
 

@@ -5,6 +5,7 @@
 
 mod load;
 mod model;
+pub mod ops;
 mod select;
 
 pub(crate) use load::parse_expect;

@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 
-use crate::engine::value::Value;
-pub use crate::host::components::ComponentKind;
-pub use crate::host::components::files::FileRequest;
+pub use crate::probe::ComponentKind;
+pub use crate::probe::FileRequest;
+use crate::value::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

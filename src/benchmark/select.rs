@@ -6,7 +6,7 @@
 //! into an empty, green report.
 
 use super::model::Rule;
-use crate::error::Error;
+use crate::error::InputError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selector(String);
@@ -67,11 +67,11 @@ impl Selection {
     }
 
     /// Refuses selectors that match nothing, naming them.
-    pub fn validate(&self, rules: &[Rule]) -> Result<(), Error> {
+    pub fn validate(&self, rules: &[Rule]) -> Result<(), InputError> {
         for (flag, selectors) in [("--only", &self.only), ("--skip", &self.skip)] {
             for selector in selectors {
                 if !rules.iter().any(|rule| selector.matches(rule)) {
-                    return Err(Error::Usage(format!(
+                    return Err(InputError::Usage(format!(
                         "{flag} {}: no rule has this id, section or CIS id (see `hardnode rules`)",
                         selector.as_str()
                     )));

@@ -3,12 +3,13 @@
 
 use std::path::PathBuf;
 
-use super::value::Value;
-use super::{Evidence, Outcome, Verdict, ops};
+use super::{Evidence, Outcome, Verdict};
+use crate::benchmark::ops;
 use crate::benchmark::{AccountCheck, Rule};
 use crate::host::Observed;
 use crate::host::accounts::{AccountFacts, PASSWD, SHADOW, SUDOERS};
 use crate::host::sshd::{SSHD_CONFIG, SshdFacts};
+use crate::value::Value;
 
 pub fn evaluate(check: AccountCheck, facts: &AccountFacts) -> Outcome {
     match check {

@@ -9,13 +9,14 @@ use std::path::PathBuf;
 
 use serde_json::Value as Json;
 
-use super::value::Value;
-use super::{Evidence, Outcome, Verdict, ops};
+use super::{Evidence, Outcome, Verdict};
+use crate::benchmark::ops;
 use crate::benchmark::{Check, ComponentKind, FileRequest, Operator, Rule, WhenUnset};
 use crate::host::Facts;
 use crate::host::components::{
     ComponentFacts, ComponentState, DocumentFact, FileEntry, Origin, Source,
 };
+use crate::value::Value;
 
 fn gathered(facts: &Facts) -> Result<&ComponentFacts, Box<Outcome>> {
     facts.components.as_ref().ok_or_else(|| {

@@ -903,4 +903,30 @@ mod tests {
         );
         assert!(extra_capabilities(0xa80425fb).is_empty());
     }
+
+    #[test]
+    fn runtime_sockets_and_system_dirs_cover_the_runtime_audit_lists() {
+        use crate::manifest::rules::load_embedded;
+        let set = load_embedded().expect("rules");
+        let listed = |id: &str| -> Vec<String> {
+            let rule = set.rules.iter().find(|r| r.id == id).expect(id);
+            rule.expect
+                .value
+                .elements()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        let sockets = listed("pod.host-path-runtime-socket");
+        let dirs = listed("pod.host-path-system-dir");
+        for path in RUNTIME_SOCKETS.iter().chain(SENSITIVE_HOST_PATHS) {
+            let var_run = path.replacen("/run", "/var/run", 1);
+            for spelling in [path.to_string(), var_run] {
+                assert!(
+                    sockets.contains(&spelling) || dirs.contains(&spelling),
+                    "{spelling} is in the runtime audit but not in rules/pod.toml"
+                );
+            }
+        }
+    }
 }

@@ -1,10 +1,11 @@
 //! The `kernel_config` probe: one build option from the kernel config, or — when no config can be
 //! read — the `/proc/1/status` field the kernel prints only when built with that option.
 
-use super::value::Value;
-use super::{Evidence, Outcome, Verdict, ops};
+use super::{Evidence, Outcome, Verdict};
+use crate::benchmark::ops;
 use crate::benchmark::{Rule, WhenUnset};
 use crate::host::{Facts, Observed};
+use crate::value::Value;
 
 pub fn evaluate(rule: &Rule, option: &str, status_field: Option<&str>, facts: &Facts) -> Outcome {
     let Some(kernel) = &facts.kernel else {

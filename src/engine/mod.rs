@@ -10,13 +10,12 @@ mod checks;
 mod components;
 pub use components::owner_matches;
 pub mod containers;
-mod firewall;
+pub mod firewall;
 mod kernel;
-pub mod ops;
+pub mod profile_refs;
 mod runtime;
 mod static_pods;
 mod sysctl;
-pub mod value;
 
 use std::path::PathBuf;
 
@@ -208,7 +207,10 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
                     needs.containers = true;
                     // Whether the container network can reach the API server with the tokens.
                     if let Some(section) = &policy.firewall {
-                        needs.firewall = Some(section.request(&policy.source_label()));
+                        needs.firewall = Some(crate::host::firewall::Request::from_policy(
+                            section,
+                            &policy.source_label(),
+                        ));
                     }
                 }
             },
@@ -223,7 +225,10 @@ pub fn needs<'a>(rules: impl IntoIterator<Item = &'a Rule>, policy: &Policy) -> 
             Probe::Check(Check::FirewallApiserverBlocked) => {
                 // Only a configured policy is checked: without one the rule is `skip`.
                 if let Some(section) = &policy.firewall {
-                    needs.firewall = Some(section.request(&policy.source_label()));
+                    needs.firewall = Some(crate::host::firewall::Request::from_policy(
+                        section,
+                        &policy.source_label(),
+                    ));
                 }
             }
             Probe::Check(Check::SeccompProfiles) => {

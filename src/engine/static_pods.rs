@@ -182,7 +182,7 @@ pub fn evaluate_with(facts: &StaticPodFacts, rules: &RuleSet) -> Outcome {
             ));
         }
         let refs = profiles::references(workload);
-        for problem in profiles::cross_check(&refs, &facts.profiles) {
+        for problem in super::profile_refs::cross_check(&refs, &facts.profiles) {
             if !problem.is_unchecked() {
                 unexpected.push((scored.object.clone(), problem.id.to_string()));
             }

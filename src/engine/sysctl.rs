@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use super::value::Value;
-use super::{Evidence, Outcome, Verdict, ops};
+use super::{Evidence, Outcome, Verdict};
+use crate::benchmark::ops;
 use crate::benchmark::{Rule, SysctlCheck};
 use crate::host::Observed;
 use crate::host::sysctl::path_of;
+use crate::value::Value;
 
 pub fn evaluate(
     rule: &Rule,

@@ -12,11 +12,11 @@
 //! `config.json` annotations, docker's `config.v2.json` labels), else from the kubelet's log
 //! directory `/var/log/pods/<namespace>_<name>_<uid>/<container>/`.
 
+pub use crate::procstatus::{capability_bit, capability_names};
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use serde::{Serialize, Serializer};
 
@@ -900,41 +900,6 @@ fn runtime_record(
             .collect();
         Some((labels, path))
     })
-}
-
-/// The capability names in a mask, `CAP_` prefix dropped (`SYS_ADMIN`); bits the caps crate
-/// does not know are named by number (`CAP_41`).
-pub fn capability_names(mask: u64) -> Vec<String> {
-    // The caps crate's names by bit, built once: a node's containers ask for them hundreds of
-    // times.
-    static BY_BIT: OnceLock<Vec<Option<String>>> = OnceLock::new();
-    let by_bit = BY_BIT.get_or_init(|| {
-        let mut by_bit = vec![None; 64];
-        for cap in caps::all() {
-            if let Some(slot) = by_bit.get_mut(usize::from(cap.index())) {
-                *slot = Some(cap.to_string().trim_start_matches("CAP_").to_string());
-            }
-        }
-        by_bit
-    });
-    (0..64u8)
-        .filter(|bit| mask & (1u64 << bit) != 0)
-        .map(|bit| {
-            by_bit
-                .get(usize::from(bit))
-                .cloned()
-                .flatten()
-                .unwrap_or_else(|| format!("CAP_{bit}"))
-        })
-        .collect()
-}
-
-/// The bit of a capability name (`SYS_ADMIN` or `CAP_SYS_ADMIN`), via the caps crate.
-pub fn capability_bit(name: &str) -> Option<u8> {
-    caps::to_canonical(name)
-        .parse::<caps::Capability>()
-        .ok()
-        .map(|cap| cap.index())
 }
 
 #[cfg(test)]

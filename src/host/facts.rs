@@ -155,7 +155,7 @@ pub struct StaticPodFacts {
     pub dir_source: String,
     /// The manifests (absent when `dir` is `None`).
     pub manifests: Observed<Vec<crate::manifest::Input>>,
-    pub profiles: crate::manifest::profiles::NodeProfiles,
+    pub profiles: super::manifests::NodeProfiles,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -3,13 +3,12 @@
 //! iptables backend, the kernel's filter tables, and the persistence files and boot support.
 //!
 //! The kernel's netfilter state has no file to read through `HostRoot`: the filter tables are
-//! listed with `iptables -S` through [`crate::remedy::netfilter::list`], the one read-only function
+//! listed with `iptables -S` through [`crate::netfilter::list`], the one read-only function
 //! of that module. Like the route lookup, it reads the live network namespace — the one whose
 //! rules the firewall changes — whatever `--root` is. The legacy backend is listed only when its
 //! kernel tables are already loaded (`/proc/net/ip_tables_names`), because listing them would
 //! otherwise load the `ip_tables` module: a check must not change the host.
 
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -18,9 +17,10 @@ use super::cluster_net::{self, Found};
 use super::components::ComponentFacts;
 use super::{HostRoot, Observed};
 use crate::cidr::{Cidr, Endpoint};
-use crate::firewall::{Mode, Persist};
-use crate::remedy::netfilter::{self, Backend, Family};
-use crate::remedy::{rclocal, systemd};
+use crate::config::FirewallPolicy;
+pub use crate::firewall::Route;
+use crate::firewall::{Mode, Persist, rclocal, systemd};
+use crate::netfilter::{self, Backend, Family};
 
 /// What the operator asked for (flags over site config); empty fields are auto-detected.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -31,6 +31,29 @@ pub struct Request {
     pub allow: Vec<Cidr>,
     pub persist: Option<Persist>,
     pub backend: Option<Found<Backend>>,
+}
+
+impl Request {
+    /// The firewall request a site config's `[firewall]` section makes, each value labelled with
+    /// `source`.
+    pub fn from_policy(policy: &FirewallPolicy, source: &str) -> Request {
+        Request {
+            container_cidrs: policy
+                .container_cidrs
+                .iter()
+                .map(|cidr| Found::new(*cidr, source))
+                .collect(),
+            apiservers: policy
+                .apiservers
+                .iter()
+                .map(|api| Found::new(*api, source))
+                .collect(),
+            modes: policy.mode.to_vec(),
+            allow: policy.allow.clone(),
+            persist: policy.persist,
+            backend: policy.backend.map(|backend| Found::new(backend, source)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -59,20 +82,6 @@ pub struct FirewallFacts {
     pub boot: BootSupport,
     /// Why the dataplane may skip iptables (Cilium eBPF), so the block cannot be relied on.
     pub iptables_bypass: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Route {
-    pub apiserver: IpAddr,
-    pub source: Option<IpAddr>,
-    pub error: Option<String>,
-}
-
-impl Route {
-    /// The apiserver address is one of this node's own (a control-plane node).
-    pub fn is_local(&self) -> bool {
-        self.source == Some(self.apiserver) || self.apiserver.is_loopback()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

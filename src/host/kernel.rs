@@ -5,6 +5,7 @@
 //! `/lib/modules/<release>/config` (Arch, Fedora). A source that exists but is not a kernel config
 //! (a directory, binary, empty, over the cap) is passed over and recorded, never trusted.
 
+pub use crate::procstatus::status_field;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -175,14 +176,6 @@ fn read_status_fields(root: &HostRoot, needs: &Needs) -> BTreeMap<String, Observ
             (field.clone(), observed)
         })
         .collect()
-}
-
-/// The value of `Field:` in a `/proc/<pid>/status` text.
-pub fn status_field(text: &str, field: &str) -> Option<String> {
-    text.lines().find_map(|line| {
-        let (key, value) = line.split_once(':')?;
-        (key == field).then(|| value.trim().to_string())
-    })
 }
 
 #[cfg(test)]

@@ -8,8 +8,11 @@ use std::path::{Path, PathBuf};
 use super::components::{ComponentFacts, ComponentKind};
 use super::facts::{Observed, StaticPodFacts, StaticPodRequest};
 use super::root::{DEFAULT_READ_CAP, HostRoot, ReadError};
+use serde::Serialize;
+
+use super::facts::{AppArmorFacts, ProfileFile};
 use crate::manifest::Input;
-use crate::manifest::profiles::{NodeProfiles, ProfileKind, ProfileRef};
+use crate::manifest::profiles::{ProfileKind, ProfileRef};
 use crate::manifest::yaml::MAX_MANIFEST_BYTES;
 
 /// The directory kubeadm's kubelet reads static pods from (`staticPodPath`).
@@ -129,6 +132,17 @@ pub fn static_pods(root: &HostRoot, dir: &Path) -> Observed<Vec<Input>> {
         path: dir.to_path_buf(),
         value: inputs,
     }
+}
+
+/// What a node has, as far as the references need it (gathered by `host::manifests`).
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeProfiles {
+    /// The kubelet's seccomp root (host path).
+    pub seccomp_dir: PathBuf,
+    /// Each referenced seccomp profile, read and validated.
+    pub seccomp: Vec<ProfileFile>,
+    /// The node's AppArmor state, when any AppArmor profile is referenced.
+    pub apparmor: Option<AppArmorFacts>,
 }
 
 /// What the node has for these references: each seccomp profile read and validated under the

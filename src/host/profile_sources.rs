@@ -141,7 +141,7 @@ fn walk(
 fn skipped_name(name: &str) -> bool {
     name.starts_with('.')
         || name.ends_with('~')
-        || name.ends_with(crate::remedy::BACKUP_SUFFIX)
+        || name.ends_with(crate::names::BACKUP_SUFFIX)
         || [
             ".dpkg-", ".rpmnew", ".rpmsave", ".orig", ".rej", ".pacnew", ".pacsave",
         ]

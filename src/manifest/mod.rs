@@ -243,7 +243,7 @@ pub fn scan(
     inputs: &[Input],
     rules: &RuleSet,
     min_score: Option<i64>,
-    mut node: impl FnMut(&[profiles::ProfileRef]) -> Option<profiles::NodeProfiles>,
+    mut node: impl FnMut(&[profiles::ProfileRef]) -> Option<Vec<profiles::ProfileProblem>>,
 ) -> ScanReport {
     let (workloads, notes, errors) = collect(inputs, SeccompAnnotations::Honoured);
     let objects = workloads
@@ -252,9 +252,9 @@ pub fn scan(
             let mut object = score_object(file, workload, rules, min_score);
             let refs = profiles::references(workload);
             if !refs.is_empty()
-                && let Some(profiles) = node(&refs)
+                && let Some(problems) = node(&refs)
             {
-                object.node = profiles::cross_check(&refs, &profiles);
+                object.node = problems;
             }
             object
         })

@@ -7,9 +7,9 @@ use serde::Serialize;
 use super::objects::Workload;
 use super::rules::{PodRule, Scope};
 use super::view::{Field, Fields, Source};
+use crate::benchmark::ops;
 use crate::benchmark::{Operator, WhenUnset};
-use crate::engine::ops;
-use crate::engine::value::Value;
+use crate::value::Value;
 
 /// Where a rule was (or was not) met: a container (or the pod) and the value seen there.
 #[derive(Debug, Clone, PartialEq, Serialize)]

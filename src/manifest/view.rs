@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::rules::{ContainerKind, normalize_host_path};
 use super::yaml::{Kind, Node};
-use crate::engine::value::Value;
+use crate::value::Value;
 
 /// Where an effective value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

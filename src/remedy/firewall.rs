@@ -2,20 +2,21 @@
 //! `iptables-restore --noflush` (one transaction per family: all of a family's change or none of
 //! it), persisted in `/etc/rc.local` or a systemd unit, and verified by reading the tables back.
 //!
-//! The wanted state and the comparison are the pure [`crate::firewall`] model; the host is read
-//! by [`crate::host::firewall::gather`]. This module decides the actions and runs them.
+//! The wanted rules and the comparison are the pure [`crate::firewall`] model, the state over the
+//! gathered facts is [`crate::engine::firewall`], and the host is read by
+//! [`crate::host::firewall::gather`]. This module decides the actions and runs them.
 
 use serde::Serialize;
 
-use super::netfilter::{self, Backend, Family};
+use super::netfilter::restore;
 use super::{Lock, Outcome, RemedyError, rclocal, require_root, systemd};
 use crate::cidr::{Cidr, Endpoint};
-use crate::firewall::{
-    self, Assessment, Built, Hook, Listing, Persist, Persisted, Status, apply_script, remove_script,
-};
+use crate::engine::firewall::{self as state, Built, Persisted, Status};
+use crate::firewall::{self, Assessment, Hook, Listing, Persist, apply_script, remove_script};
 use crate::host::HostRoot;
 use crate::host::cluster_net::Found;
 use crate::host::firewall::{FirewallFacts, Request, gather};
+use crate::netfilter::{self, Backend, Family};
 
 /// What a firewall command did, would do, or found. The JSON Ansible reads.
 #[derive(Debug, Clone, Serialize)]
@@ -66,7 +67,7 @@ pub struct Change {
 }
 
 fn built(facts: &FirewallFacts) -> Result<Built, RemedyError> {
-    firewall::build(facts).map_err(RemedyError::Usage)
+    state::build(facts).map_err(RemedyError::Usage)
 }
 
 fn report(command: &'static str, facts: &FirewallFacts, built: &Built, status: &Status) -> Report {
@@ -98,7 +99,7 @@ fn report(command: &'static str, facts: &FirewallFacts, built: &Built, status: &
         }),
         rules: family_rules(status),
         persisted: Some(status.persisted.clone()),
-        boot_lines: firewall::boot_lines(spec, facts),
+        boot_lines: state::boot_lines(spec, facts),
         changes: Vec::new(),
     }
 }
@@ -148,7 +149,7 @@ pub fn plan(root: &HostRoot, request: &Request) -> Result<Report, RemedyError> {
 
 fn plan_from(facts: &FirewallFacts, command: &'static str) -> Result<Report, RemedyError> {
     let built = built(facts)?;
-    let status = firewall::status(&built.spec, facts);
+    let status = state::status(&built.spec, facts);
     let mut report = report(command, facts, &built, &status);
     let backend = facts.backend.value;
     for family in Family::ALL {
@@ -191,15 +192,15 @@ fn plan_from(facts: &FirewallFacts, command: &'static str) -> Result<Report, Rem
         report.outcome.actions.push(match facts.persist {
             Persist::RcLocal => format!(
                 "write hardnode's block into {} (atomically; previous file kept as {}{})",
-                rclocal::RC_LOCAL,
-                rclocal::RC_LOCAL,
+                firewall::rclocal::RC_LOCAL,
+                firewall::rclocal::RC_LOCAL,
                 super::BACKUP_SUFFIX
             ),
             Persist::Systemd => format!(
                 "write {} and {}, enable it with {}",
-                systemd::SCRIPT_PATH,
-                systemd::UNIT_PATH,
-                systemd::WANTS_LINK
+                firewall::systemd::SCRIPT_PATH,
+                firewall::systemd::UNIT_PATH,
+                firewall::systemd::WANTS_LINK
             ),
             Persist::None => "nothing to persist".into(),
         });
@@ -208,14 +209,14 @@ fn plan_from(facts: &FirewallFacts, command: &'static str) -> Result<Report, Rem
     if facts.persist != Persist::RcLocal && stale_rc_local(facts) {
         report.outcome.actions.push(format!(
             "remove hardnode's block from {} (persisted by {} now)",
-            rclocal::RC_LOCAL,
+            firewall::rclocal::RC_LOCAL,
             facts.persist.as_str()
         ));
     }
     if facts.persist != Persist::Systemd && stale_systemd(facts) {
         report.outcome.actions.push(format!(
             "remove {} and its script (persisted by {} now)",
-            systemd::UNIT_PATH,
+            firewall::systemd::UNIT_PATH,
             facts.persist.as_str()
         ));
     }
@@ -227,19 +228,19 @@ fn stale_rc_local(facts: &FirewallFacts) -> bool {
     facts
         .rc_local
         .value()
-        .is_some_and(|text| matches!(rclocal::find_block(text), Ok(Some(_)) | Err(_)))
+        .is_some_and(|text| matches!(firewall::rclocal::find_block(text), Ok(Some(_)) | Err(_)))
 }
 
 fn stale_systemd(facts: &FirewallFacts) -> bool {
     facts
         .systemd_unit
         .value()
-        .is_some_and(|text| text.contains(systemd::HEADER))
+        .is_some_and(|text| text.contains(firewall::systemd::HEADER))
         || facts
             .systemd_script
             .value()
-            .is_some_and(|text| text.contains(systemd::HEADER))
-        || facts.systemd_link.as_deref() == Some(std::path::Path::new(systemd::UNIT_PATH))
+            .is_some_and(|text| text.contains(firewall::systemd::HEADER))
+        || facts.systemd_link.as_deref() == Some(std::path::Path::new(firewall::systemd::UNIT_PATH))
 }
 
 /// Applies the plan (or, with `dry_run`, only reports it), then reads everything back.
@@ -255,7 +256,7 @@ pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report
     let facts = gather(root, request, None);
     let mut report = plan_from(&facts, "apply")?;
     let built = built(&facts)?;
-    let lines = firewall::boot_lines(&built.spec, &facts);
+    let lines = state::boot_lines(&built.spec, &facts);
     // Refuse before touching the kernel when the persistence cannot be written (a symlinked or
     // broken rc.local), so a refusal never leaves rules applied but not persisted.
     match facts.persist {
@@ -269,7 +270,7 @@ pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report
     }
     let mut applied: Vec<String> = Vec::new();
     for change in &report.changes {
-        if let Err(error) = netfilter::restore(change.family, change.backend, &change.script) {
+        if let Err(error) = restore(change.family, change.backend, &change.script) {
             let done = if applied.is_empty() {
                 "nothing was changed".to_string()
             } else {
@@ -306,7 +307,7 @@ pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report
     }
     // Verify: read the kernel and the files again, with the same model `status` uses.
     let after = gather(root, request, None);
-    let status = firewall::status(&built.spec, &after);
+    let status = state::status(&built.spec, &after);
     // `verified`: what apply did is in the kernel and the files. `ok` also needs it to work at
     // boot and in this dataplane (the warnings say why not).
     report.outcome.verified = status.rules_in_place() && status.persisted.in_place;
@@ -336,7 +337,7 @@ pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report
 pub fn status(root: &HostRoot, request: &Request) -> Result<Report, RemedyError> {
     let facts = gather(root, request, None);
     let built = built(&facts)?;
-    let status = firewall::status(&built.spec, &facts);
+    let status = state::status(&built.spec, &facts);
     let mut report = report("status", &facts, &built, &status);
     report.outcome.verified = status.ok();
     Ok(report)
@@ -387,7 +388,7 @@ pub fn remove(root: &HostRoot, dry_run: bool) -> Result<Report, RemedyError> {
             let binary = netfilter::binary_name(family, backend, true);
             let script = remove_script(&listing);
             if !dry_run {
-                netfilter::restore(family, backend, &script)?;
+                restore(family, backend, &script)?;
             }
             report.outcome.actions.push(format!(
                 "{binary}: remove chain {} and {} jump(s)",
@@ -405,7 +406,7 @@ pub fn remove(root: &HostRoot, dry_run: bool) -> Result<Report, RemedyError> {
     if rclocal::remove(root, dry_run)? {
         report.outcome.actions.push(format!(
             "remove hardnode's block from {}",
-            rclocal::RC_LOCAL
+            firewall::rclocal::RC_LOCAL
         ));
     }
     for path in systemd::remove(root, dry_run)? {

@@ -24,13 +24,12 @@ use serde::Serialize;
 
 use crate::error::{EXIT_RUNTIME, EXIT_USAGE};
 use crate::host::HostRoot;
+pub use crate::names::BACKUP_SUFFIX;
 
 /// The lock every remedy takes, as a host path under the root.
 pub const LOCK_PATH: &str = "/run/hardnode.lock";
 /// How long a remedy waits for another run to release the lock.
 const LOCK_WAIT: Duration = Duration::from_secs(30);
-/// The suffix of the copy kept of a file before hardnode rewrites it.
-pub const BACKUP_SUFFIX: &str = ".hardnode-bak";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RemedyError {
@@ -54,7 +53,7 @@ pub enum RemedyError {
     #[error("{0}")]
     Tool(String),
     #[error(transparent)]
-    Netfilter(#[from] netfilter::NetfilterError),
+    Netfilter(#[from] crate::netfilter::NetfilterError),
 }
 
 impl RemedyError {
@@ -289,17 +288,6 @@ pub fn remove_file(real: &Path) -> Result<bool, RemedyError> {
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(error) => Err(RemedyError::io(real)(error)),
     }
-}
-
-/// A command for an external tool run by absolute path with a clean environment (a fixed
-/// `PATH`, the C locale), so nothing from the caller's environment changes what it does.
-pub fn clean_command(program: &std::path::Path) -> std::process::Command {
-    let mut command = std::process::Command::new(program);
-    command
-        .env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .env("LC_ALL", "C");
-    command
 }
 
 #[cfg(test)]

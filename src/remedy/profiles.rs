@@ -111,7 +111,7 @@ fn require_parser() -> Result<PathBuf, RemedyError> {
 /// Runs the parser by absolute path with a clean environment, `stdin` piped in; stdout on exit 0,
 /// else the meaningful stderr lines.
 fn run_parser(parser: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<String, String> {
-    let mut child = super::clean_command(parser)
+    let mut child = crate::command::clean(parser)
         .args(args)
         .stdin(if stdin.is_some() {
             Stdio::piped()

@@ -280,7 +280,7 @@ pub fn pod_rule_listing(rules: &RuleSet) -> Vec<PodRuleListing<'_>> {
             critical: rule.is_critical(),
             scope: rule.scope,
             field: &rule.field,
-            expect: crate::engine::ops::describe(&rule.expect),
+            expect: crate::benchmark::ops::describe(&rule.expect),
             selector: &rule.selector,
             reason: &rule.reason,
         })

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 use serde_saphyr::options::DuplicateKeyPolicy;
 
-use crate::engine::value::Value;
+use crate::value::Value;
 
 /// A parsed document and what was odd about it.
 #[derive(Debug, Clone, PartialEq)]

@@ -24,74 +24,10 @@ use serde::Serialize;
 use super::flags::{self, ParsedArgs};
 use super::process::{self, ProcessScan};
 use super::root::{HostRoot, ReadError};
-use crate::engine::value::Value;
+use crate::value::Value;
 pub use files::{FileEntry, FileSet};
 
-/// The components hardnode resolves settings for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ComponentKind {
-    Kubelet,
-    Apiserver,
-    ControllerManager,
-    Scheduler,
-    Etcd,
-    Proxy,
-}
-
-impl ComponentKind {
-    pub const ALL: [ComponentKind; 6] = [
-        ComponentKind::Kubelet,
-        ComponentKind::Apiserver,
-        ComponentKind::ControllerManager,
-        ComponentKind::Scheduler,
-        ComponentKind::Etcd,
-        ComponentKind::Proxy,
-    ];
-
-    /// The key rules use: `{ kubelet = ... }`, `{ controller_manager = ... }`.
-    pub fn probe_key(self) -> &'static str {
-        match self {
-            ComponentKind::Kubelet => "kubelet",
-            ComponentKind::Apiserver => "apiserver",
-            ComponentKind::ControllerManager => "controller_manager",
-            ComponentKind::Scheduler => "scheduler",
-            ComponentKind::Etcd => "etcd",
-            ComponentKind::Proxy => "proxy",
-        }
-    }
-
-    pub fn from_probe_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.probe_key() == key)
-    }
-
-    /// The program name (basename of argv[0]).
-    pub fn binary(self) -> &'static str {
-        match self {
-            ComponentKind::Kubelet => "kubelet",
-            ComponentKind::Apiserver => "kube-apiserver",
-            ComponentKind::ControllerManager => "kube-controller-manager",
-            ComponentKind::Scheduler => "kube-scheduler",
-            ComponentKind::Etcd => "etcd",
-            ComponentKind::Proxy => "kube-proxy",
-        }
-    }
-
-    pub fn from_binary(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.binary() == name)
-    }
-
-    /// The static pod manifest file name kubeadm writes, for components that can run as one.
-    pub fn manifest_name(self) -> Option<&'static str> {
-        match self {
-            ComponentKind::Apiserver => Some("kube-apiserver.yaml"),
-            ComponentKind::ControllerManager => Some("kube-controller-manager.yaml"),
-            ComponentKind::Scheduler => Some("kube-scheduler.yaml"),
-            ComponentKind::Etcd => Some("etcd.yaml"),
-            ComponentKind::Kubelet | ComponentKind::Proxy => None,
-        }
-    }
-}
+pub use crate::probe::ComponentKind;
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::ComponentKind;
-use crate::engine::value::Value;
+use crate::value::Value;
 
 /// Where kubeadm (and the kubelet's usual `staticPodPath`) keeps static pod manifests.
 pub const DEFAULT_MANIFEST_DIR: &str = "/etc/kubernetes/manifests";

@@ -1,16 +1,18 @@
 //! `firewall.apiserver-blocked`: the site's `[firewall]` policy holds in the kernel and in the
-//! boot-time persistence. Pure: the same [`crate::firewall::status`] as `hardnode firewall status`
+//! boot-time persistence. Pure: the same [`status`] as `hardnode firewall status`
 //! over the gathered facts, so the two never disagree.
 
 use std::path::PathBuf;
 
 use super::{Evidence, Outcome, Verdict};
-use crate::firewall;
+mod state;
+
 use crate::host::firewall::FirewallFacts;
-use crate::remedy::netfilter;
+use crate::netfilter;
+pub use state::{Built, FamilyStatus, Persisted, Status, boot_lines, build, status};
 
 pub fn apiserver_blocked(facts: &FirewallFacts) -> Outcome {
-    let built = match firewall::build(facts) {
+    let built = match build(facts) {
         Ok(built) => built,
         Err(reason) => {
             return Outcome::undecided(format!(
@@ -18,7 +20,7 @@ pub fn apiserver_blocked(facts: &FirewallFacts) -> Outcome {
             ));
         }
     };
-    let status = firewall::status(&built.spec, facts);
+    let status = status(&built.spec, facts);
     let expected = format!(
         "{} blocked from {} in {}, first in the chain, persisted ({})",
         join(built.spec.container_cidrs.iter()),

@@ -1,8 +1,9 @@
-//! The operators a rule's `expect` applies to a value.
+//! What each operator of a rule's `expect` means over a value: the semantics of the rule language,
+//! shared by the node benchmark (`engine`) and the manifest scan.
 
-use crate::benchmark::{Expect, Operator};
+use super::{Expect, Operator};
 
-use super::value::Value;
+use crate::value::Value;
 
 /// Applies `expect` to a value that is set. `Err` means the value cannot be compared this way
 /// (a word where a number is needed): the rule is `error`, not `fail`.
@@ -62,8 +63,8 @@ pub fn holds(actual: &Value, expect: &Expect) -> Result<bool, String> {
         }
         Operator::ModeAtMost => {
             let (Some(mode), Some(mask)) = (
-                crate::benchmark::parse_mode_value(actual),
-                crate::benchmark::parse_mode_value(expected),
+                super::parse_mode_value(actual),
+                super::parse_mode_value(expected),
             ) else {
                 return Err(format!("{actual} is not a file mode"));
             };

@@ -1,0 +1,118 @@
+//! `hardnode report merge`: many nodes' JSON reports into one fleet view.
+
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::{Error, emit};
+use crate::engine::Status;
+use crate::error::{EXIT_FAIL, EXIT_OK};
+use crate::report;
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Merge `hardnode check --format json` reports (one per node) into a rules × nodes matrix,
+    /// failing rules first. Exit 1 when any node has a `fail`.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Report files (hardnode.report/v1 JSON), one per node.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// `text` for a terminal, `html` for one self-contained page (no external assets).
+    #[arg(long, value_enum, default_value_t = MergeFormat::Text)]
+    pub format: MergeFormat,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MergeFormat {
+    Text,
+    Html,
+}
+
+/// `hardnode report merge`: reads the reports (showing progress on a terminal), merges, renders.
+pub(super) fn merge_reports(args: &MergeArgs) -> Result<u8, Error> {
+    let mut progress = Progress::new("reading reports", args.files.len());
+    let mut reports = Vec::with_capacity(args.files.len());
+    for (done, file) in args.files.iter().enumerate() {
+        progress.update(done);
+        let label = file.display().to_string();
+        let text = std::fs::read_to_string(file).map_err(|error| Error::Config {
+            path: file.clone(),
+            message: format!("cannot read report: {error}"),
+        })?;
+        let report = report::merge::parse_report(&label, &text).map_err(Error::Usage)?;
+        reports.push(report);
+    }
+    progress.finish();
+    let fleet = report::merge::merge(reports);
+    let mut buffer = Vec::new();
+    match args.format {
+        MergeFormat::Text => report::merge::render_fleet_text(&fleet, &mut buffer),
+        MergeFormat::Html => report::merge::render_fleet_html(&fleet, &mut buffer),
+    }
+    .map_err(|source| Error::Output {
+        what: "fleet report".into(),
+        source,
+    })?;
+    emit(&buffer, args.output.as_deref())?;
+    Ok(if fleet.cells(Status::Fail) > 0 {
+        EXIT_FAIL
+    } else {
+        EXIT_OK
+    })
+}
+
+/// A one-line progress counter on stderr, drawn only when stderr is a terminal (a pipe or a log
+/// file stays clean) and only for runs long enough to need one.
+struct Progress {
+    label: &'static str,
+    total: usize,
+    shown: bool,
+    last_drawn: Option<std::time::Instant>,
+}
+
+impl Progress {
+    /// Runs shorter than this many items finish before a counter would be read.
+    const MIN_ITEMS: usize = 20;
+
+    fn new(label: &'static str, total: usize) -> Self {
+        Progress {
+            label,
+            total,
+            shown: total >= Self::MIN_ITEMS && io::stderr().is_terminal(),
+            last_drawn: None,
+        }
+    }
+
+    fn update(&mut self, done: usize) {
+        if !self.shown {
+            return;
+        }
+        // Redraw at most every 50 ms: a terminal is slower than reading small files.
+        let now = std::time::Instant::now();
+        if self
+            .last_drawn
+            .is_some_and(|last| now.duration_since(last).as_millis() < 50)
+        {
+            return;
+        }
+        self.last_drawn = Some(now);
+        eprint!("\rhardnode: {} {done}/{}", self.label, self.total);
+    }
+
+    fn finish(&mut self) {
+        if self.shown {
+            eprintln!(
+                "\rhardnode: {} {}/{} done",
+                self.label, self.total, self.total
+            );
+        }
+    }
+}
