@@ -314,3 +314,85 @@ fn a_planted_back_arrow_and_cycle_are_reported() {
     write("value.rs", "pub fn f() {}\n");
     assert!(violations(&references(src), &top_level_modules(src)).is_empty());
 }
+
+/// Relative Markdown links (`[text](path)`, anchors dropped) of a file.
+fn relative_links(text: &str) -> Vec<String> {
+    let mut links = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("](") {
+        rest = &rest[start + 2..];
+        let Some(end) = rest.find(')') else { break };
+        let target = &rest[..end];
+        let path = target.split('#').next().unwrap_or_default();
+        if !path.is_empty() && !path.contains("://") && !path.starts_with("mailto:") {
+            links.push(path.to_string());
+        }
+    }
+    links
+}
+
+/// The operator's README stays short, starts with the two commands, and every page of `docs/`
+/// is reachable from it; no relative link in the docs is broken.
+#[test]
+fn readme_is_short_and_every_doc_page_is_reachable() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = fs::read_to_string(repo.join("README.md")).expect("README.md");
+    let lines = readme.lines().count();
+    assert!(
+        lines <= 300,
+        "README.md has {lines} lines; the reference belongs in docs/"
+    );
+    let first_block: String = readme
+        .split("```")
+        .nth(1)
+        .expect("README.md starts with a code block")
+        .to_string();
+    assert!(
+        first_block.contains("-- check") && first_block.contains("scripts/test.sh"),
+        "the README's first block must hold the main job and the test command:\n{first_block}"
+    );
+    let mut pages = vec![repo.join("README.md"), repo.join("ARCHITECTURE.md")];
+    let mut docs: Vec<PathBuf> = fs::read_dir(repo.join("docs"))
+        .expect("docs/")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
+        .collect();
+    docs.sort();
+    pages.extend(docs.iter().cloned());
+    let mut reachable = BTreeSet::new();
+    for page in &pages {
+        let text = fs::read_to_string(page).expect("page");
+        let dir = page.parent().expect("dir");
+        for link in relative_links(&text) {
+            let target = dir.join(&link);
+            assert!(
+                target.exists(),
+                "{}: link to {link}, which does not exist",
+                page.display()
+            );
+            if let Ok(canonical) = target.canonicalize() {
+                reachable.insert(canonical);
+            }
+        }
+    }
+    let from_readme: BTreeSet<PathBuf> = [repo.join("README.md"), repo.join("docs/README.md")]
+        .iter()
+        .flat_map(|page| {
+            let text = fs::read_to_string(page).expect("page");
+            let dir = page.parent().expect("dir").to_path_buf();
+            relative_links(&text)
+                .into_iter()
+                .filter_map(move |link| dir.join(link).canonicalize().ok())
+        })
+        .collect();
+    for page in &docs {
+        let canonical = page.canonicalize().expect("doc page");
+        assert!(
+            from_readme.contains(&canonical),
+            "{} is not linked from README.md or docs/README.md",
+            page.display()
+        );
+    }
+    assert!(!reachable.is_empty());
+}

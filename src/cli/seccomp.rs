@@ -1,6 +1,5 @@
 //! `hardnode seccomp lint`: validates seccomp profile files.
 
-use std::io::{self, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
@@ -24,15 +23,6 @@ pub struct LintArgs {
     pub format: ReportFormat,
 }
 
-#[derive(Debug, serde::Serialize)]
-struct LintResult {
-    file: PathBuf,
-    valid: bool,
-    deny_list: bool,
-    summary: Option<crate::seccomp::ProfileSummary>,
-    problems: Vec<crate::seccomp::Problem>,
-}
-
 pub(super) fn lint(args: &LintArgs) -> Result<u8, Error> {
     let live = HostRoot::new("/").map_err(|error| Error::Root {
         path: "/".into(),
@@ -49,21 +39,21 @@ pub(super) fn lint(args: &LintArgs) -> Result<u8, Error> {
             other => other.map_err(|error| error.to_string()),
         };
         let result = match bytes.map(|bytes| crate::seccomp::validate(&bytes)) {
-            Ok(Ok(summary)) => LintResult {
+            Ok(Ok(summary)) => report::LintResult {
                 file: file.clone(),
                 valid: true,
                 deny_list: summary.deny_list,
                 summary: Some(summary),
                 problems: Vec::new(),
             },
-            Ok(Err(problems)) => LintResult {
+            Ok(Err(problems)) => report::LintResult {
                 file: file.clone(),
                 valid: false,
                 deny_list: false,
                 summary: None,
                 problems,
             },
-            Err(message) => LintResult {
+            Err(message) => report::LintResult {
                 file: file.clone(),
                 valid: false,
                 deny_list: false,
@@ -78,37 +68,11 @@ pub(super) fn lint(args: &LintArgs) -> Result<u8, Error> {
     }
     print("lint results", |buffer| match args.format {
         ReportFormat::Json => report::render_json(&results, buffer),
-        ReportFormat::Text => render_lint_text(&results, buffer),
+        ReportFormat::Text => report::render_lint_text(&results, buffer),
     })?;
     Ok(if results.iter().all(|r| r.valid) {
         EXIT_OK
     } else {
         EXIT_FAIL
     })
-}
-
-fn render_lint_text(results: &[LintResult], out: &mut dyn Write) -> io::Result<()> {
-    for result in results {
-        let file = result.file.display();
-        match &result.summary {
-            Some(summary) if summary.deny_list => writeln!(
-                out,
-                "{file}: valid, but a deny-list: defaultAction {} allows every syscall not listed",
-                summary.default_action
-            )?,
-            Some(summary) => writeln!(
-                out,
-                "{file}: valid (defaultAction {}, {} syscall rules)",
-                summary.default_action, summary.syscall_rules
-            )?,
-            None => {
-                writeln!(out, "{file}: invalid")?;
-                for problem in &result.problems {
-                    writeln!(out, "  {problem}")?;
-                }
-            }
-        }
-    }
-    let invalid = results.iter().filter(|r| !r.valid).count();
-    writeln!(out, "{} files, {} invalid", results.len(), invalid)
 }

@@ -5,6 +5,7 @@ mod check_sarif;
 mod containers;
 mod firewall;
 mod junit;
+mod lint;
 mod manifest;
 pub mod merge;
 mod profiles;
@@ -26,6 +27,7 @@ pub use check_sarif::render_sarif;
 pub use containers::{CONTAINERS_SCHEMA, ContainerListing, render_containers_text};
 pub use firewall::render_firewall_text;
 pub use junit::render_junit;
+pub use lint::{LintResult, render_lint_text};
 pub use manifest::{manifest_sarif, pod_rule_listing, render_manifest_text, render_pod_rules_text};
 pub use profiles::{
     render_fix_files_text, render_profiles_install_text, render_profiles_status_text,
