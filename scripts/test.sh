@@ -26,6 +26,8 @@ have ssh || need_packages+=(openssh-client)
 have ssh-keygen || need_packages+=(openssh-client)
 # accounts.sudo-nopasswd is checked against the real `sudo -l` (tests/sudo_differential.rs).
 have sudo || need_packages+=(sudo)
+# etcd's settings are checked against the real etcd (tests/etcd_live.rs).
+have etcd || need_packages+=(etcd-server)
 have chromium || need_packages+=(chromium)
 have shellcheck || need_packages+=(shellcheck)
 have script || need_packages+=(util-linux)

@@ -1227,16 +1227,58 @@ fn scheduler_config_file_and_etcd_config_file_replace_their_flags() {
             "--client-cert-auth=true",
         ],
     );
-    let (_, report) = root.check_json(&["--only", "1.4,2.2"]);
+    // etcd's YAML config format (etcd 3.4 embed.Config): flag names as keys, TLS nested under
+    // client-transport-security / peer-transport-security.
+    root.file(
+        "/etc/etcd/etcd.conf.yml",
+        "name: cp1\ndata-dir: /var/lib/etcd\nclient-transport-security:\n  cert-file: /etc/etcd/server.crt\n  key-file: /etc/etcd/server.key\n  client-cert-auth: false\npeer-transport-security:\n  cert-file: /etc/etcd/peer.crt\n  key-file: /etc/etcd/peer.key\n  client-cert-auth: true\n  trusted-ca-file: /etc/etcd/ca.crt\n",
+    );
+    let (_, report) = root.check_json(&["--only", "1.4,2"]);
     // --profiling=false is ignored under --config; enableProfiling defaults to true.
     assert_eq!(status(&report, "scheduler.profiling"), "fail");
     let profiling = evidence_text(&report, "scheduler.profiling");
     assert!(profiling.contains("scheduler-config.yaml"), "{profiling}");
     assert_eq!(status(&report, "scheduler.bind-address"), "pass");
-    // etcd ignores its flags under --config-file, which hardnode cannot read: error, not pass.
+    // etcd ignores its flags under --config-file: the file's client-cert-auth: false decides,
+    // not --client-cert-auth=true.
+    assert_eq!(status(&report, "etcd.client-cert-auth"), "fail");
+    let client = evidence_text(&report, "etcd.client-cert-auth");
+    assert!(
+        client.contains("client-transport-security.client-cert-auth"),
+        "{client}"
+    );
+    assert_eq!(status(&report, "etcd.cert-file"), "pass");
+    assert_eq!(status(&report, "etcd.peer-client-cert-auth"), "pass");
+    let peer = evidence_text(&report, "etcd.peer-client-cert-auth");
+    assert!(peer.contains("peer-transport-security.client-cert-auth"), "{peer}");
+    assert_eq!(status(&report, "etcd.peer-cert-file"), "pass");
+}
+
+#[test]
+fn etcd_config_file_that_cannot_be_read_is_an_error_not_its_flags() {
+    let root = Root::new();
+    root.process(
+        31,
+        &[
+            "etcd",
+            "--config-file=/etc/etcd/missing.yml",
+            "--client-cert-auth=true",
+        ],
+    );
+    let (_, report) = root.check_json(&["--only", "2.2"]);
     assert_eq!(status(&report, "etcd.client-cert-auth"), "error");
     let reason = evidence_text(&report, "etcd.client-cert-auth");
     assert!(reason.contains("--config-file"), "{reason}");
+}
+
+#[test]
+fn etcd_default_evidence_names_the_flag() {
+    let root = Root::new();
+    root.process(31, &["etcd", "--data-dir=/var/lib/etcd"]);
+    let (_, report) = root.check_json(&["--only", "2.2"]);
+    assert_eq!(status(&report, "etcd.client-cert-auth"), "fail");
+    let text = evidence_text(&report, "etcd.client-cert-auth");
+    assert!(text.contains("--client-cert-auth is not set"), "{text}");
 }
 
 #[test]

@@ -393,10 +393,20 @@ fn resolve_named(
                     let path = super::resolve_relative(&etcd.origin, &setting.value.to_string());
                     Ok((vec![path], false, format!("--data-dir of {}", pid_of(etcd))))
                 }
-                _ => default(
-                    "/var/lib/etcd",
-                    &format!("--data-dir is not set for {}; default path", pid_of(etcd)),
-                ),
+                // etcd's own default is `<name>.etcd` in its working directory (name
+                // `default` unless --name says otherwise), not kubeadm's /var/lib/etcd.
+                _ => {
+                    let name = etcd.text("--name").unwrap_or_else(|| "default".into());
+                    let path = super::resolve_relative(&etcd.origin, &format!("{name}.etcd"));
+                    Ok((
+                        vec![path],
+                        false,
+                        format!(
+                            "--data-dir is not set for {}; etcd's default {name}.etcd in its working directory",
+                            pid_of(etcd)
+                        ),
+                    ))
+                }
             },
             _ => default(
                 "/var/lib/etcd",

@@ -718,8 +718,7 @@ fn apply_authorization_config(root: &HostRoot, component: &mut Component) {
 /// - kube-scheduler `--config` (KubeSchedulerConfiguration): `--profiling` is then ignored and
 ///   `enableProfiling` (default true) decides.
 /// - etcd `--config-file` (or `ETCD_CONFIG_FILE`): etcd then ignores its other flags and
-///   variables. hardnode does not read that format yet, so the settings are undecided rather
-///   than judged on flags etcd does not use.
+///   variables and reads only the file ([`apply_etcd_config_file`]).
 fn apply_component_config(root: &HostRoot, component: &mut Component) {
     match component.kind {
         ComponentKind::Scheduler => {
@@ -766,16 +765,93 @@ fn apply_component_config(root: &HostRoot, component: &mut Component) {
                 }
             }
         }
-        ComponentKind::Etcd => {
-            if let Some(path) = component.text("--config-file") {
-                component.settings.retain(|key, _| key == "--config-file");
-                component.config_error = Some(format!(
-                    "etcd reads its settings from --config-file {path} (ignoring its flags), \
-                     a format hardnode does not read yet"
-                ));
-            }
-        }
+        ComponentKind::Etcd => apply_etcd_config_file(root, component),
         _ => {}
+    }
+}
+
+/// etcd with `--config-file` (or `ETCD_CONFIG_FILE`) reads only that YAML file: etcd 3.4 logs
+/// "other configuration command line flags and environment variables will be ignored". Its keys
+/// are the flag names (`data-dir`, `listen-client-urls`, `name`), except TLS, which is nested:
+/// `client-transport-security` and `peer-transport-security` hold `cert-file`, `key-file`,
+/// `client-cert-auth`, `trusted-ca-file` and `auto-tls` (etcd's `securityConfig`), which become
+/// `--cert-file` … and `--peer-cert-file`, `--peer-client-cert-auth` … as the rules name them.
+fn apply_etcd_config_file(root: &HostRoot, component: &mut Component) {
+    let Some(path) = component.host_path("--config-file") else {
+        return;
+    };
+    let ignored: Vec<String> = component
+        .settings
+        .keys()
+        .filter(|key| *key != "--config-file")
+        .cloned()
+        .collect();
+    component.settings.retain(|key, _| key == "--config-file");
+    if !ignored.is_empty() {
+        component.warnings.push(format!(
+            "etcd ignores {} because --config-file is given",
+            ignored.join(", ")
+        ));
+    }
+    let origin = component.origin.clone();
+    match read_document_of(root, &origin, &path) {
+        Ok((display, document)) => {
+            let Some(map) = document.root.as_object() else {
+                component.config_error = Some(format!(
+                    "--config-file {} is not a YAML mapping",
+                    display.display()
+                ));
+                return;
+            };
+            for (key, value) in map {
+                let nested = match key.as_str() {
+                    "client-transport-security" => Some(""),
+                    "peer-transport-security" => Some("peer-"),
+                    _ => None,
+                };
+                let Some(prefix) = nested else {
+                    component.settings.insert(
+                        format!("--{key}"),
+                        Setting {
+                            value: document::to_value(value),
+                            source: Source::ConfigFile,
+                            path: Some(display.clone()),
+                            detail: format!("{key}: {value} in the --config-file"),
+                        },
+                    );
+                    continue;
+                };
+                for (field, value) in value.as_object().into_iter().flatten() {
+                    let flag = match field.as_str() {
+                        // `client-cert-auth` under peer-transport-security is
+                        // --peer-client-cert-auth.
+                        "cert-file" | "key-file" | "client-cert-auth" | "trusted-ca-file"
+                        | "auto-tls" | "crl-file" | "allowed-cn" | "allowed-hostname" => {
+                            format!("--{prefix}{field}")
+                        }
+                        _ => continue,
+                    };
+                    component.settings.insert(
+                        flag,
+                        Setting {
+                            value: document::to_value(value),
+                            source: Source::ConfigFile,
+                            path: Some(display.clone()),
+                            detail: format!("{key}.{field}: {value} in the --config-file"),
+                        },
+                    );
+                }
+            }
+            component.files.push(ConfigFile {
+                given: path.display().to_string(),
+                path: display,
+                source: Source::ConfigFile,
+                state: "ok".into(),
+            });
+        }
+        Err((display, message)) => {
+            component.config_error = Some(format!("--config-file {} {message}", display.display()));
+        }
     }
 }
 
@@ -800,7 +876,11 @@ fn apply_defaults(component: &mut Component) {
         let (value, why) = if has_config_file {
             (
                 default.with_config_file,
-                "the config file's (v1beta1) default",
+                if component.kind == ComponentKind::Kubelet {
+                    "the config file's (v1beta1) default"
+                } else {
+                    "its default"
+                },
             )
         } else {
             (default.flags_only, "the default without a config file")
@@ -826,10 +906,12 @@ fn apply_defaults(component: &mut Component) {
             );
             continue;
         }
-        let shown_flag = default
-            .flag
-            .map(|flag| format!("--{flag}"))
-            .unwrap_or_default();
+        // A flag-only default is keyed by the flag itself (`--client-cert-auth`).
+        let shown_flag = match default.flag {
+            Some(flag) => format!("--{flag}"),
+            None if default.key.starts_with("--") => default.key.to_string(),
+            None => String::new(),
+        };
         let not_set_in = match (&component.origin, has_config_file) {
             (_, true) => format!(
                 "not set by flag {shown_flag} or in the config files; {} default ({why})",
