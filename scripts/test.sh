@@ -26,8 +26,12 @@ have ssh || need_packages+=(openssh-client)
 have ssh-keygen || need_packages+=(openssh-client)
 # accounts.sudo-nopasswd is checked against the real `sudo -l` (tests/sudo_differential.rs).
 have sudo || need_packages+=(sudo)
-# etcd's settings are checked against the real etcd (tests/etcd_live.rs).
+# Real components as the oracle: etcd (tests/etcd_live.rs), containerd with runc running busybox
+# containers (tests/containerd_live.rs).
 have etcd || need_packages+=(etcd-server)
+have containerd || need_packages+=(containerd)
+have runc || need_packages+=(runc)
+have busybox || need_packages+=(busybox-static)
 have chromium || need_packages+=(chromium)
 have shellcheck || need_packages+=(shellcheck)
 have script || need_packages+=(util-linux)

@@ -577,3 +577,95 @@ fn a_container_split_across_walk_threads_is_merged_whole() {
         );
     }
 }
+
+/// The process that started a container (its shim), as `/proc/<pid>` shows it: outside kubepods.
+fn shim(root: &Root, pid: u32, cap_bnd: u64) {
+    root.process(
+        pid,
+        &["/usr/bin/containerd-shim-runc-v2", "-namespace", "k8s.io"],
+    );
+    root.file(
+        &format!("/proc/{pid}/status"),
+        format!("Name:\tcontainerd-shim\nPPid:\t1\nUid:\t0\t0\t0\t0\nCapEff:\t{cap_bnd:016x}\nCapBnd:\t{cap_bnd:016x}\n"),
+    );
+    root.file(
+        &format!("/proc/{pid}/cgroup"),
+        "0::/system.slice/containerd.service\n",
+    );
+}
+
+/// A container process whose parent is `ppid`.
+fn child_of(root: &Root, pid: u32, ppid: u32, spec: &ContainerProc) {
+    root.container_process(pid, spec);
+    let status = spec
+        .status_text()
+        .replacen("Umask:", &format!("PPid:\t{ppid}\nUmask:"), 1);
+    root.file(&format!("/proc/{pid}/status"), status);
+}
+
+/// Regression: on a host whose init and runtime lack CAP_SYS_RESOURCE (some sandboxes), a
+/// `--privileged` container holds every capability but that one, and was reported
+/// `privileged: false`; its cgroupfs path also left the runtime `unknown` although containerd's
+/// task record named it. Privileged is judged against what the runtime could grant.
+#[test]
+fn privileged_when_the_runtime_itself_lacks_a_capability() {
+    let root = Root::new();
+    root.host_init();
+    const SYS_RESOURCE: u64 = 1 << 24;
+    let grantable = ALL_CAPS & !SYS_RESOURCE;
+    shim(&root, 900, grantable);
+    let cgroup = format!("12:pids:/kubepods/besteffort/pod{UID_A}/{}\n", id(1));
+    child_of(
+        &root,
+        901,
+        900,
+        &ContainerProc {
+            cap_eff: grantable,
+            cap_bnd: grantable,
+            uid: 0,
+            no_new_privs: false,
+            ..ContainerProc::confined("sleep", &cgroup)
+        },
+    );
+    root.containerd_record(&id(1), "default", "privpod", "app");
+    // Beside it, an ordinary container whose parent holds little (not a runtime that could make
+    // a privileged container): the classic full set still decides, so it is not privileged.
+    shim(&root, 910, DEFAULT_CAPS);
+    let cgroup = format!("12:pids:/kubepods/besteffort/pod{UID_B}/{}\n", id(2));
+    child_of(
+        &root,
+        911,
+        910,
+        &ContainerProc {
+            cap_eff: DEFAULT_CAPS,
+            cap_bnd: DEFAULT_CAPS,
+            ..ContainerProc::confined("web", &cgroup)
+        },
+    );
+    let output = root
+        .hardnode(&["containers", "--format", "json"])
+        .output()
+        .expect("run");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let containers = report["containers"].as_array().expect("containers");
+    let find = |id: &str| {
+        containers
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("{id} in {report}"))
+    };
+    let privileged = find(&id(1));
+    assert_eq!(privileged["privileged"], true, "{privileged}");
+    assert_eq!(privileged["runtime"], "containerd", "{privileged}");
+    assert_eq!(privileged["pod"], "default/privpod/app", "{privileged}");
+    assert_eq!(find(&id(2))["privileged"], false);
+
+    let (_, check) = root.check_json(&["--only", "containers.privileged"]);
+    assert_eq!(status(&check, "containers.privileged"), "fail");
+    let evidence = common::evidence_text(&check, "containers.privileged");
+    assert!(
+        evidence.contains("every capability the runtime could grant")
+            && evidence.contains("containerd-shim (pid 900)"),
+        "{evidence}"
+    );
+}

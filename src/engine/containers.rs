@@ -14,7 +14,8 @@ use super::{Evidence, Outcome, Verdict};
 use crate::benchmark::ContainerCheck;
 use crate::host::Observed;
 use crate::host::containers::{
-    Container, ContainerFacts, ContainerProcess, HostReference, Mount, ProcStatus, capability_names,
+    Container, ContainerFacts, ContainerProcess, Grantable, HostReference, Mount, ProcStatus,
+    capability_names,
 };
 
 /// The capabilities container runtimes grant by default (containerd, cri-o, docker, moby).
@@ -50,12 +51,28 @@ pub const HIGH_RISK_CAPS: &[&str] = &[
 const CLASSIC_LAST_CAP: u8 = 37;
 
 /// The capability set that makes a container privileged on this host: every capability up to
-/// CAP_AUDIT_READ, or up to the kernel's last one (`cap_last_cap`) when that is lower.
-fn full_set(host: &HostReference) -> u64 {
+/// CAP_AUDIT_READ, or up to the kernel's last one (`cap_last_cap`) when that is lower — and of
+/// those, only the ones the runtime could grant (the bounding set of the process that started
+/// the container): a runtime cannot hand out a capability it does not hold itself, so on a host
+/// whose init lacks one (CAP_SYS_RESOURCE in some sandboxes) a `--privileged` container lacks it
+/// too, and is privileged all the same.
+fn full_set(host: &HostReference, grantable: Option<&Grantable>) -> u64 {
     let last = host
         .cap_last_cap
         .map_or(CLASSIC_LAST_CAP, |last| last.min(CLASSIC_LAST_CAP));
-    (1u64 << (last + 1)) - 1
+    let classic = (1u64 << (last + 1)) - 1;
+    grantable.map_or(classic, |grantable| classic & grantable.mask)
+}
+
+/// How a privileged finding names the set it compared with.
+fn full_set_source(grantable: Option<&Grantable>) -> String {
+    match grantable {
+        Some(grantable) => format!(
+            "every capability the runtime could grant ({}: {:016x})",
+            grantable.from, grantable.mask
+        ),
+        None => "every capability".to_string(),
+    }
 }
 
 /// Host paths whose mount into a container is sensitive (`/var/run` is `/run`).
@@ -219,7 +236,9 @@ fn judge(check: ContainerCheck, container: &Container, host: &HostReference) -> 
         ContainerCheck::SensitiveMounts => judge_mounts(container, host, sensitive_mount),
         ContainerCheck::RuntimeSocket => judge_mounts(container, host, socket_mount),
         ContainerCheck::ReadonlyRootfs => judge_rootfs(container),
-        _ => judge_processes(container, |process| judge_process(check, process, host)),
+        _ => judge_processes(container, |process| {
+            judge_process(check, process, host, container.grantable.as_ref())
+        }),
     }
 }
 
@@ -228,6 +247,7 @@ fn judge_process(
     check: ContainerCheck,
     process: &ContainerProcess,
     host: &HostReference,
+    grantable: Option<&Grantable>,
 ) -> Result<Option<(PathBuf, String)>, String> {
     let status_path = PathBuf::from(format!("/proc/{}/status", process.pid));
     let status = || -> Result<&ProcStatus, String> {
@@ -241,15 +261,16 @@ fn judge_process(
     let found = |detail: String| Ok(Some((status_path.clone(), detail)));
     match check {
         ContainerCheck::Privileged => {
-            let full = full_set(host);
+            let full = full_set(host, grantable);
             let status = status()?;
             let eff = status.cap_eff.ok_or_else(|| field_missing("CapEff"))?;
             let bnd = status.cap_bnd.ok_or_else(|| field_missing("CapBnd"))?;
+            let every = full_set_source(grantable);
             if eff & full == full {
-                found(format!("CapEff {eff:016x}: every capability (privileged)"))
+                found(format!("CapEff {eff:016x}: {every} (privileged)"))
             } else if bnd & full == full {
                 found(format!(
-                    "CapBnd {bnd:016x}: every capability in the bounding set (privileged; CapEff {eff:016x} for this uid)"
+                    "CapBnd {bnd:016x}: {every} in the bounding set (privileged; CapEff {eff:016x} for this uid)"
                 ))
             } else {
                 Ok(None)
@@ -260,7 +281,7 @@ fn judge_process(
             let extra = extra_capabilities(eff);
             if extra.is_empty() {
                 Ok(None)
-            } else if eff & full_set(host) == full_set(host) {
+            } else if eff & full_set(host, grantable) == full_set(host, grantable) {
                 found(format!(
                     "CapEff {eff:016x}: every capability (privileged), {} high risk among them",
                     HIGH_RISK_CAPS.join(", ")
@@ -708,7 +729,7 @@ pub fn view(container: &Container, host: &HostReference, apparmor_enabled: bool)
             apparmor.push(label);
         }
     }
-    let full = full_set(host);
+    let full = full_set(host, container.grantable.as_ref());
     let privileged = statuses
         .iter()
         .any(|s| s.cap_eff.unwrap_or(0) & full == full || s.cap_bnd.unwrap_or(0) & full == full);
@@ -886,10 +907,10 @@ mod tests {
     #[test]
     fn privileged_means_every_capability_both_kernel_and_runtime_know() {
         // A 5.9+ kernel: runtimes older than it may not grant PERFMON, BPF, CHECKPOINT_RESTORE.
-        assert_eq!(full_set(&host(Some(40))), (1 << 38) - 1);
-        assert_eq!(full_set(&host(None)), (1 << 38) - 1);
+        assert_eq!(full_set(&host(Some(40)), None), (1 << 38) - 1);
+        assert_eq!(full_set(&host(None), None), (1 << 38) - 1);
         // A kernel before CAP_AUDIT_READ (3.16) has no bit 37 to grant.
-        assert_eq!(full_set(&host(Some(36))), (1 << 37) - 1);
+        assert_eq!(full_set(&host(Some(36)), None), (1 << 37) - 1);
     }
 
     #[test]

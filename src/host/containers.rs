@@ -14,8 +14,8 @@
 
 pub use crate::procstatus::{capability_bit, capability_names};
 use std::cell::OnceCell;
-use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Serialize, Serializer};
@@ -85,6 +85,25 @@ pub struct Container {
     pub processes: Vec<ContainerProcess>,
     /// One mount table per mount namespace among its processes.
     pub mount_tables: Vec<MountTable>,
+    /// The capabilities the runtime could grant this container: the bounding set of the process
+    /// that started it (the shim: containerd-shim, conmon), read from its status. A privileged
+    /// container gets all of them — on a host whose init lacks a capability, "every capability"
+    /// never holds, so privileged is judged against this set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grantable: Option<Grantable>,
+}
+
+/// A capability set the runtime could grant, and where it was read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Grantable {
+    #[serde(serialize_with = "hex_mask_plain")]
+    pub mask: u64,
+    /// `CapBnd of containerd-shim (pid 812), which started the container`.
+    pub from: String,
+}
+
+fn hex_mask_plain<S: Serializer>(mask: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format!("{mask:016x}"))
 }
 
 impl Container {
@@ -156,6 +175,9 @@ impl ContainerProcess {
 pub struct ProcStatus {
     /// Effective uid, as seen from the host's user namespace.
     pub uid: Option<u32>,
+    /// The parent process (for a container's init, the runtime's shim).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ppid: Option<u32>,
     #[serde(serialize_with = "hex_mask")]
     pub cap_eff: Option<u64>,
     #[serde(serialize_with = "hex_mask")]
@@ -289,6 +311,7 @@ impl<'r> ContainerWalk<'r> {
         let pod_logs = PodLogDirs::new(root);
         for mut container in by_id.into_values() {
             name_container(root, &pod_logs, &mut container);
+            container.grantable = grantable(root, &container);
             self.facts.containers.push(container);
         }
         self.facts
@@ -374,6 +397,7 @@ impl ContainerTally {
                 sandbox: false,
                 processes: Vec::new(),
                 mount_tables: Vec::new(),
+                grantable: None,
             });
         let mnt = process
             .namespaces
@@ -599,6 +623,7 @@ pub fn parse_status(text: &str) -> ProcStatus {
         uid: status_value(text, "Uid")
             .and_then(|v| v.split_whitespace().nth(1))
             .and_then(|v| v.parse().ok()),
+        ppid: status_value(text, "PPid").and_then(|v| v.parse().ok()),
         cap_eff: mask("CapEff"),
         cap_bnd: mask("CapBnd"),
         no_new_privs: status_value(text, "NoNewPrivs").map(|v| v != "0"),
@@ -791,7 +816,11 @@ impl<'r> PodLogDirs<'r> {
 
 /// Names the container's pod from the runtime's record, else the kubelet's log directory.
 fn name_container(root: &HostRoot, logs: &PodLogDirs, container: &mut Container) {
-    if let Some((labels, source)) = runtime_record(root, container) {
+    if let Some((labels, source, runtime)) = runtime_record(root, container) {
+        // A cgroupfs path names no runtime; the record that was found does.
+        if container.runtime == "unknown" {
+            container.runtime = runtime.to_string();
+        }
         let get = |keys: &[&str]| {
             keys.iter()
                 .find_map(|key| labels.get(*key).filter(|v| !v.is_empty()).cloned())
@@ -868,37 +897,84 @@ fn name_container(root: &HostRoot, logs: &PodLogDirs, container: &mut Container)
     }
 }
 
-/// The runtime's record of a container: its annotations (OCI config.json) or labels (docker).
+/// The runtime's record of a container: its annotations (OCI config.json) or labels (docker),
+/// the file, and the runtime that keeps it. containerd's records are looked for in the CRI
+/// namespace `k8s.io` first, then in every other namespace of its task directory (`moby` for
+/// Docker's containerd, `default` for `ctr run`).
 fn runtime_record(
     root: &HostRoot,
     container: &Container,
-) -> Option<(BTreeMap<String, String>, PathBuf)> {
+) -> Option<(BTreeMap<String, String>, PathBuf, &'static str)> {
     let id = &container.id;
-    let containerd = PathBuf::from(format!(
-        "/run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}/config.json"
-    ));
+    let task_dir = Path::new(CONTAINERD_TASKS);
+    let mut containerd = vec![task_dir.join("k8s.io").join(id).join("config.json")];
+    if let Ok(mut namespaces) = root.read_dir_names(task_dir) {
+        namespaces.sort();
+        for namespace in namespaces.into_iter().filter(|name| name != "k8s.io") {
+            containerd.push(task_dir.join(namespace).join(id).join("config.json"));
+        }
+    }
     let crio = PathBuf::from(format!(
         "/run/containers/storage/overlay-containers/{id}/userdata/config.json"
     ));
     let docker = PathBuf::from(format!("/var/lib/docker/containers/{id}/config.v2.json"));
-    let candidates: Vec<PathBuf> = match container.runtime.as_str() {
-        "containerd" => vec![containerd],
-        "cri-o" => vec![crio],
-        "docker" => vec![docker],
-        _ => vec![containerd, crio, docker],
+    let tagged = |paths: Vec<PathBuf>, runtime: &'static str| {
+        paths.into_iter().map(move |path| (path, runtime))
     };
-    candidates.into_iter().find_map(|path| {
+    let candidates: Vec<(PathBuf, &'static str)> = match container.runtime.as_str() {
+        "containerd" => tagged(containerd, "containerd").collect(),
+        "cri-o" => tagged(vec![crio], "cri-o").collect(),
+        "docker" => tagged(vec![docker], "docker").collect(),
+        _ => tagged(containerd, "containerd")
+            .chain(tagged(vec![crio], "cri-o"))
+            .chain(tagged(vec![docker], "docker"))
+            .collect(),
+    };
+    candidates.into_iter().find_map(|(path, runtime)| {
         let bytes = root.read_capped(&path, RECORD_CAP).ok()?;
         let json: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
         let table = json
             .get("annotations")
-            .or_else(|| json.get("Config").and_then(|config| config.get("Labels")))?
-            .as_object()?;
+            .or_else(|| json.get("Config").and_then(|config| config.get("Labels")))
+            .and_then(serde_json::Value::as_object);
         let labels = table
-            .iter()
+            .into_iter()
+            .flatten()
             .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
             .collect();
-        Some((labels, path))
+        Some((labels, path, runtime))
+    })
+}
+
+/// containerd's task records: `<namespace>/<id>/config.json` (the OCI bundle).
+const CONTAINERD_TASKS: &str = "/run/containerd/io.containerd.runtime.v2.task";
+
+/// The bounding set of the process that started the container (its init's parent, outside the
+/// container), which is everything the runtime could grant it. `None` when it cannot be read or
+/// lacks CAP_SYS_ADMIN (then it is not a runtime that could make a privileged container, and the
+/// rule falls back to the classic full set).
+fn grantable(root: &HostRoot, container: &Container) -> Option<Grantable> {
+    let pids: BTreeSet<u32> = container.processes.iter().map(|p| p.pid).collect();
+    let parent = container
+        .processes
+        .iter()
+        .find_map(|process| match &process.status {
+            Observed::Value { value, .. } => {
+                value.ppid.filter(|ppid| !pids.contains(ppid) && *ppid > 1)
+            }
+            _ => None,
+        })?;
+    let text = root
+        .read_to_string(Path::new(&format!("/proc/{parent}/status")))
+        .ok()?;
+    let mask = status_value(&text, "CapBnd").and_then(|v| u64::from_str_radix(v, 16).ok())?;
+    const CAP_SYS_ADMIN: u64 = 1 << 21;
+    (mask & CAP_SYS_ADMIN != 0).then(|| Grantable {
+        mask,
+        from: format!(
+            "CapBnd of {} (pid {parent}), which started the container",
+            status_value(&text, "Name").unwrap_or("its parent")
+        ),
     })
 }
 

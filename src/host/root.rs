@@ -43,6 +43,11 @@ impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ReadError::NotFound => f.write_str("does not exist"),
+            // Root is denied too where a security module, a user namespace or the sandbox
+            // hardnode runs in says no: say what happened rather than "needs root".
+            ReadError::PermissionDenied if nix::unistd::geteuid().is_root() => f.write_str(
+                "permission denied, even to root (a security module or the sandbox hardnode runs in denies it)",
+            ),
             ReadError::PermissionDenied => {
                 f.write_str("permission denied (hardnode needs root to read it)")
             }

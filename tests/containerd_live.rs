@@ -1,0 +1,345 @@
+//! The real containerd (Debian's containerd 1.6 with runc) is the oracle for container
+//! confinement: the test runs containers from a busybox rootfs the way the kubelet places them
+//! (a kubepods cgroup with a 64-hex id, CRI annotations naming the pod), then compares what
+//! `hardnode containers` says with the task's own OCI spec (`config.json` in containerd's task
+//! directory) and `/proc/<pid>/status`.
+//!
+//! containerd runs with its default socket and state paths, as on a node. A containerd that was
+//! already running is used as it is; one this test started is stopped by its pid at the end, and
+//! every container and cgroup the test made is removed, pass or fail.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{hardnode, require_root, require_tool};
+
+const SOCKET: &str = "/run/containerd/containerd.sock";
+const TASKS: &str = "/run/containerd/io.containerd.runtime.v2.task/default";
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+fn ctr(args: &[&str]) -> std::process::Output {
+    Command::new("ctr")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ctr")
+}
+
+fn containerd_answers() -> bool {
+    Path::new(SOCKET).exists() && ctr(&["version"]).status.success()
+}
+
+/// containerd, started by this test unless one already runs; stopped on drop if started here.
+struct Containerd {
+    started: Option<Child>,
+}
+
+impl Containerd {
+    fn ensure(log_dir: &Path) -> Containerd {
+        if containerd_answers() {
+            return Containerd { started: None };
+        }
+        let log = std::fs::File::create(log_dir.join("containerd.log")).expect("log");
+        let child = Command::new("containerd")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start containerd");
+        let started = Containerd {
+            started: Some(child),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !containerd_answers() {
+            assert!(
+                Instant::now() < deadline,
+                "containerd did not answer within 30 s: {}",
+                std::fs::read_to_string(log_dir.join("containerd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        started
+    }
+}
+
+impl Drop for Containerd {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.started {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A container run with `ctr run -d` in a kubepods cgroup; killed, deleted and its cgroups
+/// removed on drop.
+struct Task {
+    id: String,
+    cgroup: String,
+    created_dirs: Vec<PathBuf>,
+}
+
+impl Task {
+    fn run(rootfs: &Path, name: &str, extra: &[&str]) -> Task {
+        let id = random_hex();
+        let pod_uid = std::fs::read_to_string("/proc/sys/kernel/random/uuid")
+            .expect("uuid")
+            .trim()
+            .to_string();
+        let cgroup = format!("/kubepods/besteffort/pod{pod_uid}/{id}");
+        // The cgroup directories runc may create and not remove (the pod and QoS levels).
+        let created_dirs = cgroup_controllers()
+            .into_iter()
+            .flat_map(|controller| {
+                ["/kubepods", "/kubepods/besteffort"]
+                    .iter()
+                    .map(|level| controller.join(level.trim_start_matches('/')))
+                    .filter(|dir| !dir.exists())
+                    .chain(std::iter::once(
+                        controller.join(format!("kubepods/besteffort/pod{pod_uid}")),
+                    ))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let annotations = [
+            "io.kubernetes.cri.container-type=container".to_string(),
+            "io.kubernetes.cri.sandbox-namespace=hardnode-test".to_string(),
+            format!("io.kubernetes.cri.sandbox-name={name}"),
+            "io.kubernetes.cri.container-name=app".to_string(),
+            format!("io.kubernetes.cri.sandbox-uid={pod_uid}"),
+        ];
+        let mut args: Vec<String> =
+            vec!["run".into(), "-d".into(), "--cgroup".into(), cgroup.clone()];
+        for annotation in &annotations {
+            args.push("--annotation".into());
+            args.push(annotation.clone());
+        }
+        args.extend(extra.iter().map(|arg| arg.to_string()));
+        args.extend([
+            "--rootfs".into(),
+            rootfs.display().to_string(),
+            id.clone(),
+            "/bin/sleep".into(),
+            "600".into(),
+        ]);
+        let task = Task {
+            id,
+            cgroup,
+            created_dirs,
+        };
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = ctr(&refs);
+        assert!(
+            output.status.success(),
+            "ctr run failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        task
+    }
+
+    /// The task's OCI spec as containerd keeps it.
+    fn spec(&self) -> serde_json::Value {
+        let path = Path::new(TASKS).join(&self.id).join("config.json");
+        serde_json::from_slice(&std::fs::read(&path).expect("task config.json")).expect("json")
+    }
+
+    fn pid(&self) -> u32 {
+        let text = std::fs::read_to_string(Path::new(TASKS).join(&self.id).join("init.pid"))
+            .expect("init.pid");
+        text.trim().parse().expect("pid")
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        let _ = ctr(&["task", "kill", "-s", "SIGKILL", &self.id]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline
+            && !ctr(&["task", "delete", "--force", &self.id])
+                .status
+                .success()
+        {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = ctr(&["container", "delete", &self.id]);
+        // Deepest first: the container's own cgroup (runc removes it), then the levels this
+        // test created.
+        for controller in cgroup_controllers() {
+            let _ = std::fs::remove_dir(controller.join(self.cgroup.trim_start_matches('/')));
+        }
+        let mut dirs = self.created_dirs.clone();
+        dirs.sort_by_key(|dir| std::cmp::Reverse(dir.components().count()));
+        for dir in dirs {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+fn random_hex() -> String {
+    let bytes = std::fs::read("/proc/sys/kernel/random/uuid").expect("uuid");
+    let seed = String::from_utf8_lossy(&bytes).replace('-', "");
+    let second = std::fs::read_to_string("/proc/sys/kernel/random/uuid")
+        .expect("uuid")
+        .replace('-', "");
+    format!("{}{}", seed.trim(), second.trim())
+}
+
+/// The cgroup hierarchies runc places a cgroupfs path in: the v2 root, or each v1 controller.
+fn cgroup_controllers() -> Vec<PathBuf> {
+    let root = Path::new(CGROUP_ROOT);
+    if root.join("cgroup.controllers").exists() {
+        return vec![root.to_path_buf()];
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .filter(|path| path.is_dir() && !path.is_symlink())
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
+}
+
+/// A busybox rootfs: `/bin/busybox` and the applets the test runs.
+fn rootfs(dir: &Path) -> PathBuf {
+    let rootfs = dir.join("rootfs");
+    std::fs::create_dir_all(rootfs.join("bin")).expect("rootfs");
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|path| Path::new(path).exists())
+        .expect("busybox-static installed");
+    std::fs::copy(busybox, rootfs.join("bin/busybox")).expect("copy busybox");
+    for applet in ["sh", "sleep"] {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).expect("applet");
+    }
+    rootfs
+}
+
+fn containers_json() -> serde_json::Value {
+    let output = hardnode()
+        .args(["containers", "--root", "/", "--format", "json"])
+        .output()
+        .expect("hardnode containers");
+    serde_json::from_slice(&output.stdout).expect("containers JSON")
+}
+
+fn listed<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["containers"]
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["id"] == id))
+        .unwrap_or_else(|| panic!("container {id} not listed: {report}"))
+}
+
+/// The capability names (without `CAP_`) of a `/proc/<pid>/status` mask field.
+fn status_caps(pid: u32, field: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let hex = text
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{field}:")))
+        .expect("field")
+        .trim()
+        .to_string();
+    let mask = u64::from_str_radix(&hex, 16).expect("hex");
+    hardnode::procstatus::capability_names(mask)
+}
+
+fn spec_caps(spec: &serde_json::Value, set: &str) -> Vec<String> {
+    spec["process"]["capabilities"][set]
+        .as_array()
+        .map(|caps| {
+            caps.iter()
+                .filter_map(|cap| cap.as_str())
+                .map(|cap| cap.trim_start_matches("CAP_").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn ready(test: &str) -> bool {
+    require_root(test)
+        && require_tool(test, "containerd")
+        && require_tool(test, "ctr")
+        && require_tool(test, "runc")
+        && require_tool(test, "busybox")
+}
+
+/// `ctr run --privileged`: the spec grants every capability runc knows; the kernel gives the
+/// container every one the runtime holds (on hosts whose init lacks one, not all). hardnode must
+/// call it privileged either way, name its runtime from the task record even though the cgroupfs
+/// path names none, and name the pod from the CRI annotations. An ordinary container beside it
+/// is not privileged, and its added capabilities are exactly the ones its spec adds to the
+/// runtime's defaults.
+#[test]
+fn privileged_and_plain_containers_agree_with_their_oci_spec() {
+    let test = "privileged_and_plain_containers_agree_with_their_oci_spec";
+    if !ready(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _containerd = Containerd::ensure(dir.path());
+    let rootfs = rootfs(dir.path());
+    let privileged = Task::run(&rootfs, "privileged", &["--privileged"]);
+    let plain = Task::run(
+        &rootfs,
+        "plain",
+        &["--cap-add", "CAP_NET_ADMIN", "--seccomp"],
+    );
+    let report = containers_json();
+
+    // The oracle: the spec and the kernel's view of the privileged task.
+    let spec = privileged.spec();
+    let spec_bounding = spec_caps(&spec, "bounding");
+    assert!(
+        spec_bounding.contains(&"SYS_ADMIN".to_string()),
+        "{spec_bounding:?}"
+    );
+    let kernel_bounding = status_caps(privileged.pid(), "CapBnd");
+    let shown = listed(&report, &privileged.id);
+    assert_eq!(shown["privileged"], true, "{shown}");
+    assert_eq!(shown["runtime"], "containerd", "{shown}");
+    assert_eq!(shown["pod"], "hardnode-test/privileged/app", "{shown}");
+    assert_eq!(shown["seccomp"], "disabled", "{shown}");
+    // What the kernel holds for it is what the runtime could grant: never more than the spec.
+    for cap in &kernel_bounding {
+        assert!(
+            spec_bounding.contains(cap),
+            "{cap} not in the spec: {spec_bounding:?}"
+        );
+    }
+
+    let spec = plain.spec();
+    let shown = listed(&report, &plain.id);
+    assert_eq!(shown["privileged"], false, "{shown}");
+    let effective = spec_caps(&spec, "effective");
+    assert!(
+        effective.contains(&"NET_ADMIN".to_string()),
+        "{effective:?}"
+    );
+    let extra: Vec<String> = shown["extra_capabilities"]
+        .as_array()
+        .expect("extra")
+        .iter()
+        .filter_map(|cap| cap.as_str().map(String::from))
+        .collect();
+    let kernel_effective = status_caps(plain.pid(), "CapEff");
+    for cap in &extra {
+        assert!(
+            effective.contains(cap),
+            "{cap} is not in the spec's effective set"
+        );
+        assert!(kernel_effective.contains(cap), "{cap} is not in CapEff");
+    }
+    assert!(extra.contains(&"NET_ADMIN".to_string()), "{extra:?}");
+    // `--seccomp` puts a filter in the spec; the kernel applies it.
+    assert!(
+        spec["linux"]["seccomp"].is_object(),
+        "spec has a seccomp profile"
+    );
+    assert_eq!(shown["seccomp"], "filter", "{shown}");
+}
