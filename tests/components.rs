@@ -1310,3 +1310,38 @@ fn control_plane_from_manifests_alone_gives_the_same_verdicts() {
         "{remediation}"
     );
 }
+
+/// Regression: the remediation of an etcd running as a plain process (a systemd unit, not a
+/// static pod) said "Edit /etc/kubernetes/manifests/etcd.yaml"; it says how this etcd is run.
+#[test]
+fn remediation_names_how_a_plain_process_is_run() {
+    let root = Root::new();
+    root.process(41, &["etcd", "--data-dir=/var/lib/etcd"]);
+    let (_, report) = root.check_json(&["--only", "2.1"]);
+    let remediation = result(&report, "etcd.cert-file")["remediation"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        !remediation.contains("manifests/etcd.yaml"),
+        "{remediation}"
+    );
+    assert!(
+        remediation.contains("the command line of etcd (pid 41"),
+        "{remediation}"
+    );
+    // The same etcd as a kubeadm static pod: its manifest is where the flag is changed.
+    root.file(
+        "/etc/kubernetes/manifests/etcd.yaml",
+        "apiVersion: v1\nkind: Pod\n",
+    );
+    let (_, report) = root.check_json(&["--only", "2.1"]);
+    let remediation = result(&report, "etcd.cert-file")["remediation"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        remediation.contains("/etc/kubernetes/manifests/etcd.yaml"),
+        "{remediation}"
+    );
+}

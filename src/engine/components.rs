@@ -529,9 +529,32 @@ pub fn placeholder(facts: &Facts, name: &str) -> Option<String> {
         return Some(file.path.display().to_string());
     }
     let kind = ComponentKind::from_probe_key(name.strip_suffix(".manifest")?)?;
-    match &components.component(kind)?.origin {
+    let component = components.component(kind)?;
+    match &component.origin {
         Origin::Manifest { path } => Some(path.display().to_string()),
-        _ => None,
+        Origin::Process { .. } if component.static_pod_manifest.is_some() => component
+            .static_pod_manifest
+            .as_ref()
+            .map(|path| path.display().to_string()),
+        // Not a static pod: say how this component is run instead of naming kubeadm's manifest.
+        Origin::Process { pid, .. } => {
+            let binary = kind.binary();
+            Some(
+                match component
+                    .files
+                    .iter()
+                    .find(|f| f.source == Source::ConfigFile)
+                {
+                    Some(file) => format!(
+                        "the config file {} that {binary} (pid {pid}) reads",
+                        file.path.display()
+                    ),
+                    None => format!(
+                        "the command line of {binary} (pid {pid}: its systemd unit, or the script or EnvironmentFile that starts it)"
+                    ),
+                },
+            )
+        }
     }
 }
 

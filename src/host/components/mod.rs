@@ -101,6 +101,10 @@ pub struct Component {
     /// Set when a config file the component reads could not be used: a setting that is not
     /// given by a flag cannot be decided.
     pub config_error: Option<String>,
+    /// For a running process, its static pod manifest when the kubelet's staticPodPath holds one
+    /// (the process is that static pod's): where its flags are changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub static_pod_manifest: Option<PathBuf>,
 }
 
 impl Component {
@@ -288,6 +292,10 @@ fn resolve(
         apply_authorization_config(root, &mut component);
         apply_component_config(root, &mut component);
         apply_defaults(&mut component);
+        component.static_pod_manifest = kind
+            .manifest_name()
+            .map(|name| manifest_dir.join(name))
+            .filter(|path| root.metadata(path).is_ok());
         return ComponentState::Found(Box::new(component));
     }
     let embedded = scan
@@ -369,6 +377,7 @@ fn resolve(
                 settings: BTreeMap::new(),
                 warnings: Vec::new(),
                 config_error: Some(format!("{} {error}", manifest.display())),
+                static_pod_manifest: None,
             };
             ComponentState::Found(Box::new(component))
         }
@@ -394,6 +403,7 @@ fn build(
         settings: BTreeMap::new(),
         warnings: parsed.problems.clone(),
         config_error: None,
+        static_pod_manifest: None,
     };
     if !parsed.positionals.is_empty() {
         component.warnings.push(format!(
@@ -879,7 +889,7 @@ fn apply_defaults(component: &mut Component) {
                 if component.kind == ComponentKind::Kubelet {
                     "the config file's (v1beta1) default"
                 } else {
-                    "its default"
+                    "the config file's default"
                 },
             )
         } else {
