@@ -726,11 +726,35 @@ fn a_node_without_tokens_passes() {
         "{report:#}"
     );
 
-    // No kubelet pod directory at all: no pods run here.
+    // No kubelet pod directory at all, and no pod container: nothing to examine.
     let root = Root::new();
     root.host_init();
     let (_, report) = root.check_json(&["--only", "containers.service-account-token"]);
     assert_eq!(status(&report, "containers.service-account-token"), "skip");
+}
+
+/// Regression: with no pod directory at the default path, the rule said "no pods run on this
+/// node" while pods' containers ran (their kubelet uses another --root-dir): undecided, saying so.
+#[test]
+fn no_pod_directory_while_pod_containers_run_is_not_no_pods() {
+    let root = Root::new();
+    root.host_init();
+    let id = "ab".repeat(32);
+    root.container_process(
+        700,
+        &ContainerProc::confined(
+            "web",
+            &format!("12:pids:/kubepods/besteffort/pod0d8a3f7e-1c2b-4d5e-9f60-7a8b9c0d1e2f/{id}\n"),
+        ),
+    );
+    let (_, report) = root.check_json(&["--only", "containers.service-account-token"]);
+    assert_eq!(status(&report, "containers.service-account-token"), "error");
+    let reason = result(&report, "containers.service-account-token")["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(reason.contains("1 pod container(s) run"), "{reason}");
+    assert!(!reason.contains("no pods run"), "{reason}");
 }
 
 #[test]

@@ -38,8 +38,15 @@ pub fn evaluate(check: RuntimeCheck, facts: &Facts, policy: &crate::config::Poli
             (Some(_), Some(firewall)) => Some(super::firewall::apiserver_blocked(firewall)),
             _ => None,
         };
+        let running = facts.containers.as_ref().map(|containers| {
+            containers
+                .containers
+                .iter()
+                .filter(|container| !container.sandbox)
+                .count()
+        });
         return match &runtime.tokens {
-            Some(tokens) => service_account_tokens(tokens, firewall),
+            Some(tokens) => service_account_tokens(tokens, firewall, running),
             None => not_gathered(),
         };
     }
@@ -743,9 +750,11 @@ fn docker_tcp_tls(config: &RuntimeConfig) -> Outcome {
 }
 
 /// `firewall`: the `firewall.apiserver-blocked` outcome when the site has a `[firewall]` policy.
+/// `running`: how many pod containers the container audit found, when it ran.
 fn service_account_tokens(
     tokens: &crate::host::runtime::tokens::TokenFacts,
     firewall: Option<Outcome>,
+    running: Option<usize>,
 ) -> Outcome {
     if let Some(error) = &tokens.listing_error {
         return Outcome::undecided(error.clone());
@@ -756,9 +765,23 @@ fn service_account_tokens(
         outcome = outcome.evidence(Evidence::new("file", None, error.clone()));
     }
     if tokens.pods.is_empty() && !tokens.pods_dir_exists {
+        // Pods' containers run, so their kubelet keeps its pods elsewhere (another --root-dir):
+        // their tokens cannot be examined, which is not "no pods".
+        if let Some(running) = running.filter(|running| *running > 0) {
+            return Outcome::undecided(format!(
+                "no kubelet pod directory at {}, yet {running} pod container(s) run on this node: \
+                 their kubelet keeps its pods elsewhere (--root-dir), so their tokens were not examined",
+                tokens.pods_dir.display()
+            ));
+        }
         return Outcome::new(Verdict::NotApplicable(format!(
-            "no kubelet pod directory at {}: no pods run on this node",
-            tokens.pods_dir.display()
+            "no kubelet pod directory at {}: this node's kubelet has no pods there{}",
+            tokens.pods_dir.display(),
+            if running == Some(0) {
+                " and no pod container runs"
+            } else {
+                ""
+            }
         )));
     }
     if tokens.pods.is_empty() && !tokens.errors.is_empty() {
