@@ -669,3 +669,67 @@ fn privileged_when_the_runtime_itself_lacks_a_capability() {
         "{evidence}"
     );
 }
+
+/// CIS 1.12 section 5.2: hostPID (5.2.3), hostIPC (5.2.4), hostNetwork (5.2.5) and NET_RAW
+/// (5.2.8) are judged on the containers running here, each under its own id, so `--only 5.2.3`
+/// selects exactly one rule; hostPath is 5.2.11 and seccomp 5.6.2.
+#[test]
+fn section_5_2_ids_each_select_their_own_rule() {
+    let root = Root::new();
+    root.host_init();
+    let cgroup = format!(
+        "0::{}/cri-containerd-{}.scope\n",
+        systemd_slice("besteffort", UID_A),
+        id(7)
+    );
+    root.container_process(
+        701,
+        &ContainerProc {
+            shared_with_host: vec!["net"],
+            cap_eff: DEFAULT_CAPS,
+            ..ContainerProc::confined("agent", &cgroup)
+        },
+    );
+    let cgroup = format!(
+        "0::{}/cri-containerd-{}.scope\n",
+        systemd_slice("besteffort", UID_B),
+        id(8)
+    );
+    root.container_process(
+        702,
+        &ContainerProc {
+            shared_with_host: vec!["pid"],
+            cap_eff: DEFAULT_CAPS & !(1 << 13),
+            ..ContainerProc::confined("debugger", &cgroup)
+        },
+    );
+    let expected = [
+        ("5.2.3", "containers.host-pid", "fail"),
+        ("5.2.4", "containers.host-ipc", "pass"),
+        ("5.2.5", "containers.host-network", "fail"),
+        ("5.2.8", "containers.net-raw", "fail"),
+        ("5.2.11", "containers.sensitive-mounts", "pass"),
+        ("5.6.2", "containers.seccomp", "pass"),
+    ];
+    for (cis, id, want) in expected {
+        let (_, report) = root.check_json(&["--only", cis]);
+        let results = report["results"].as_array().expect("results");
+        let ids: Vec<&str> = results.iter().filter_map(|r| r["id"].as_str()).collect();
+        assert_eq!(ids, vec![id], "--only {cis}");
+        // Unscored CIS recommendations (Manual in CIS 1.12) that a container breaks are warnings.
+        let got = status(&report, id);
+        let want = if want == "fail" && !results[0]["scored"].as_bool().unwrap_or(true) {
+            "warn"
+        } else {
+            want
+        };
+        assert_eq!(got, want, "{id}: {report:#}");
+    }
+    let (_, report) = root.check_json(&["--only", "containers.host-pid"]);
+    let evidence = evidence_text(&report, "containers.host-pid");
+    assert!(
+        evidence.contains("debugger") || evidence.contains("pid 702"),
+        "{evidence}"
+    );
+    assert!(!evidence.contains("pid 701"), "{evidence}");
+}

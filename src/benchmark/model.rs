@@ -176,6 +176,10 @@ pub enum ContainerCheck {
     NoNewPrivs,
     RunAsRoot,
     HostNamespaces,
+    HostPid,
+    HostIpc,
+    HostNetwork,
+    NetRaw,
     SensitiveMounts,
     RuntimeSocket,
     Sshd,
@@ -218,6 +222,22 @@ impl Check {
         (
             "containers.host-namespaces",
             Check::Container(ContainerCheck::HostNamespaces),
+        ),
+        (
+            "containers.host-pid",
+            Check::Container(ContainerCheck::HostPid),
+        ),
+        (
+            "containers.host-ipc",
+            Check::Container(ContainerCheck::HostIpc),
+        ),
+        (
+            "containers.host-network",
+            Check::Container(ContainerCheck::HostNetwork),
+        ),
+        (
+            "containers.net-raw",
+            Check::Container(ContainerCheck::NetRaw),
         ),
         (
             "containers.sensitive-mounts",

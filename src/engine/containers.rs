@@ -206,6 +206,10 @@ fn expectation(check: ContainerCheck) -> &'static str {
         ContainerCheck::HostNamespaces => {
             "no container shares the host's net, pid, ipc or uts namespace"
         }
+        ContainerCheck::HostPid => "no container shares the host's PID namespace",
+        ContainerCheck::HostIpc => "no container shares the host's IPC namespace",
+        ContainerCheck::HostNetwork => "no container shares the host's network namespace",
+        ContainerCheck::NetRaw => "no container holds CAP_NET_RAW",
         ContainerCheck::SensitiveMounts => {
             "no host mount of /, /boot, /dev, /etc, /lib, /proc, /sys, /usr or /run"
         }
@@ -224,6 +228,10 @@ fn offence(check: ContainerCheck) -> &'static str {
         ContainerCheck::NoNewPrivs => "privilege escalation possible in",
         ContainerCheck::RunAsRoot => "running as root:",
         ContainerCheck::HostNamespaces => "host namespaces shared by",
+        ContainerCheck::HostPid => "host PID namespace shared by",
+        ContainerCheck::HostIpc => "host IPC namespace shared by",
+        ContainerCheck::HostNetwork => "host network namespace shared by",
+        ContainerCheck::NetRaw => "CAP_NET_RAW held by",
         ContainerCheck::SensitiveMounts => "sensitive host paths mounted in",
         ContainerCheck::RuntimeSocket => "runtime socket mounted in",
         ContainerCheck::Sshd => "sshd runs in",
@@ -326,6 +334,31 @@ fn judge_process(
             Some(_) => Ok(None),
             None => Err(field_missing("Uid")),
         },
+        ContainerCheck::HostPid | ContainerCheck::HostIpc | ContainerCheck::HostNetwork => {
+            let kind = match check {
+                ContainerCheck::HostPid => "pid",
+                ContainerCheck::HostIpc => "ipc",
+                _ => "net",
+            };
+            let shared = shared_namespaces(process, host)?;
+            Ok(shared.iter().any(|shared| shared == kind).then(|| {
+                (
+                    PathBuf::from(format!("/proc/{}/ns/{kind}", process.pid)),
+                    format!("shares the host's {kind} namespace"),
+                )
+            }))
+        }
+        ContainerCheck::NetRaw => {
+            let eff = status()?.cap_eff.ok_or_else(|| field_missing("CapEff"))?;
+            const CAP_NET_RAW: u64 = 1 << 13;
+            if eff & CAP_NET_RAW != 0 {
+                found(format!(
+                    "CapEff {eff:016x} holds NET_RAW (raw and packet sockets: spoofing, sniffing on the pod network)"
+                ))
+            } else {
+                Ok(None)
+            }
+        }
         ContainerCheck::HostNamespaces => {
             let shared = shared_namespaces(process, host)?;
             if shared.is_empty() {
