@@ -1345,3 +1345,37 @@ fn remediation_names_how_a_plain_process_is_run() {
         "{remediation}"
     );
 }
+
+/// Regression: kube-apiserver 1.31+ takes anonymous authentication from
+/// `--authentication-config` (AuthenticationConfiguration `anonymous.enabled`), which 1.2.1 did
+/// not read: an apiserver with anonymous requests enabled there passed on the flag's absence.
+#[test]
+fn apiserver_anonymous_auth_from_the_authentication_config() {
+    // 1.2.1 is a Manual (unscored) recommendation in CIS 1.12: not meeting it is a warning.
+    for (enabled, want) in [("true", "warn"), ("false", "pass")] {
+        let root = Root::new();
+        root.process(
+            51,
+            &[
+                "kube-apiserver",
+                "--authentication-config=/etc/kubernetes/authn.yaml",
+                "--authorization-mode=Node,RBAC",
+            ],
+        );
+        root.file(
+            "/etc/kubernetes/authn.yaml",
+            format!(
+                "apiVersion: apiserver.config.k8s.io/v1beta1\nkind: AuthenticationConfiguration\nanonymous:\n  enabled: {enabled}\n  conditions:\n  - path: /livez\n  - path: /readyz\n"
+            ),
+        );
+        let (_, report) = root.check_json(&["--only", "1.2.1"]);
+        assert_eq!(
+            status(&report, "apiserver.anonymous-auth"),
+            want,
+            "{report:#}"
+        );
+        let evidence = evidence_text(&report, "apiserver.anonymous-auth");
+        assert!(evidence.contains("anonymous.enabled"), "{evidence}");
+        assert!(evidence.contains("authn.yaml"), "{evidence}");
+    }
+}

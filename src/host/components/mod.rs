@@ -290,6 +290,7 @@ fn resolve(
             apply_env(&mut component, &vars, Source::Env, &path);
         }
         apply_authorization_config(root, &mut component);
+        apply_authentication_config(root, &mut component);
         apply_component_config(root, &mut component);
         apply_defaults(&mut component);
         component.static_pod_manifest = kind
@@ -347,6 +348,8 @@ fn resolve(
             );
             apply_env(&mut component, &env, Source::Manifest, &manifest);
             apply_authorization_config(root, &mut component);
+            apply_authentication_config(root, &mut component);
+            apply_authentication_config(root, &mut component);
             apply_component_config(root, &mut component);
             apply_defaults(&mut component);
             ComponentState::Found(Box::new(component))
@@ -717,6 +720,69 @@ fn apply_authorization_config(root: &HostRoot, component: &mut Component) {
         Err((display, message)) => {
             component.config_error = Some(format!(
                 "--authorization-config {} {message}",
+                display.display()
+            ));
+        }
+    }
+}
+
+/// kube-apiserver 1.31+ can configure anonymous requests in `--authentication-config` (an
+/// AuthenticationConfiguration, `anonymous.enabled` with optional `conditions`) instead of
+/// `--anonymous-auth`; the apiserver refuses to start with both. The file's value becomes the
+/// `--anonymous-auth` setting, naming the file and key, so 1.2.1 judges what the apiserver uses.
+fn apply_authentication_config(root: &HostRoot, component: &mut Component) {
+    if component.kind != ComponentKind::Apiserver {
+        return;
+    }
+    let Some(path) = component.host_path("--authentication-config") else {
+        return;
+    };
+    let origin = component.origin.clone();
+    match read_document_of(root, &origin, &path) {
+        Ok((display, document)) => {
+            let Some(anonymous) = document.root.get("anonymous") else {
+                return; // not configured there: --anonymous-auth (or its default) decides
+            };
+            if component.settings.contains_key("--anonymous-auth") {
+                component.warnings.push(format!(
+                    "--anonymous-auth and anonymous in --authentication-config {} are both set: \
+                     kube-apiserver refuses to start with both",
+                    display.display()
+                ));
+            }
+            let enabled = anonymous
+                .get("enabled")
+                .map_or(Value::Bool(false), document::to_value);
+            let conditions = anonymous
+                .get("conditions")
+                .and_then(serde_json::Value::as_array)
+                .map(|conditions| {
+                    conditions
+                        .iter()
+                        .filter_map(|c| document::str_field(c, "path").map(String::from))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            let limited = if conditions.is_empty() {
+                String::new()
+            } else {
+                format!(" (only for {})", conditions.join(", "))
+            };
+            component.settings.insert(
+                "--anonymous-auth".into(),
+                Setting {
+                    value: enabled.clone(),
+                    source: Source::ConfigFile,
+                    path: Some(display.clone()),
+                    detail: format!(
+                        "anonymous.enabled: {enabled}{limited} in the --authentication-config file"
+                    ),
+                },
+            );
+        }
+        Err((display, message)) => {
+            component.config_error = Some(format!(
+                "--authentication-config {} {message}",
                 display.display()
             ));
         }
