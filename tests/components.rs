@@ -1379,3 +1379,28 @@ fn apiserver_anonymous_auth_from_the_authentication_config() {
         assert!(evidence.contains("authn.yaml"), "{evidence}");
     }
 }
+
+/// Regression: `controlplane.pki-key-mode` said /etc/kubernetes/pki "does not exist" when the
+/// directory exists and holds no key.
+#[test]
+fn pki_directory_without_keys_is_not_reported_missing() {
+    let root = Root::new();
+    root.file("/etc/kubernetes/pki/ca.crt", "cert");
+    let (_, report) = root.check_json(&["--only", "1.1.21"]);
+    assert_eq!(status(&report, "controlplane.pki-key-mode"), "skip");
+    let reason = result(&report, "controlplane.pki-key-mode")["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        reason.contains("/etc/kubernetes/pki exists but holds no file matching *.key"),
+        "{reason}"
+    );
+    let root = Root::new();
+    let (_, report) = root.check_json(&["--only", "1.1.21"]);
+    let reason = result(&report, "controlplane.pki-key-mode")["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(reason.contains("does not exist"), "{reason}");
+}

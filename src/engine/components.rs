@@ -159,6 +159,25 @@ pub fn evaluate_file(rule: &Rule, request: &FileRequest, facts: &Facts) -> Outco
         .map(|p| p.display().to_string())
         .collect();
     if set.entries.is_empty() && set.errors.is_empty() {
+        // A directory that exists but holds nothing the rule is about is not "does not exist".
+        if !set.present.is_empty() {
+            let present: Vec<String> = set
+                .present
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            let what = match request {
+                FileRequest::Paths {
+                    glob: Some(glob), ..
+                } => format!("no file matching {glob}"),
+                _ => "no file".to_string(),
+            };
+            return Outcome::new(Verdict::NotApplicable(format!(
+                "{} exists but holds {what} ({})",
+                present.join(", "),
+                set.how
+            )));
+        }
         return Outcome::new(Verdict::NotApplicable(format!(
             "{} does not exist on this node ({})",
             looked_at.join(", "),

@@ -59,6 +59,9 @@ pub struct FileSet {
     pub errors: Vec<String>,
     /// Why the request does not apply on this node (the component does not run, has no such file).
     pub not_applicable: Option<String>,
+    /// The looked-at paths that exist (a directory may exist and hold no matching file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub present: Vec<PathBuf>,
 }
 
 /// Resolves and examines one request.
@@ -144,6 +147,9 @@ fn examine(
         .resolve(path)
         .map(|real| root.display_path(&real))
         .unwrap_or_else(|_| path.to_path_buf());
+    if top {
+        set.present.push(path.to_path_buf());
+    }
     let is_dir = metadata.is_dir();
     let name_matches = walk.glob.as_deref().is_none_or(|pattern| {
         path.file_name()
