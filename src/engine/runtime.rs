@@ -65,7 +65,11 @@ pub fn evaluate(check: RuntimeCheck, facts: &Facts, policy: &crate::config::Poli
         )));
     }
     if let ConfigState::Invalid { error } = &config.state {
-        return Outcome::undecided(error.clone()).evidence(files_evidence(config, name));
+        let mut outcome = Outcome::undecided(error.clone()).evidence(files_evidence(config, name));
+        if let Some(semantics) = &config.semantics {
+            outcome = outcome.evidence(Evidence::new("package", None, semantics.clone()));
+        }
+        return outcome;
     }
     let outcome = match check {
         RuntimeCheck::ContainerdAppArmor => containerd_apparmor(config),
@@ -82,6 +86,11 @@ pub fn evaluate(check: RuntimeCheck, facts: &Facts, policy: &crate::config::Poli
     };
     let mut outcome = outcome;
     outcome.evidence.insert(0, files_evidence(config, name));
+    if let Some(semantics) = &config.semantics {
+        outcome
+            .evidence
+            .insert(1, Evidence::new("package", None, semantics.clone()));
+    }
     for warning in &config.warnings {
         outcome = outcome.evidence(Evidence::new("config-file", None, warning.clone()));
     }
@@ -161,7 +170,12 @@ fn default_evidence(config: &RuntimeConfig, key: &str, default: &str) -> Evidenc
 /// The version whose plugin names the settings use (containerd's default config is version 2
 /// for 1.x and 3 for 2.x; with no file there are no keys to name, so 2 is used for display).
 fn containerd_version(config: &RuntimeConfig) -> i64 {
-    config.version.unwrap_or(2)
+    config.effective_version.or(config.version).unwrap_or(2)
+}
+
+/// The major version of the containerd that runs, when the package database names it.
+fn daemon_major(config: &RuntimeConfig) -> Option<u32> {
+    config.daemon_version.as_ref().map(|daemon| daemon.major)
 }
 
 fn cri_key(config: &RuntimeConfig, name: &str) -> String {
@@ -426,7 +440,14 @@ fn containerd_unprivileged(config: &RuntimeConfig) -> Outcome {
                 }
                 outcome = outcome.evidence(leaf_evidence(leaf));
             }
-            None if version >= 3 => {
+            None if daemon_major(config) == Some(1) => {
+                outcome = outcome.evidence(default_evidence(
+                    config,
+                    &key,
+                    "containerd 1.x's default is false",
+                ));
+            }
+            None if version >= 3 || daemon_major(config) == Some(2) => {
                 enabled.push(format!("{name} (default true)"));
                 outcome = outcome.evidence(default_evidence(
                     config,
@@ -871,6 +892,9 @@ mod tests {
             state: ConfigState::Loaded,
             files: vec![PathBuf::from(path)],
             version: version.or(Some(1)),
+            effective_version: None,
+            daemon_version: None,
+            semantics: None,
             settings,
             flags: BTreeMap::new(),
             profiles: Vec::new(),

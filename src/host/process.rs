@@ -47,6 +47,8 @@ pub struct RuntimeProcess {
     pub pid: u32,
     /// The basename of its program: `containerd`, `crio` or `dockerd`.
     pub name: String,
+    /// `argv[0]` as the process shows it (`/usr/bin/containerd`).
+    pub program: String,
     /// The arguments after the program name.
     pub args: Vec<String>,
 }
@@ -211,6 +213,7 @@ fn scan_one(root: &HostRoot, pid: u32, scan: &mut ProcessScan, visitor: &mut imp
         Identity::Runtime(name) => scan.runtimes.push(RuntimeProcess {
             pid,
             name,
+            program: argv.first().cloned().unwrap_or_default(),
             args: argv.into_iter().skip(1).collect(),
         }),
         Identity::Other => {}

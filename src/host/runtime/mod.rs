@@ -2,11 +2,14 @@
 //! AppArmor and seccomp, whatever the pod spec asks for.
 //!
 //! - containerd: `/etc/containerd/config.toml` (or `--config`/`-c` of the running daemon), with
-//!   its `imports` merged as containerd 2.x does (breadth first, each file once, relative paths
+//!   its `imports` merged as containerd does (breadth first, each file once, relative paths
 //!   against the importing file, `*` globs in lexical order; tables merged key by key, a later
 //!   scalar replaces the earlier, top-level arrays appended without duplicates; an import may not
 //!   declare a higher `version` than the main file, and an import of a lower version is migrated
-//!   to the main file's plugin names first).
+//!   to the main file's plugin names first). The daemon's major version ([`version`], from the
+//!   package database) picks the semantics: containerd 1.x replaces a whole plugin table from an
+//!   import, refuses short plugin keys (`plugins.cri`) in a version 2 file, and reads a version 3
+//!   file with version 2's plugin names; an unknown version is said to be assumed 2.x.
 //! - CRI-O: `/etc/crio/crio.conf` then every file under `/etc/crio/crio.conf.d` in lexical order
 //!   (or `--config`/`--config-dir`), each drop-in's keys replacing the earlier ones. CRI-O walks
 //!   the directory with Go's `filepath.Walk` and reads every file whatever its name.
@@ -19,6 +22,7 @@
 
 pub mod config;
 pub mod tokens;
+pub mod version;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
@@ -93,6 +97,16 @@ pub struct RuntimeConfig {
     pub files: Vec<PathBuf>,
     /// containerd: the main file's `version` (1 when absent, as containerd reads it).
     pub version: Option<i64>,
+    /// containerd: the version whose plugin names the daemon that runs applies (containerd 1.x
+    /// reads a `version = 3` file with version 2's names), when it differs from `version`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_version: Option<i64>,
+    /// containerd: the daemon's version, from the package database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daemon_version: Option<version::DaemonVersion>,
+    /// containerd: which version's configuration semantics were applied, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub semantics: Option<String>,
     /// Every setting after merging, by dotted key (daemon.json: by JSON key).
     pub settings: BTreeMap<String, Leaf>,
     /// Docker: the daemon's flags (`--icc`), as leaves whose path is `/proc/<pid>/cmdline`.
@@ -113,6 +127,9 @@ impl RuntimeConfig {
             state: ConfigState::Absent,
             files: Vec::new(),
             version: None,
+            effective_version: None,
+            daemon_version: None,
+            semantics: None,
             settings: BTreeMap::new(),
             flags: BTreeMap::new(),
             profiles: Vec::new(),
@@ -259,6 +276,26 @@ fn migrate_key(key: &str, from: i64, to: i64) -> String {
     key
 }
 
+/// The short plugin name of a key such as `plugins.cri.enable_selinux` (`cri`), which
+/// containerd accepts only in version 1 files; `None` for `plugins."io.containerd..."` keys.
+fn short_plugin_key(key: &str) -> Option<String> {
+    let rest = key.strip_prefix("plugins.")?;
+    if rest.starts_with('"') {
+        return None;
+    }
+    Some(rest.split('.').next().unwrap_or(rest).to_string())
+}
+
+/// The plugin table a key belongs to: `plugins."io.containerd.grpc.v1.cri"` (or `plugins.cri`).
+fn plugin_table(key: &str) -> Option<String> {
+    let rest = key.strip_prefix("plugins.")?;
+    let name = match rest.strip_prefix('"') {
+        Some(quoted) => format!("\"{}\"", quoted.split('"').next()?),
+        None => rest.split('.').next()?.to_string(),
+    };
+    Some(format!("plugins.{name}"))
+}
+
 fn version_of(leaves: &BTreeMap<String, Leaf>) -> i64 {
     leaves
         .get("version")
@@ -268,7 +305,25 @@ fn version_of(leaves: &BTreeMap<String, Leaf>) -> i64 {
 
 fn containerd(root: &HostRoot, process: Option<RuntimeProcess>) -> RuntimeConfig {
     let (main, how) = chosen_path(&process, &["config", "c"], CONTAINERD_CONFIG);
+    let program = process.as_ref().map(|p| p.program.clone());
     let mut facts = RuntimeConfig::new(process, main.clone(), how);
+    let one_x = match version::containerd(root, program.as_deref()) {
+        Ok(daemon) => {
+            facts.semantics = Some(format!(
+                "containerd {}.x configuration semantics ({})",
+                daemon.major, daemon.from
+            ));
+            let one_x = daemon.major == 1;
+            facts.daemon_version = Some(daemon);
+            one_x
+        }
+        Err(why) => {
+            facts.semantics = Some(format!(
+                "containerd 2.x configuration semantics assumed: the version is unknown ({why})"
+            ));
+            false
+        }
+    };
     let mut pending = VecDeque::from([main.clone()]);
     let mut loaded: BTreeSet<PathBuf> = BTreeSet::new();
     let mut root_version: Option<i64> = None;
@@ -303,6 +358,34 @@ fn containerd(root: &HostRoot, process: Option<RuntimeProcess>) -> RuntimeConfig
                 ),
             };
             return facts;
+        }
+        if one_x
+            && version >= 2
+            && let Some(short) = leaves.keys().find_map(|key| short_plugin_key(key))
+        {
+            facts.state = ConfigState::Invalid {
+                error: format!(
+                    "{}: version {version} file with the plugin key plugins.{short}: containerd 1.x refuses to start (invalid plugin key URI \"{short}\", expect io.containerd.x.vx)",
+                    path.display()
+                ),
+            };
+            return facts;
+        }
+        if one_x && path != main {
+            // containerd 1.x merges an import by replacing each plugin table it names whole.
+            let replaced: BTreeSet<String> =
+                leaves.keys().filter_map(|key| plugin_table(key)).collect();
+            for table in replaced {
+                let prefix = format!("{table}.");
+                let before = facts.settings.len();
+                facts.settings.retain(|key, _| !key.starts_with(&prefix));
+                if facts.settings.len() < before {
+                    facts.warnings.push(format!(
+                        "{} replaces the whole [{table}] table of the files before it (containerd 1.x merges imports by plugin table)",
+                        path.display()
+                    ));
+                }
+            }
         }
         let imports: Vec<String> = leaves
             .get("imports")
@@ -341,7 +424,17 @@ fn containerd(root: &HostRoot, process: Option<RuntimeProcess>) -> RuntimeConfig
     }
     facts.state = ConfigState::Loaded;
     facts.version = root_version;
-    let version = root_version.unwrap_or(1);
+    let mut version = root_version.unwrap_or(1);
+    if one_x && version >= 3 {
+        // containerd 1.x knows no version 3 plugin names: it reads the file's version 2 tables
+        // (io.containerd.grpc.v1.cri) and ignores io.containerd.cri.v1.* (verified with
+        // containerd 1.6.20's `config dump`).
+        facts.effective_version = Some(2);
+        facts.warnings.push(format!(
+            "the file declares version {version}, which containerd 1.x does not know: its version 2 plugin tables apply and [plugins.\"io.containerd.cri.v1.runtime\"] and the other 2.x-only tables are ignored"
+        ));
+        version = 2;
+    }
     let seccomp_key = format!("{}.unset_seccomp_profile", containerd_cri_prefix(version));
     if let Some(profile) = facts.settings.get(&seccomp_key).and_then(Leaf::as_str)
         && profile.starts_with('/')
