@@ -84,23 +84,38 @@ struct Task {
 
 impl Task {
     fn run(rootfs: &Path, name: &str, extra: &[&str]) -> Task {
+        Task::start(rootfs, name, extra, true)
+    }
+
+    /// `in_kubepods: false` leaves the cgroup to ctr (`/default/<id>`): a container started by
+    /// hand, outside Kubernetes.
+    fn start(rootfs: &Path, name: &str, extra: &[&str], in_kubepods: bool) -> Task {
         let id = random_hex();
         let pod_uid = std::fs::read_to_string("/proc/sys/kernel/random/uuid")
             .expect("uuid")
             .trim()
             .to_string();
-        let cgroup = format!("/kubepods/besteffort/pod{pod_uid}/{id}");
+        let cgroup = if in_kubepods {
+            format!("/kubepods/besteffort/pod{pod_uid}/{id}")
+        } else {
+            format!("/default/{id}")
+        };
         // The cgroup directories runc may create and not remove (the pod and QoS levels).
+        let levels: &[&str] = if in_kubepods {
+            &["kubepods", "kubepods/besteffort"]
+        } else {
+            &["default"]
+        };
         let created_dirs = cgroup_controllers()
             .into_iter()
             .flat_map(|controller| {
-                ["/kubepods", "/kubepods/besteffort"]
+                let pod_level = in_kubepods
+                    .then(|| controller.join(format!("kubepods/besteffort/pod{pod_uid}")));
+                levels
                     .iter()
-                    .map(|level| controller.join(level.trim_start_matches('/')))
+                    .map(|level| controller.join(level))
                     .filter(|dir| !dir.exists())
-                    .chain(std::iter::once(
-                        controller.join(format!("kubepods/besteffort/pod{pod_uid}")),
-                    ))
+                    .chain(pod_level)
                     .collect::<Vec<_>>()
             })
             .collect();
@@ -111,11 +126,13 @@ impl Task {
             "io.kubernetes.cri.container-name=app".to_string(),
             format!("io.kubernetes.cri.sandbox-uid={pod_uid}"),
         ];
-        let mut args: Vec<String> =
-            vec!["run".into(), "-d".into(), "--cgroup".into(), cgroup.clone()];
-        for annotation in &annotations {
-            args.push("--annotation".into());
-            args.push(annotation.clone());
+        let mut args: Vec<String> = vec!["run".into(), "-d".into()];
+        if in_kubepods {
+            args.extend(["--cgroup".into(), cgroup.clone()]);
+            for annotation in &annotations {
+                args.push("--annotation".into());
+                args.push(annotation.clone());
+            }
         }
         args.extend(extra.iter().map(|arg| arg.to_string()));
         args.extend([
@@ -290,6 +307,7 @@ fn privileged_and_plain_containers_agree_with_their_oci_spec() {
         "plain",
         &["--cap-add", "CAP_NET_ADMIN", "--seccomp"],
     );
+    let by_hand = Task::start(&rootfs, "by-hand", &["--privileged"], false);
     let report = containers_json();
 
     // The oracle: the spec and the kernel's view of the privileged task.
@@ -342,4 +360,34 @@ fn privileged_and_plain_containers_agree_with_their_oci_spec() {
         "spec has a seccomp profile"
     );
     assert_eq!(shown["seccomp"], "filter", "{shown}");
+
+    // Started by hand outside kubepods: listed as unmanaged, with the same confinement columns
+    // (here privileged, from its spec), and judged by no containers.* rule.
+    let shown = listed(&report, &by_hand.id);
+    assert_eq!(shown["managed"], false, "{shown}");
+    assert_eq!(shown["runtime"], "containerd", "{shown}");
+    assert_eq!(shown["privileged"], true, "{shown}");
+    assert!(spec_caps(&by_hand.spec(), "bounding").contains(&"SYS_ADMIN".to_string()));
+    let output = hardnode()
+        .args([
+            "check",
+            "--root",
+            "/",
+            "--format",
+            "json",
+            "--only",
+            "containers.privileged",
+        ])
+        .output()
+        .expect("hardnode check");
+    let check: serde_json::Value = serde_json::from_slice(&output.stdout).expect("report");
+    let rule = check["results"][0].to_string();
+    assert!(
+        rule.contains(&privileged.id[..12]),
+        "the kubepods one is named: {rule}"
+    );
+    assert!(
+        !rule.contains(&by_hand.id[..12]),
+        "the unmanaged one is not judged: {rule}"
+    );
 }

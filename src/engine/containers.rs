@@ -107,7 +107,13 @@ pub fn evaluate(check: ContainerCheck, facts: &ContainerFacts, apparmor_enabled:
     if let Some(error) = &facts.listing_error {
         return Outcome::undecided(error.clone()).expected(expected);
     }
-    let workloads: Vec<&Container> = facts.containers.iter().filter(|c| !c.sandbox).collect();
+    // The rules judge pods' containers; those started by hand are listed by `hardnode
+    // containers` as unmanaged.
+    let workloads: Vec<&Container> = facts
+        .containers
+        .iter()
+        .filter(|c| !c.sandbox && c.managed)
+        .collect();
     if workloads.is_empty() {
         if facts.unreadable_count > 0 {
             return Outcome::undecided(format!(
@@ -121,8 +127,16 @@ pub fn evaluate(check: ContainerCheck, facts: &ContainerFacts, apparmor_enabled:
             ))
             .expected(expected);
         }
+        let unmanaged = facts.containers.iter().filter(|c| !c.managed).count();
+        let also = if unmanaged > 0 {
+            format!(
+                "; {unmanaged} container(s) started outside Kubernetes run here: see `hardnode containers`"
+            )
+        } else {
+            String::new()
+        };
         return Outcome::new(Verdict::NotApplicable(format!(
-            "no containers are running on this node (none of {} processes under /proc is in a kubepods cgroup)",
+            "no containers are running on this node (none of {} processes under /proc is in a kubepods cgroup){also}",
             facts.processes_scanned
         )));
     }
@@ -690,6 +704,9 @@ pub struct ContainerView {
     pub container: Option<String>,
     pub id: String,
     pub runtime: String,
+    /// Started by the kubelet (in kubepods); `false` for one started by hand (ctr, docker,
+    /// podman, nerdctl), which no `containers.*` rule judges.
+    pub managed: bool,
     pub qos: Option<String>,
     pub sandbox: bool,
     pub pids: Vec<u32>,
@@ -829,12 +846,17 @@ pub fn view(container: &Container, host: &HostReference, apparmor_enabled: bool)
         + 2 * u32::from(no_new_privs == Some(false))
         + u32::from(read_only_rootfs == Some(false));
     ContainerView {
-        pod: container.label(),
+        pod: if container.managed || container.pod.is_some() {
+            container.label()
+        } else {
+            format!("unmanaged {} container", container.runtime)
+        },
         namespace: container.pod.as_ref().and_then(|p| p.namespace.clone()),
         pod_name: container.pod.as_ref().and_then(|p| p.name.clone()),
         container: container.pod.as_ref().and_then(|p| p.container.clone()),
         id: container.id.clone(),
         runtime: container.runtime.clone(),
+        managed: container.managed,
         qos: container.qos.clone(),
         sandbox: container.sandbox,
         pids: container.processes.iter().map(|p| p.pid).collect(),

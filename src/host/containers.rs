@@ -72,8 +72,11 @@ pub struct HostReference {
 #[derive(Debug, Clone, Serialize)]
 pub struct Container {
     pub id: String,
-    /// `containerd`, `cri-o`, `docker`, or `unknown` (cgroupfs paths carry no runtime name).
+    /// `containerd`, `cri-o`, `docker`, `podman`, or `unknown` (cgroupfs paths carry no runtime
+    /// name and no record was found).
     pub runtime: String,
+    /// In a kubepods cgroup; an unmanaged container was started outside Kubernetes.
+    pub managed: bool,
     /// The cgroup path that placed it under kubepods.
     pub cgroup: String,
     pub pod_uid: Option<String>,
@@ -216,11 +219,14 @@ pub struct Mount {
     pub source: String,
 }
 
-/// Where a process's cgroup path places it, when under kubepods.
+/// Where a process's cgroup path places it: under kubepods, or a container started by hand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CgroupPlacement {
     pub id: String,
     pub runtime: &'static str,
+    /// Under kubepods (the kubelet's); `false` for a container started by hand (ctr, docker,
+    /// podman, nerdctl), which nothing else on the node audits.
+    pub managed: bool,
     pub pod_uid: Option<String>,
     pub qos: Option<String>,
     pub path: String,
@@ -390,6 +396,7 @@ impl ContainerTally {
             .or_insert_with(|| Container {
                 id: placement.id.clone(),
                 runtime: placement.runtime.to_string(),
+                managed: placement.managed,
                 cgroup: placement.path.clone(),
                 pod_uid: placement.pod_uid.clone(),
                 qos: placement.qos.clone(),
@@ -633,11 +640,48 @@ pub fn parse_status(text: &str) -> ProcStatus {
 }
 
 /// Parses `/proc/<pid>/cgroup` (v1 lines `N:controllers:/path`, v2 line `0::/path`) and returns
-/// the container placement of the first path under kubepods that ends in a container id.
+/// the container placement of the first path under kubepods that ends in a container id, else
+/// of the first path that names a container started outside Kubernetes.
 pub fn parse_cgroup(text: &str) -> Option<CgroupPlacement> {
-    text.lines().find_map(|line| {
-        let path = line.splitn(3, ':').nth(2)?;
-        parse_cgroup_path(path)
+    let paths = || text.lines().filter_map(|line| line.splitn(3, ':').nth(2));
+    paths()
+        .find_map(parse_cgroup_path)
+        .or_else(|| paths().find_map(parse_unmanaged_path))
+}
+
+/// A container outside kubepods: the deepest component naming a full 64-hex container id —
+/// `docker-<id>.scope` or `/docker/<id>` (Docker), `libpod-<id>.scope` (podman),
+/// `nerdctl-<id>.scope`, `/<namespace>/<id>` (`ctr run`: `/default/<id>`), `cri-containerd-` and
+/// `crio-` scopes. Monitors (`libpod-conmon-`, `crio-conmon-`) are not containers.
+fn parse_unmanaged_path(path: &str) -> Option<CgroupPlacement> {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let (index, (id, runtime)) = parts.iter().enumerate().rev().find_map(|(index, part)| {
+        let stem = part.strip_suffix(".scope").unwrap_or(part);
+        let found = if stem.starts_with("libpod-conmon-") {
+            None
+        } else if let Some(id) = stem.strip_prefix("libpod-") {
+            Some((id, "podman"))
+        } else if let Some(id) = stem.strip_prefix("nerdctl-") {
+            Some((id, "containerd"))
+        } else {
+            container_id(part)
+                .map(|(_, runtime)| (stem.rsplit('-').next().unwrap_or(stem), runtime))
+        }?;
+        let (id, runtime) = found;
+        (id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| (index, (id.to_ascii_lowercase(), runtime)))
+    })?;
+    let runtime = match (runtime, index.checked_sub(1).map(|parent| parts[parent])) {
+        ("unknown", Some("docker")) => "docker",
+        (runtime, _) => runtime,
+    };
+    Some(CgroupPlacement {
+        id,
+        runtime,
+        managed: false,
+        pod_uid: None,
+        qos: None,
+        path: path.to_string(),
     })
 }
 
@@ -669,6 +713,7 @@ fn parse_cgroup_path(path: &str) -> Option<CgroupPlacement> {
     Some(CgroupPlacement {
         id,
         runtime,
+        managed: true,
         pod_uid: pod_part,
         qos,
         path: path.to_string(),
@@ -1029,6 +1074,34 @@ mod tests {
         let placement = parse_cgroup(&docker).expect("docker");
         assert_eq!(placement.runtime, "docker");
         assert_eq!(placement.qos.as_deref(), Some("guaranteed"));
+    }
+
+    #[test]
+    fn containers_started_outside_kubernetes_are_unmanaged() {
+        let docker =
+            parse_cgroup(&format!("0::/system.slice/docker-{ID}.scope\n")).expect("docker");
+        assert_eq!((docker.runtime, docker.managed), ("docker", false));
+        let cgroupfs = parse_cgroup(&format!("4:pids:/docker/{ID}\n")).expect("cgroupfs docker");
+        assert_eq!(cgroupfs.runtime, "docker");
+        let podman = parse_cgroup(&format!(
+            "0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-{ID}.scope\n"
+        ))
+        .expect("podman");
+        assert_eq!((podman.runtime, podman.id.as_str()), ("podman", ID));
+        assert_eq!(
+            parse_cgroup(&format!("0::/machine.slice/libpod-conmon-{ID}.scope\n")),
+            None
+        );
+        let ctr = parse_cgroup(&format!("0::/default/{ID}\n")).expect("ctr run");
+        assert_eq!((ctr.runtime, ctr.managed), ("unknown", false));
+        // Outside kubepods only full 64-hex ids count.
+        assert_eq!(
+            parse_cgroup("0::/system.slice/docker-0123456789ab.scope\n"),
+            None
+        );
+        // A kubepods placement wins over an unmanaged-looking one on another line.
+        let both = format!("5:pids:/docker/{ID}\n4:memory:/kubepods/pod{UID}/{ID}\n");
+        assert!(parse_cgroup(&both).expect("kubepods").managed);
     }
 
     #[test]

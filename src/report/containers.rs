@@ -55,11 +55,17 @@ fn apparmor_modes(labels: &[String]) -> String {
 
 pub fn render_containers_text(listing: &ContainerListing, out: &mut dyn Write) -> io::Result<()> {
     let workloads = listing.containers.iter().filter(|c| !c.sandbox).count();
+    let unmanaged = listing.containers.iter().filter(|c| !c.managed).count();
     writeln!(
         out,
-        "{} containers ({} sandboxes) among {} processes, root {}",
+        "{} containers ({} sandboxes{}) among {} processes, root {}",
         workloads,
         listing.containers.len() - workloads,
+        if unmanaged > 0 {
+            format!(", {unmanaged} unmanaged: started outside Kubernetes")
+        } else {
+            String::new()
+        },
         listing.processes_scanned,
         listing.root.display()
     )?;

@@ -399,6 +399,12 @@ fn resolve_named(
                     let path = super::resolve_relative(&etcd.origin, &setting.value.to_string());
                     Ok((vec![path], false, format!("--data-dir of {}", pid_of(etcd))))
                 }
+                // A static pod's working directory is inside its container: its data is where
+                // kubeadm mounts it.
+                _ if matches!(etcd.origin, super::Origin::Manifest { .. }) => default(
+                    "/var/lib/etcd",
+                    &format!("--data-dir is not set for {}; kubeadm's path", pid_of(etcd)),
+                ),
                 // etcd's own default is `<name>.etcd` in its working directory (name
                 // `default` unless --name says otherwise), not kubeadm's /var/lib/etcd.
                 _ => {
