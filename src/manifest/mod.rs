@@ -9,6 +9,7 @@
 
 pub mod objects;
 pub mod profiles;
+pub mod pss;
 pub mod rules;
 pub mod score;
 pub mod view;
