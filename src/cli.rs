@@ -16,6 +16,8 @@ use crate::manifest::{self, Input};
 use crate::privilege;
 use crate::report::{self, Report};
 
+mod pss;
+
 const EXAMPLES: &str = "\
 Examples:
   hardnode check                              benchmark this node, text report
@@ -32,6 +34,8 @@ Examples:
                                               one page for the whole fleet
   hardnode manifest scan deploy/ --min-score 5
                                               score workload YAML against pod-hardening rules
+  hardnode manifest scan --standard restricted deploy/
+                                              judge it against the Pod Security Standards
   kubectl get pods -A -o yaml | hardnode manifest scan -
 
 Exit codes: 0 no failure, 1 a rule failed (see --fail-on), 2 usage or config error,
@@ -368,12 +372,15 @@ pub struct LintArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ManifestCommand {
-    /// Score workload specs against pod-hardening rules (kubesec-compatible points).
+    /// Score workload specs against pod-hardening rules (kubesec-style points, not
+    /// kubesec-compatible: see docs/pod-security.md), or judge them against the Kubernetes Pod
+    /// Security Standards with --standard.
     ///
     /// Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job and
     /// CronJob objects (and List items) are scored: critical hits, advice ordered by points,
     /// rules passed. Exit 1 when an object scores below --min-score (default: any critical hit)
     /// or references a profile the node does not have; 2 when an input cannot be read or parsed.
+    /// With --standard: exit 1 when an object violates the level, 0 when all meet it.
     Scan(ManifestScanArgs),
     /// List the pod-hardening rules: id, points, scope, selector, reason.
     Rules(ManifestRulesArgs),
@@ -407,6 +414,21 @@ pub struct ManifestScanArgs {
     /// existing id replaces it. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub rules: Vec<PathBuf>,
+    /// Judge every pod spec against this level of the Kubernetes Pod Security Standards (as the
+    /// Pod Security admission controller does) instead of scoring it; `restricted` includes
+    /// `baseline`.
+    #[arg(long, value_enum, conflicts_with_all = ["min_score", "node", "rules"])]
+    pub standard: Option<StandardLevel>,
+    /// The version of the standard: `v1.N` (as in a namespace's
+    /// pod-security.kubernetes.io/enforce-version label) or `latest` [default: latest].
+    #[arg(long, value_name = "VERSION", requires = "standard")]
+    pub standard_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StandardLevel {
+    Baseline,
+    Restricted,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -770,6 +792,11 @@ fn manifest_rules(args: &ManifestRulesArgs) -> Result<u8, Error> {
 }
 
 fn manifest_scan(global: &GlobalArgs, args: &ManifestScanArgs) -> Result<u8, Error> {
+    // Loaded before reading anything: a bad version or rule file is a usage error up front.
+    let standard = args
+        .standard
+        .map(|level| pss::Request::new(level, args))
+        .transpose()?;
     let rules = load_pod_rules(&args.rules)?;
     if args.inputs.iter().filter(|i| i.as_os_str() == "-").count() > 1 {
         return Err(Error::Usage("`-` (stdin) can be given only once".into()));
@@ -785,6 +812,9 @@ fn manifest_scan(global: &GlobalArgs, args: &ManifestScanArgs) -> Result<u8, Err
                 &cwd,
             ));
         }
+    }
+    if let Some(standard) = standard {
+        return pss::scan_standard(global, args, &standard, &inputs);
     }
     // A node to cross-check Localhost profiles against: asked for, or implied by --root.
     let node = if args.node || global.root != Path::new("/") {
