@@ -148,6 +148,10 @@ pub struct FieldRule {
     pub must_contain: Option<String>,
     #[serde(default)]
     pub one_of_keys: Option<Vec<String>>,
+    /// With `one_of_keys`: the key the API server defaults a mapping to when it sets none but
+    /// `name` (a volume without a source becomes an `emptyDir` before admission).
+    #[serde(default)]
+    pub default_key: Option<String>,
     #[serde(default)]
     pub unset: Unset,
     #[serde(default)]
@@ -391,6 +395,12 @@ fn validate_rule(rule: &FieldRule) -> Result<(), String> {
     if conditions != 1 {
         return Err(format!(
             "field {:?}: exactly one of allowed, forbidden, must_contain, one_of_keys",
+            rule.path
+        ));
+    }
+    if rule.default_key.is_some() && rule.one_of_keys.is_none() {
+        return Err(format!(
+            "field {:?}: default_key goes with one_of_keys",
             rule.path
         ));
     }

@@ -517,8 +517,13 @@ fn value_allowed(rule: &FieldRule, value: &Node) -> bool {
             .iter()
             .any(|item| item.as_str() == Some(element))
     } else if let Some(keys) = &rule.one_of_keys {
-        keys.iter()
-            .any(|key| value.get(key).is_some_and(|v| !v.is_null()))
+        let set = |key: &String| value.get(key).is_some_and(|v| !v.is_null());
+        let sets_nothing = match &value.kind {
+            Kind::Map(entries) => entries.iter().all(|(key, v)| key == "name" || v.is_null()),
+            _ => false,
+        };
+        keys.iter().any(set)
+            || (sets_nothing && rule.default_key.as_ref().is_some_and(|k| keys.contains(k)))
     } else {
         // The loader refuses a rule without a condition.
         false
