@@ -900,3 +900,106 @@ fn an_unknown_version_or_a_scoring_flag_with_standard_is_a_usage_error() {
     let (exit, _, _) = run("baseline", "latest", "json", &[&sneaky, "--min-score", "3"]);
     assert_eq!(exit, 2);
 }
+
+// ---------------------------------------------------------------------------------------------
+// `hardnode check`'s manifests.static-pods: the static pods' baseline violations.
+
+const STATIC_RULE: &str = "manifests.static-pods";
+
+/// A kubeadm control plane node (the fixture static pods of tests/fixtures/manifests, from
+/// kubeadm v1.30) plus `extra` static pod files.
+fn control_plane(extra: &[(&str, String)]) -> common::Root {
+    let root = common::Root::new();
+    root.identity("cp1", "5.15.0-105-generic", "Ubuntu 22.04.4 LTS");
+    for name in ["kube-apiserver.yaml", "etcd.yaml"] {
+        let text =
+            std::fs::read(repo_file(&format!("tests/fixtures/manifests/{name}"))).expect("fixture");
+        root.file(&format!("/etc/kubernetes/manifests/{name}"), text);
+    }
+    for (name, text) in extra {
+        root.file(&format!("/etc/kubernetes/manifests/{name}"), text);
+    }
+    root
+}
+
+#[test]
+fn kubeadm_static_pods_violate_baseline_only_where_the_control_plane_is_expected_to() {
+    let root = control_plane(&[]);
+    let (_, report) = root.check_json(&["--only", "manifests"]);
+    assert_eq!(common::status(&report, STATIC_RULE), "pass", "{report:#}");
+    let evidence = common::evidence_text(&report, STATIC_RULE);
+    for expected in [
+        "Pod/kube-apiserver.kube-system: Pod Security Standards baseline v1.37: Host Namespaces (baseline): spec.hostNetwork = true",
+        "Pod/kube-apiserver.kube-system: Pod Security Standards baseline v1.37: Host Probes / Lifecycle Hooks (baseline): spec.containers[0].livenessProbe.httpGet.host = ",
+        "Pod/etcd.kube-system: Pod Security Standards baseline v1.37: HostPath Volumes (baseline): spec.volumes[0].hostPath",
+    ] {
+        assert!(
+            evidence.contains(expected),
+            "{expected}\nnot in\n{evidence}"
+        );
+    }
+    assert!(evidence.contains("— expected for etcd"), "{evidence}");
+    let actual = common::result(&report, STATIC_RULE)["actual"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        actual.starts_with("2 static pods: 0 unexpected critical findings or baseline violations"),
+        "{actual}"
+    );
+}
+
+#[test]
+fn a_control_plane_pod_mounting_the_runtime_socket_or_disabling_seccomp_is_a_warning() {
+    let apiserver = std::fs::read_to_string(repo_file(
+        "tests/fixtures/manifests/kube-apiserver.yaml",
+    ))
+    .expect("fixture")
+    .replace(
+        "  volumes:\n",
+        "  volumes:\n  - hostPath:\n      path: /run/containerd/containerd.sock\n    name: runtime\n",
+    )
+    .replace("      type: RuntimeDefault\n", "      type: Unconfined\n");
+    let root = control_plane(&[("kube-apiserver.yaml", apiserver)]);
+    let (_, report) = root.check_json(&["--only", "manifests"]);
+    assert_eq!(common::status(&report, STATIC_RULE), "warn", "{report:#}");
+    let reason = common::result(&report, STATIC_RULE)["reason"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        reason.contains("pod-security.hostPathVolumes")
+            && reason.contains("pod-security.seccompProfile_baseline"),
+        "{reason}"
+    );
+    // Its expected needs stay expected; etcd has nothing unexpected.
+    assert!(!reason.contains("pod-security.hostNamespaces"), "{reason}");
+    assert!(!reason.contains("Pod/etcd"), "{reason}");
+    let evidence = common::evidence_text(&report, STATIC_RULE);
+    assert!(
+        evidence.contains("HostPath Volumes (baseline): spec.volumes[0].hostPath = {")
+            && evidence.contains("/run/containerd/containerd.sock"),
+        "{evidence}"
+    );
+}
+
+#[test]
+fn a_non_control_plane_static_pod_with_a_host_port_is_a_warning() {
+    // A host port is no critical kubesec-style hit, but it violates baseline.
+    let agent =
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: node-exporter\n  namespace: monitoring\n\
+                 spec:\n  containers:\n  - name: exporter\n    image: prom/node-exporter:v1.8.1\n\
+                 \x20   ports:\n    - containerPort: 9100\n      hostPort: 9100\n"
+            .to_string();
+    let root = control_plane(&[("node-exporter.yaml", agent)]);
+    let (_, report) = root.check_json(&["--only", "manifests"]);
+    assert_eq!(common::status(&report, STATIC_RULE), "warn", "{report:#}");
+    let reason = common::result(&report, STATIC_RULE)["reason"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        reason.contains("Pod/node-exporter.monitoring: pod-security.hostPorts"),
+        "{reason}"
+    );
+}

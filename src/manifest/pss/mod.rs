@@ -13,6 +13,7 @@
 //! error of the input (the API server would reject the object), never a silent pass.
 
 pub mod controls;
+pub mod expected;
 
 use serde::Serialize;
 
