@@ -1003,3 +1003,82 @@ fn a_non_control_plane_static_pod_with_a_host_port_is_a_warning() {
         "{reason}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The score (no --standard): the issue's pod no longer passes, and the report says what the
+// score is.
+
+#[test]
+fn the_pod_of_the_issue_fails_the_score_with_the_advice_kubesec_users_miss() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(&dir, "sneaky.yaml", ISSUE_POD);
+    let output = hardnode()
+        .args(["manifest", "scan", "--format", "json", &file])
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 1, "it scored 13 points and exited 0 before");
+    let report = json(&output);
+    assert!(
+        report["score_model"]
+            .as_str()
+            .is_some_and(|m| m.contains("not kubesec-compatible")),
+        "{report:#}"
+    );
+    let object = &objects(&report)[0];
+    let ids = |key: &str| -> Vec<String> {
+        object[key]
+            .as_array()
+            .expect(key)
+            .iter()
+            .map(|r| r["id"].as_str().expect("id").to_string())
+            .collect()
+    };
+    let critical = ids("critical");
+    for id in [
+        "pod.seccomp-unconfined",
+        "pod.apparmor-unconfined",
+        "pod.proc-mount-unmasked",
+        "pod.cap-dangerous",
+    ] {
+        assert!(critical.contains(&id.to_string()), "{id}: {critical:?}");
+    }
+    let advice = ids("advise");
+    for id in [
+        "pod.no-host-port",
+        "pod.no-secret-env",
+        "pod.no-host-aliases",
+        "pod.automount-service-account-token",
+    ] {
+        assert!(advice.contains(&id.to_string()), "{id}: {advice:?}");
+    }
+    // The allowed side: hostPort 0, a ConfigMap in env, no hostAliases meet the advice.
+    let fine = ISSUE_POD
+        .replace("      hostPort: 8080\n", "      hostPort: 0\n")
+        .replace(
+            "secretKeyRef: {name: db, key: password}",
+            "configMapKeyRef: {name: db, key: host}",
+        )
+        .replace(
+            "  hostAliases:\n  - ip: 10.0.0.9\n    hostnames: [registry.internal]\n",
+            "",
+        );
+    let file = write(&dir, "fine.yaml", &fine);
+    let output = hardnode()
+        .args(["manifest", "scan", "--format", "json", &file])
+        .output()
+        .expect("run");
+    let report = json(&output);
+    let passed: Vec<&str> = objects(&report)[0]["passed"]
+        .as_array()
+        .expect("passed")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    for id in [
+        "pod.no-host-port",
+        "pod.no-secret-env",
+        "pod.no-host-aliases",
+    ] {
+        assert!(passed.contains(&id), "{id}: {passed:?}");
+    }
+}
