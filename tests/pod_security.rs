@@ -1082,3 +1082,123 @@ fn the_pod_of_the_issue_fails_the_score_with_the_advice_kubesec_users_miss() {
         assert!(passed.contains(&id), "{id}: {passed:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Any shape in any restricted place: judged, or an error of the input; never a panic.
+
+fn arbitrary_json() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        prop::sample::select(vec![
+            "ALL",
+            "all",
+            "",
+            "Unconfined",
+            "RuntimeDefault",
+            "Localhost",
+            "Unmasked",
+            "Default",
+            "windows",
+            "spc_t",
+            "localhost/x",
+            "kernel.msgmax",
+            "0",
+        ])
+        .prop_map(|s| Value::String(s.to_string())),
+    ];
+    leaf.prop_recursive(4, 32, 4, |inner| {
+        let keys = prop::sample::select(vec![
+            "securityContext",
+            "capabilities",
+            "add",
+            "drop",
+            "privileged",
+            "seccompProfile",
+            "appArmorProfile",
+            "type",
+            "procMount",
+            "hostPort",
+            "ports",
+            "hostPath",
+            "name",
+            "runAsNonRoot",
+            "runAsUser",
+            "sysctls",
+            "seLinuxOptions",
+            "windowsOptions",
+            "hostProcess",
+            "livenessProbe",
+            "httpGet",
+            "host",
+            "os",
+            "hostUsers",
+            "emptyDir",
+        ]);
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(keys, inner, 0..4).prop_map(|m| {
+                Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+            }),
+        ]
+    })
+}
+
+#[test]
+fn arbitrary_shapes_in_restricted_places_never_panic() {
+    use hardnode::manifest::Input;
+    use hardnode::manifest::pss::{controls, judge_inputs};
+    use proptest::test_runner::{Config, TestRunner};
+    let controls = controls::load_embedded().expect("controls");
+    let cases = std::env::var("HARDNODE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        ..Config::default()
+    });
+    let strategy = (arbitrary_json(), arbitrary_json(), arbitrary_json());
+    runner
+        .run(&strategy, |(pod, container, volume)| {
+            // The spec stays a mapping with a container (or it is no workload); anything goes
+            // below that.
+            let mut spec = json!({"containers": [{"name": "a"}], "volumes": [volume]});
+            if pod.is_object() {
+                merge(&mut spec, &pod);
+            }
+            if !spec["containers"].is_array() {
+                spec["containers"] = json!([{"name": "a"}]);
+            }
+            if container.is_object()
+                && let Some(first) = spec["containers"].get_mut(0)
+                && first.is_object()
+            {
+                merge(first, &container);
+            }
+            spec["initContainers"] = json!([container]);
+            let object = json!({"kind": "Pod", "metadata": {"name": "p"}, "spec": spec});
+            let input = Input {
+                name: "fuzz.json".into(),
+                text: Ok(object.to_string()),
+            };
+            for level in [controls::Level::Baseline, controls::Level::Restricted] {
+                let report = judge_inputs(
+                    std::slice::from_ref(&input),
+                    &controls,
+                    level,
+                    controls.latest,
+                    "latest",
+                );
+                // Consistent: an object meets the level exactly when it has no violation.
+                for object in &report.objects {
+                    proptest::prop_assert_eq!(object.meets, object.violations.is_empty());
+                }
+                proptest::prop_assert!(report.exit_code() <= 2);
+            }
+            Ok(())
+        })
+        .expect("no panic, consistent verdicts");
+}
