@@ -490,9 +490,29 @@ fn every_control_is_judged_on_both_sides_in_every_container_list_and_workload_ki
         std::fs::write(&file, documents.join("\n---\n")).expect("write");
         let file = file.display().to_string();
         for level in ["baseline", "restricted"] {
-            let (_, report) = judge(level, version, &[&file]);
+            let (exit, report) = judge(level, version, &[&file]);
             assert_eq!(report["summary"]["errors"], 0, "{report:#}");
             assert_eq!(objects(&report).len(), built.len());
+            // Every output format gives the same verdict.
+            let summary = &report["summary"];
+            let (text_exit, text, _) = run(level, version, "text", &[&file]);
+            let text = String::from_utf8(text).expect("utf-8");
+            assert_eq!(text_exit, exit);
+            assert!(
+                text.contains(&format!(
+                    ": {} meet it, {} violate it ({} violations); 0 errors",
+                    summary["meeting"], summary["violating"], summary["violations"]
+                )),
+                "{level} {version}: {summary}"
+            );
+            let (sarif_exit, sarif, _) = run(level, version, "sarif", &[&file]);
+            assert_eq!(sarif_exit, exit);
+            let sarif: Value = serde_json::from_slice(&sarif).expect("sarif");
+            assert_eq!(
+                sarif["runs"][0]["results"].as_array().map(Vec::len),
+                summary["violations"].as_u64().map(|n| n as usize),
+                "{level} {version}"
+            );
             for object in objects(&report) {
                 let name = object["name"].as_str().expect("name");
                 let Built {
