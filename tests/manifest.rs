@@ -196,7 +196,9 @@ fn privileged_daemonset_with_docker_socket() {
             "pod.host-network",
             "pod.host-pid",
             "pod.host-path-runtime-socket",
-            "pod.host-path-system-dir"
+            "pod.host-path-system-dir",
+            // NET_ADMIN
+            "pod.cap-dangerous"
         ]
     );
     let socket = &object["critical"][4]["locations"][0];
@@ -205,7 +207,8 @@ fn privileged_daemonset_with_docker_socket() {
     // `/` is a hit, `/etc/kubernetes/pki/` is not (exact paths, no prefixes).
     let system = &object["critical"][5]["locations"][0];
     assert_eq!(system["value"], "/");
-    assert_eq!(object["score"], -96);
+    // -96 before pod.cap-dangerous (-9) and the three advice rules it meets (+3).
+    assert_eq!(object["score"], -102);
 }
 
 #[test]
@@ -317,7 +320,10 @@ fn text_output_has_score_critical_and_advice() {
         .expect("run");
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("DaemonSet/node-agent.monitoring"), "{text}");
-    assert!(text.contains("Failed with a score of -96 points"), "{text}");
+    assert!(
+        text.contains("Failed with a score of -102 points"),
+        "{text}"
+    );
     assert!(
         text.contains("critical:") && text.contains("advice:"),
         "{text}"

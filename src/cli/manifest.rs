@@ -14,12 +14,15 @@ use crate::report;
 
 #[derive(Debug, Subcommand)]
 pub enum ManifestCommand {
-    /// Score workload specs against pod-hardening rules (kubesec-compatible points).
+    /// Score workload specs against pod-hardening rules (kubesec-style points, not
+    /// kubesec-compatible: see docs/pod-security.md), or judge them against the Kubernetes Pod
+    /// Security Standards with --standard.
     ///
     /// Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job and
     /// CronJob objects (and List items) are scored: critical hits, advice ordered by points,
     /// rules passed. Exit 1 when an object scores below --min-score (default: any critical hit)
     /// or references a profile the node does not have; 2 when an input cannot be read or parsed.
+    /// With --standard: exit 1 when an object violates the level, 0 when all meet it.
     Scan(ManifestScanArgs),
     /// List the pod-hardening rules: id, points, scope, selector, reason.
     Rules(ManifestRulesArgs),
@@ -53,6 +56,21 @@ pub struct ManifestScanArgs {
     /// existing id replaces it. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub rules: Vec<PathBuf>,
+    /// Judge every pod spec against this level of the Kubernetes Pod Security Standards (as the
+    /// Pod Security admission controller does) instead of scoring it; `restricted` includes
+    /// `baseline`.
+    #[arg(long, value_enum, conflicts_with_all = ["min_score", "node", "rules"])]
+    pub standard: Option<StandardLevel>,
+    /// The version of the standard: `v1.N` (as in a namespace's
+    /// pod-security.kubernetes.io/enforce-version label) or `latest` [default: latest].
+    #[arg(long, value_name = "VERSION", requires = "standard")]
+    pub standard_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StandardLevel {
+    Baseline,
+    Restricted,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -103,6 +121,11 @@ pub(super) fn manifest_rules(args: &ManifestRulesArgs) -> Result<u8, Error> {
 }
 
 pub(super) fn manifest_scan(global: &GlobalArgs, args: &ManifestScanArgs) -> Result<u8, Error> {
+    // Loaded before reading anything: a bad version or rule file is a usage error up front.
+    let standard = args
+        .standard
+        .map(|level| super::pss::Request::new(level, args))
+        .transpose()?;
     let rules = load_pod_rules(&args.rules)?;
     if args.inputs.iter().filter(|i| i.as_os_str() == "-").count() > 1 {
         return Err(Error::Usage("`-` (stdin) can be given only once".into()));
@@ -118,6 +141,9 @@ pub(super) fn manifest_scan(global: &GlobalArgs, args: &ManifestScanArgs) -> Res
                 &cwd,
             ));
         }
+    }
+    if let Some(standard) = standard {
+        return super::pss::scan_standard(global, args, &standard, &inputs);
     }
     // A node to cross-check Localhost profiles against: asked for, or implied by --root.
     let node = if args.node || global.root != Path::new("/") {

@@ -18,6 +18,7 @@ mod firewall;
 mod fix;
 mod manifest;
 mod profiles;
+mod pss;
 mod report;
 mod seccomp;
 
@@ -50,6 +51,8 @@ Examples:
                                               one page for the whole fleet
   hardnode manifest scan deploy/ --min-score 5
                                               score workload YAML against pod-hardening rules
+  hardnode manifest scan --standard restricted deploy/
+                                              judge it against the Pod Security Standards
   kubectl get pods -A -o yaml | hardnode manifest scan -
 
 Exit codes: 0 no failure, 1 a rule failed (see --fail-on), 2 usage or config error,

@@ -2,7 +2,9 @@
 //! rules of `manifest scan`. Critical hits are reported as `warn` (the rule is advisory), except
 //! those the control plane needs (hostNetwork for kube-apiserver, etcd, controller-manager and
 //! scheduler), which are named as expected. Localhost profiles a static pod references but the
-//! node does not have are reported too: that pod cannot start.
+//! node does not have are reported too: that pod cannot start. Each static pod is also judged
+//! against the Pod Security Standards' baseline level (latest version): violations are findings,
+//! except those the component's `expected_pod_security` names.
 
 use std::path::PathBuf;
 
@@ -13,8 +15,8 @@ use crate::manifest::objects::Workload;
 use crate::manifest::rules::{RuleSet, StaticPodException};
 use crate::manifest::{self, profiles};
 
-const EXPECTED: &str =
-    "no critical pod-hardening finding beyond the control plane's expected exceptions";
+const EXPECTED: &str = "no critical pod-hardening finding and no Pod Security Standards baseline \
+     violation beyond the control plane's expected exceptions";
 
 pub fn evaluate(facts: &StaticPodFacts) -> Outcome {
     let rules = match manifest::rules::load_embedded() {
@@ -22,6 +24,64 @@ pub fn evaluate(facts: &StaticPodFacts) -> Outcome {
         Err(error) => return Outcome::undecided(format!("pod rules: {error}")),
     };
     evaluate_with(facts, &rules)
+}
+
+/// The static pod's baseline violations as evidence; the unexpected ones also as
+/// `(object, pod-security.<control>)` pairs. Returns how many were expected.
+fn pod_security_baseline(
+    file: &str,
+    object: &str,
+    workload: &Workload,
+    exception: Option<&StaticPodException>,
+    mut outcome: Outcome,
+    unexpected: &mut Vec<(String, String)>,
+) -> (Outcome, usize) {
+    use crate::manifest::pss::{self, controls};
+    let controls = match controls::load_embedded() {
+        Ok(controls) => controls,
+        Err(error) => {
+            unexpected.push((object.to_string(), "pod-security".into()));
+            let evidence = manifest_evidence(file, format!("{object}: {error}"));
+            return (outcome.evidence(evidence), 0);
+        }
+    };
+    let level = controls::Level::Baseline;
+    let judged = pss::judge(workload, &controls.at(level, controls.latest));
+    let standard = format!("Pod Security Standards {level} v{}", controls.latest);
+    let mut expected = 0;
+    for violation in &judged.violations {
+        let detail = violation.describe();
+        match exception.filter(|e| pss::expected::is_expected(workload, violation, e)) {
+            Some(exception) => {
+                expected += 1;
+                outcome = outcome.evidence(manifest_evidence(
+                    file,
+                    format!(
+                        "{object}: {standard}: {detail} — expected for {}: {}",
+                        exception.component, exception.reason
+                    ),
+                ));
+            }
+            None => {
+                let id = crate::manifest::pss::rule_id(&violation.control_id);
+                if !unexpected.iter().any(|(o, i)| o == object && *i == id) {
+                    unexpected.push((object.to_string(), id));
+                }
+                outcome = outcome.evidence(manifest_evidence(
+                    file,
+                    format!("{object}: {standard}: {detail}"),
+                ));
+            }
+        }
+    }
+    for problem in &judged.problems {
+        unexpected.push((object.to_string(), "pod-security".into()));
+        outcome = outcome.evidence(manifest_evidence(
+            file,
+            format!("{object}: line {}: {}", problem.line, problem.message),
+        ));
+    }
+    (outcome, expected)
 }
 
 /// The component a static pod runs: kubeadm's `component` label, else its first container's name.
@@ -172,6 +232,16 @@ pub fn evaluate_with(facts: &StaticPodFacts, rules: &RuleSet) -> Outcome {
                 ));
             }
         }
+        let (judged, expected) = pod_security_baseline(
+            file,
+            &scored.object,
+            workload,
+            exception,
+            outcome,
+            &mut unexpected,
+        );
+        outcome = judged;
+        expected_count += expected;
         if scored.scoring.critical.is_empty() {
             outcome = outcome.evidence(manifest_evidence(
                 file,
@@ -210,7 +280,7 @@ pub fn evaluate_with(facts: &StaticPodFacts, rules: &RuleSet) -> Outcome {
         ));
     }
     let summary = format!(
-        "{} static pods: {} unexpected critical findings, {} expected exceptions",
+        "{} static pods: {} unexpected critical findings or baseline violations, {} expected exceptions",
         pods,
         unexpected.len(),
         expected_count

@@ -9,6 +9,7 @@
 
 pub mod objects;
 pub mod profiles;
+pub mod pss;
 pub mod rules;
 pub mod score;
 pub mod view;
@@ -23,6 +24,10 @@ pub use view::SeccompAnnotations;
 
 /// The JSON schema name of a scan report.
 pub const SCHEMA: &str = "hardnode.manifest-scan/v1";
+
+/// What the score is, said in every report: kubesec's point scale over hardnode's own rules, not
+/// a kubesec-compatible score (docs/pod-security.md lists the differences).
+pub const SCORE_MODEL: &str = "hardnode pod rules on kubesec's point scale; not kubesec-compatible (see docs/pod-security.md)";
 
 /// One input: a file name as the user gave it (or `-`), and its text or why it could not be read.
 #[derive(Debug, Clone)]
@@ -92,6 +97,8 @@ impl std::fmt::Display for Message {
 #[derive(Debug, Clone, Serialize)]
 pub struct ScanReport {
     pub schema: &'static str,
+    /// [`SCORE_MODEL`].
+    pub score_model: &'static str,
     pub objects: Vec<ObjectResult>,
     pub notes: Vec<Message>,
     pub errors: Vec<Message>,
@@ -273,6 +280,7 @@ pub fn scan(
     };
     ScanReport {
         schema: SCHEMA,
+        score_model: SCORE_MODEL,
         objects,
         notes,
         errors,

@@ -15,6 +15,11 @@ pub struct Workload {
     pub document: usize,
     pub line: u64,
     pub pod: PodView,
+    /// The pod template as written (`metadata` and `spec`), for checks that judge the fields
+    /// themselves rather than the effective settings (the Pod Security Standards).
+    pub template: Node,
+    /// Where the template is in the object (`[]` for a Pod, `["spec", "template"]`, ...).
+    pub template_path: &'static [&'static str],
 }
 
 impl Workload {
@@ -156,6 +161,8 @@ fn extract_node(
         document,
         line: node.line,
         pod,
+        template: template.clone(),
+        template_path: path,
     })));
 }
 

@@ -80,6 +80,10 @@ pub struct StaticPodException {
     pub expected_rules: Vec<String>,
     /// hostPath mounts this component is expected to have (exact paths).
     pub host_paths: Vec<String>,
+    /// Pod Security Standards baseline violations expected for this component: `CONTROL` or
+    /// `CONTROL FIELD` (`[*]` in FIELD matches any index); a `hostPathVolumes` one only for
+    /// the paths of `host_paths`.
+    pub expected_pod_security: Vec<String>,
     pub reason: String,
 }
 
@@ -120,6 +124,8 @@ struct RawStaticPod {
     expected_rules: Vec<String>,
     #[serde(default)]
     host_paths: Vec<String>,
+    #[serde(default)]
+    expected_pod_security: Vec<String>,
     reason: String,
 }
 
@@ -231,6 +237,7 @@ pub fn load_str(origin: &str, text: &str) -> Result<RuleSet, InputError> {
                 .iter()
                 .map(|path| normalize_host_path(path))
                 .collect(),
+            expected_pod_security: raw.expected_pod_security,
             reason: raw.reason,
         });
     }

@@ -10,6 +10,7 @@ mod manifest;
 pub mod merge;
 mod profiles;
 mod prometheus;
+pub mod pss;
 pub mod sarif;
 mod text;
 
