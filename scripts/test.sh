@@ -32,6 +32,8 @@ have etcd || need_packages+=(etcd-server)
 have containerd || need_packages+=(containerd)
 have runc || need_packages+=(runc)
 have busybox || need_packages+=(busybox-static)
+# dockerd (tests/dockerd_live.rs: --iptables=false --ip6tables=false --bridge=none, its own roots).
+have dockerd || need_packages+=(docker.io)
 have chromium || need_packages+=(chromium)
 have shellcheck || need_packages+=(shellcheck)
 have script || need_packages+=(util-linux)

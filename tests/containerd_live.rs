@@ -11,12 +11,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{hardnode, require_root, require_tool};
+use common::{Containerd, hardnode, require_root, require_tool};
 
-const SOCKET: &str = "/run/containerd/containerd.sock";
 const TASKS: &str = "/run/containerd/io.containerd.runtime.v2.task/default";
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 
@@ -26,52 +25,6 @@ fn ctr(args: &[&str]) -> std::process::Output {
         .stdin(Stdio::null())
         .output()
         .expect("run ctr")
-}
-
-fn containerd_answers() -> bool {
-    Path::new(SOCKET).exists() && ctr(&["version"]).status.success()
-}
-
-/// containerd, started by this test unless one already runs; stopped on drop if started here.
-struct Containerd {
-    started: Option<Child>,
-}
-
-impl Containerd {
-    fn ensure(log_dir: &Path) -> Containerd {
-        if containerd_answers() {
-            return Containerd { started: None };
-        }
-        let log = std::fs::File::create(log_dir.join("containerd.log")).expect("log");
-        let child = Command::new("containerd")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("start containerd");
-        let started = Containerd {
-            started: Some(child),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !containerd_answers() {
-            assert!(
-                Instant::now() < deadline,
-                "containerd did not answer within 30 s: {}",
-                std::fs::read_to_string(log_dir.join("containerd.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        started
-    }
-}
-
-impl Drop for Containerd {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.started {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
 
 /// A container run with `ctr run -d` in a kubepods cgroup; killed, deleted and its cgroups

@@ -664,6 +664,17 @@ fn docker_setting(check: RuntimeCheck, config: &RuntimeConfig) -> Outcome {
         ),
     };
     let base = Outcome::new(Verdict::Met).expected(expected);
+    // icc is a setting of the default bridge network; without one there is nothing to judge
+    // (`docker network inspect bridge` fails: no such network).
+    if check == RuntimeCheck::DockerIcc
+        && let Some(bridge) =
+            docker_value(config, "bridge").filter(|leaf| leaf.as_str() == Some("none"))
+    {
+        return Outcome::new(Verdict::NotApplicable(format!(
+            "dockerd runs without the default bridge ({}): icc applies only to it",
+            bridge.describe()
+        )));
+    }
     let Some(leaf) = docker_value(config, key) else {
         let verdict = if check == RuntimeCheck::DockerSeccomp {
             Verdict::Met

@@ -577,3 +577,60 @@ pub fn require_netns(test: &str) -> bool {
         && require_tool(test, "iptables-nft")
         && require_tool(test, "iptables-legacy")
 }
+
+// ---------------------------------------------------------------------------------------------
+// The real containerd, for the differential tests (tests/containerd_live.rs, dockerd_live.rs).
+
+const CONTAINERD_SOCKET: &str = "/run/containerd/containerd.sock";
+
+fn containerd_answers() -> bool {
+    Path::new(CONTAINERD_SOCKET).exists()
+        && std::process::Command::new("ctr")
+            .arg("version")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .is_ok_and(|output| output.status.success())
+}
+
+/// containerd at its default socket and state paths, as on a node: started by the test unless
+/// one already answers; one the test started is stopped by its pid on drop.
+pub struct Containerd {
+    started: Option<std::process::Child>,
+}
+
+impl Containerd {
+    pub fn ensure(log_dir: &Path) -> Containerd {
+        if containerd_answers() {
+            return Containerd { started: None };
+        }
+        let log = fs::File::create(log_dir.join("containerd.log")).expect("log");
+        let child = std::process::Command::new("containerd")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::from(log))
+            .spawn()
+            .expect("start containerd");
+        let started = Containerd {
+            started: Some(child),
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !containerd_answers() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "containerd did not answer within 30 s: {}",
+                fs::read_to_string(log_dir.join("containerd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        started
+    }
+}
+
+impl Drop for Containerd {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.started {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

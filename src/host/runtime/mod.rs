@@ -645,6 +645,7 @@ pub const DOCKER_KEYS: &[(&str, &str)] = &[
     ("insecure-registries", "--insecure-registry"),
     ("hosts", "--host"),
     ("tlsverify", "--tlsverify"),
+    ("bridge", "--bridge"),
 ];
 
 fn docker(root: &HostRoot, process: Option<RuntimeProcess>) -> RuntimeConfig {
