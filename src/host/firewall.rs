@@ -232,10 +232,7 @@ pub fn gather(
             use std::os::unix::fs::PermissionsExt;
             meta.permissions().mode() & 0o100 != 0
         });
-    let systemd_link = root
-        .resolve_no_follow(Path::new(systemd::WANTS_LINK))
-        .ok()
-        .and_then(|link| std::fs::read_link(link).ok());
+    let systemd_link = root.read_link(Path::new(systemd::WANTS_LINK)).ok();
     FirewallFacts {
         container_cidrs,
         apiservers,

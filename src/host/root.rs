@@ -105,6 +105,19 @@ impl HostRoot {
         self.prefix == Path::new("/")
     }
 
+    /// A descriptor of the root directory itself, for writes made relative to it
+    /// (`remedy::dirfd`): the handle opened at start when there is one, else the prefix now.
+    pub fn handle(&self) -> io::Result<OwnedFd> {
+        match &self.dir {
+            Some(dir) => dir.try_clone(),
+            None => Ok(nix::fcntl::open(
+                &self.prefix,
+                OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::empty(),
+            )?),
+        }
+    }
+
     /// The real path of `host_path` under the root, every symlink followed inside the root.
     /// A missing component is kept lexically, so the caller's read reports "does not exist".
     pub fn resolve(&self, host_path: &Path) -> Result<PathBuf, ReadError> {
@@ -353,7 +366,7 @@ pub fn read_regular_file(real: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
 }
 
 /// Reads an opened file if it is a regular file, at most `cap` bytes.
-fn read_open_file(mut file: File, cap: u64) -> Result<Vec<u8>, ReadError> {
+pub(crate) fn read_open_file(mut file: File, cap: u64) -> Result<Vec<u8>, ReadError> {
     let size = check_regular(&file)?;
     // Room for the whole file up front (procfs says 0: a page), so a small file is one read.
     let room = size.max(4096).min(cap).min(DEFAULT_READ_CAP) + 1;

@@ -251,6 +251,8 @@ pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report
         return Ok(report);
     }
     require_root("hardnode firewall apply")?;
+    // One change at a time per network namespace (the tables), then per root (the files).
+    let _net_lock = Lock::network_namespace()?;
     let _lock = Lock::acquire(root)?;
     let facts = gather(root, request, None);
     let mut report = plan_from(&facts, "apply")?;
@@ -347,10 +349,10 @@ pub fn remove(root: &HostRoot, dry_run: bool) -> Result<Report, RemedyError> {
     if !dry_run {
         require_root("hardnode firewall remove")?;
     }
-    let _lock = if dry_run {
+    let _locks = if dry_run {
         None
     } else {
-        Some(Lock::acquire(root)?)
+        Some((Lock::network_namespace()?, Lock::acquire(root)?))
     };
     let mut report = Report {
         command: "remove",

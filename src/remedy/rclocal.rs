@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{RemedyError, read_existing, writable_path, write_atomic};
+use super::RemedyError;
+use super::dirfd::{Ownership, Parent};
 use crate::host::HostRoot;
 
 pub const RC_LOCAL: &str = "/etc/rc.local";
@@ -127,56 +128,57 @@ pub enum Written {
 }
 
 /// Puts `lines` into `<root>/etc/rc.local` (created 0755 root-owned when missing), keeping it
-/// executable, atomically. `dry_run` computes the answer without writing.
+/// executable, atomically, relative to `/etc` opened inside the root. `dry_run` computes the
+/// answer (and refuses what a write would refuse) without writing.
 pub fn write(root: &HostRoot, lines: &[String], dry_run: bool) -> Result<Written, RemedyError> {
-    let real = writable_path(root, Path::new(RC_LOCAL))?;
-    let existing = read_existing(&real)?;
+    // A dry run creates nothing: a missing /etc is only created by the real write.
+    let parent = match Parent::open_existing(root, Path::new(RC_LOCAL))? {
+        Some(parent) => Some(parent),
+        None if dry_run => None,
+        None => Some(Parent::open(root, Path::new(RC_LOCAL), true)?),
+    };
+    let (existing, executable) = match &parent {
+        Some(parent) => {
+            let stat = parent.lstat()?;
+            let existing = parent.read_text()?;
+            let executable = stat.is_some_and(|stat| stat.st_mode & 0o100 != 0);
+            (existing, executable)
+        }
+        None => (None, false),
+    };
     let content =
         upsert_block(existing.as_deref(), lines).map_err(|reason| RemedyError::Refused {
             path: RC_LOCAL.into(),
             reason,
         })?;
-    let executable = executable(&real);
     if existing.as_deref() == Some(content.as_str()) && executable {
         return Ok(Written::Unchanged);
     }
-    if dry_run {
+    let Some(parent) = parent.filter(|_| !dry_run) else {
         return Ok(if existing.is_some() {
             Written::Updated { backup: None }
         } else {
             Written::Created
         });
-    }
-    let backup = write_atomic(&real, content.as_bytes(), 0o755, existing.is_some())?;
-    if existing.is_some() && !executable {
-        // systemd-rc-local-generator only runs an executable rc.local.
-        make_executable(&real)?;
-    }
+    };
+    // systemd-rc-local-generator only runs an executable rc.local.
+    let backup = parent.write_atomic(
+        content.as_bytes(),
+        Ownership::KeepExecutable { new_mode: 0o755 },
+        existing.is_some(),
+    )?;
     Ok(match existing {
         Some(_) => Written::Updated { backup },
         None => Written::Created,
     })
 }
 
-fn executable(real: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(real).is_ok_and(|meta| meta.permissions().mode() & 0o100 != 0)
-}
-
-fn make_executable(real: &Path) -> Result<(), RemedyError> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(real).map_err(RemedyError::io(real))?;
-    let mode = meta.permissions().mode() & 0o7777;
-    // Execute for whoever may read it, as chmod +x does under the usual umask.
-    let mode = mode | 0o100 | ((mode & 0o044) >> 2);
-    std::fs::set_permissions(real, std::fs::Permissions::from_mode(mode))
-        .map_err(RemedyError::io(real))
-}
-
 /// Removes hardnode's block from `<root>/etc/rc.local`; true when there was one.
 pub fn remove(root: &HostRoot, dry_run: bool) -> Result<bool, RemedyError> {
-    let real = writable_path(root, Path::new(RC_LOCAL))?;
-    let Some(existing) = read_existing(&real)? else {
+    let Some(parent) = Parent::open_existing(root, Path::new(RC_LOCAL))? else {
+        return Ok(false);
+    };
+    let Some(existing) = parent.read_text()? else {
         return Ok(false);
     };
     let refused = |reason| RemedyError::Refused {
@@ -187,7 +189,11 @@ pub fn remove(root: &HostRoot, dry_run: bool) -> Result<bool, RemedyError> {
         None => Ok(false),
         Some(_) if dry_run => Ok(true),
         Some(content) => {
-            write_atomic(&real, content.as_bytes(), 0o755, true)?;
+            parent.write_atomic(
+                content.as_bytes(),
+                Ownership::Keep { new_mode: 0o755 },
+                true,
+            )?;
             Ok(true)
         }
     }

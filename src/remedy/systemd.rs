@@ -8,7 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{RemedyError, read_existing, remove_file, writable_path, write_atomic};
+use super::RemedyError;
+use super::dirfd::{Ownership, Parent};
 use crate::host::HostRoot;
 
 pub const SCRIPT_PATH: &str = "/etc/hardnode/firewall.sh";
@@ -51,7 +52,8 @@ WantedBy=multi-user.target
     )
 }
 
-/// What [`write`] changed: the host paths written.
+/// What [`write`] changed: the host paths written. Each file is written relative to its
+/// directory opened inside the root ([`Parent`]); a dry run creates nothing.
 pub fn write(
     root: &HostRoot,
     lines: &[String],
@@ -62,30 +64,38 @@ pub fn write(
         (SCRIPT_PATH, script(lines), 0o755),
         (UNIT_PATH, unit(), 0o644),
     ] {
-        let real = writable_path(root, Path::new(path))?;
-        if read_existing(&real)?.as_deref() != Some(content.as_str()) {
+        let parent = Parent::open_existing(root, Path::new(path))?;
+        let existing = match &parent {
+            Some(parent) => parent.read_text()?,
+            None => None,
+        };
+        if existing.as_deref() != Some(content.as_str()) {
             if !dry_run {
-                write_atomic(&real, content.as_bytes(), mode, false)?;
+                let parent = match parent {
+                    Some(parent) => parent,
+                    None => Parent::open(root, Path::new(path), true)?,
+                };
+                parent.write_atomic(
+                    content.as_bytes(),
+                    Ownership::Keep { new_mode: mode },
+                    false,
+                )?;
             }
             changed.push(PathBuf::from(path));
         }
     }
-    let link = root
-        .resolve_no_follow(Path::new(WANTS_LINK))
-        .map_err(|error| RemedyError::Refused {
-            path: WANTS_LINK.into(),
-            reason: error.to_string(),
-        })?;
-    let link_ok = std::fs::read_link(&link).is_ok_and(|target| target == Path::new(UNIT_PATH));
+    let link = Parent::open_existing(root, Path::new(WANTS_LINK))?;
+    let link_ok = link
+        .as_ref()
+        .and_then(Parent::read_link)
+        .is_some_and(|target| target == Path::new(UNIT_PATH));
     if !link_ok {
         if !dry_run {
-            if let Some(parent) = link.parent() {
-                std::fs::create_dir_all(parent).map_err(RemedyError::io(parent))?;
-            }
-            if std::fs::symlink_metadata(&link).is_ok() {
-                remove_file(&link)?;
-            }
-            std::os::unix::fs::symlink(UNIT_PATH, &link).map_err(RemedyError::io(&link))?;
+            let link = match link {
+                Some(link) => link,
+                None => Parent::open(root, Path::new(WANTS_LINK), true)?,
+            };
+            link.symlink(Path::new(UNIT_PATH))?;
         }
         changed.push(PathBuf::from(WANTS_LINK));
     }
@@ -101,32 +111,36 @@ pub fn in_place(root: &HostRoot, lines: &[String]) -> bool {
     same(SCRIPT_PATH, script(lines))
         && same(UNIT_PATH, unit())
         && root
-            .resolve_no_follow(Path::new(WANTS_LINK))
-            .is_ok_and(|link| std::fs::read_link(link).is_ok_and(|t| t == Path::new(UNIT_PATH)))
+            .read_link(Path::new(WANTS_LINK))
+            .is_ok_and(|target| target == Path::new(UNIT_PATH))
 }
 
 /// Removes the unit, its link and the script when they are hardnode's; returns the paths removed.
 pub fn remove(root: &HostRoot, dry_run: bool) -> Result<Vec<PathBuf>, RemedyError> {
     let mut removed = Vec::new();
-    if let Ok(link) = root.resolve_no_follow(Path::new(WANTS_LINK))
-        && std::fs::read_link(&link).is_ok_and(|t| t == Path::new(UNIT_PATH))
+    if let Some(link) = Parent::open_existing(root, Path::new(WANTS_LINK))?
+        && link
+            .read_link()
+            .is_some_and(|target| target == Path::new(UNIT_PATH))
     {
         if !dry_run {
-            remove_file(&link)?;
+            link.remove()?;
         }
         removed.push(PathBuf::from(WANTS_LINK));
     }
     for path in [UNIT_PATH, SCRIPT_PATH] {
-        let Ok(real) = writable_path(root, Path::new(path)) else {
+        let Some(parent) = Parent::open_existing(root, Path::new(path))? else {
             continue;
         };
-        let ours = read_existing(&real)
+        // Not ours to remove when it cannot be read as a file (a symlink, a directory).
+        let ours = parent
+            .read_text()
             .ok()
             .flatten()
             .is_some_and(|text| text.contains(HEADER));
         if ours {
             if !dry_run {
-                remove_file(&real)?;
+                parent.remove()?;
             }
             removed.push(PathBuf::from(path));
         }
