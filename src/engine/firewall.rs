@@ -10,6 +10,9 @@ use crate::host::firewall::FirewallFacts;
 use crate::remedy::netfilter;
 
 pub fn apiserver_blocked(facts: &FirewallFacts) -> Outcome {
+    if let Some(error) = &facts.backend_error {
+        return Outcome::undecided(error.clone());
+    }
     let built = match firewall::build(facts) {
         Ok(built) => built,
         Err(reason) => {

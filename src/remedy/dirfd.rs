@@ -255,6 +255,37 @@ impl Parent {
         ownership: Ownership,
         backup: bool,
     ) -> Result<Option<PathBuf>, RemedyError> {
+        let (temp, backup_path) = self.stage(content, ownership, backup)?;
+        self.install_temp(&temp)?;
+        Ok(backup_path)
+    }
+
+    /// The first half of [`write_atomic`](Self::write_atomic): the backup and the new content
+    /// written and fsynced to a temp file beside the file, nothing replaced yet. What can fail
+    /// for lack of space or a read-only filesystem fails here, so a caller can change something
+    /// else (the kernel's rules) only once the file is sure to follow; [`Prepared::commit`] is
+    /// one `renameat`. Dropping the `Prepared` removes the temp file.
+    pub fn prepare(
+        self,
+        content: &[u8],
+        ownership: Ownership,
+        backup: bool,
+    ) -> Result<Prepared, RemedyError> {
+        let (temp, backup) = self.stage(content, ownership, backup)?;
+        Ok(Prepared {
+            parent: self,
+            temp,
+            backup,
+            done: false,
+        })
+    }
+
+    fn stage(
+        &self,
+        content: &[u8],
+        ownership: Ownership,
+        backup: bool,
+    ) -> Result<(OsString, Option<PathBuf>), RemedyError> {
         let backup_name = {
             let mut name = self.name.clone();
             name.push(BACKUP_SUFFIX);
@@ -275,7 +306,8 @@ impl Parent {
         let backup_path = match (&existing, backup) {
             (Some(_), true) => {
                 let previous = self.read()?.unwrap_or_default();
-                self.write_new(&backup_name, &previous, old_mode, old_owner)?;
+                let temp = self.write_temp(&backup_name, &previous, old_mode, old_owner)?;
+                self.install_temp_as(&temp, &backup_name)?;
                 self.host_path
                     .parent()
                     .map(|parent| parent.join(&backup_name))
@@ -289,8 +321,8 @@ impl Parent {
             }
             Ownership::Force { mode, owner } => (mode, owner),
         };
-        self.write_new(&self.name, content, mode, owner)?;
-        Ok(backup_path)
+        let temp = self.write_temp(&self.name, content, mode, owner)?;
+        Ok((temp, backup_path))
     }
 
     fn temp_name(target: &OsStr) -> OsString {
@@ -300,13 +332,14 @@ impl Parent {
         temp
     }
 
-    fn write_new(
+    /// Writes `content` to a new temp file for `target` (mode and owner set, fsynced); its name.
+    fn write_temp(
         &self,
         target: &OsStr,
         content: &[u8],
         mode: u32,
         owner: (u32, u32),
-    ) -> Result<(), RemedyError> {
+    ) -> Result<OsString, RemedyError> {
         let temp = Parent::temp_name(target);
         let _ = unlinkat(&self.dir, temp.as_os_str(), UnlinkatFlags::NoRemoveDir);
         let result = (|| -> Result<(), Errno> {
@@ -333,15 +366,28 @@ impl Parent {
             }
             fchmod(&file, Mode::from_bits_truncate(mode))?;
             file.sync_all().map_err(errno_of)?;
-            renameat(&self.dir, temp.as_os_str(), &self.dir, target)?;
-            // The rename is durable once the directory is.
-            let _ = fsync(&self.dir);
             Ok(())
         })();
-        if let Err(errno) = result {
-            let _ = unlinkat(&self.dir, temp.as_os_str(), UnlinkatFlags::NoRemoveDir);
+        match result {
+            Ok(()) => Ok(temp),
+            Err(errno) => {
+                let _ = unlinkat(&self.dir, temp.as_os_str(), UnlinkatFlags::NoRemoveDir);
+                Err(self.io_error(errno))
+            }
+        }
+    }
+
+    fn install_temp(&self, temp: &OsStr) -> Result<(), RemedyError> {
+        self.install_temp_as(temp, &self.name)
+    }
+
+    /// Renames the temp file over `target` and makes the rename durable (directory fsync).
+    fn install_temp_as(&self, temp: &OsStr, target: &OsStr) -> Result<(), RemedyError> {
+        if let Err(errno) = renameat(&self.dir, temp, &self.dir, target) {
+            let _ = unlinkat(&self.dir, temp, UnlinkatFlags::NoRemoveDir);
             return Err(self.io_error(errno));
         }
+        let _ = fsync(&self.dir);
         Ok(())
     }
 
@@ -368,6 +414,40 @@ impl Parent {
                 unlinkat(&self.dir, leftover.as_os_str(), UnlinkatFlags::NoRemoveDir).is_ok()
             })
             .count()
+    }
+}
+
+/// A replacement written to a temp file beside its target, waiting for [`commit`](Self::commit).
+#[derive(Debug)]
+pub struct Prepared {
+    parent: Parent,
+    temp: OsString,
+    backup: Option<PathBuf>,
+    done: bool,
+}
+
+impl Prepared {
+    pub fn host_path(&self) -> &Path {
+        &self.parent.host_path
+    }
+
+    /// Puts the new content in place (one `renameat`); the backup's host path, if one was kept.
+    pub fn commit(mut self) -> Result<Option<PathBuf>, RemedyError> {
+        self.done = true;
+        self.parent.install_temp(&self.temp)?;
+        Ok(self.backup.clone())
+    }
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = unlinkat(
+                &self.parent.dir,
+                self.temp.as_os_str(),
+                UnlinkatFlags::NoRemoveDir,
+            );
+        }
     }
 }
 

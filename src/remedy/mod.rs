@@ -54,6 +54,19 @@ pub enum RemedyError {
     Tool(String),
     #[error(transparent)]
     Netfilter(#[from] netfilter::NetfilterError),
+    /// The state could not be read back, so nothing can be said to be in place: exit 3.
+    #[error("could not verify: {0}")]
+    Unverified(String),
+    /// A multi-step change stopped part-way: what is done, and the error that stopped it.
+    #[error("{error} (already done: {})", done.join(", "))]
+    Partial {
+        error: Box<RemedyError>,
+        done: Vec<String>,
+    },
+    /// A firewall change stopped between the kernel and the files: the message says what was
+    /// changed and the command that finishes or undoes it.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl RemedyError {

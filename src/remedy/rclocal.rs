@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::RemedyError;
-use super::dirfd::{Ownership, Parent};
+use super::dirfd::{Ownership, Parent, Prepared};
 use crate::host::HostRoot;
 
 pub const RC_LOCAL: &str = "/etc/rc.local";
@@ -127,14 +127,18 @@ pub enum Written {
     Updated { backup: Option<PathBuf> },
 }
 
-/// Puts `lines` into `<root>/etc/rc.local` (created 0755 root-owned when missing), keeping it
-/// executable, atomically, relative to `/etc` opened inside the root. `dry_run` computes the
-/// answer (and refuses what a write would refuse) without writing.
-pub fn write(root: &HostRoot, lines: &[String], dry_run: bool) -> Result<Written, RemedyError> {
-    // A dry run creates nothing: a missing /etc is only created by the real write.
+/// What writing the block would do, and the file's directory when it exists (or `create`).
+struct Planned {
+    parent: Option<Parent>,
+    existing: Option<String>,
+    content: String,
+    unchanged: bool,
+}
+
+fn plan(root: &HostRoot, lines: &[String], create: bool) -> Result<Planned, RemedyError> {
     let parent = match Parent::open_existing(root, Path::new(RC_LOCAL))? {
         Some(parent) => Some(parent),
-        None if dry_run => None,
+        None if !create => None,
         None => Some(Parent::open(root, Path::new(RC_LOCAL), true)?),
     };
     let (existing, executable) = match &parent {
@@ -151,52 +155,123 @@ pub fn write(root: &HostRoot, lines: &[String], dry_run: bool) -> Result<Written
             path: RC_LOCAL.into(),
             reason,
         })?;
-    if existing.as_deref() == Some(content.as_str()) && executable {
-        return Ok(Written::Unchanged);
-    }
-    let Some(parent) = parent.filter(|_| !dry_run) else {
-        return Ok(if existing.is_some() {
-            Written::Updated { backup: None }
-        } else {
-            Written::Created
-        });
-    };
-    // systemd-rc-local-generator only runs an executable rc.local.
-    let backup = parent.write_atomic(
-        content.as_bytes(),
-        Ownership::KeepExecutable { new_mode: 0o755 },
-        existing.is_some(),
-    )?;
-    Ok(match existing {
-        Some(_) => Written::Updated { backup },
-        None => Written::Created,
+    let unchanged = existing.as_deref() == Some(content.as_str()) && executable;
+    Ok(Planned {
+        parent,
+        existing,
+        content,
+        unchanged,
     })
 }
 
-/// Removes hardnode's block from `<root>/etc/rc.local`; true when there was one.
-pub fn remove(root: &HostRoot, dry_run: bool) -> Result<bool, RemedyError> {
+/// A write of the block staged by [`stage`]: the new file is on disk beside rc.local, not yet
+/// in place.
+#[derive(Debug)]
+pub struct Staged {
+    prepared: Option<Prepared>,
+    created: bool,
+}
+
+impl Staged {
+    /// Whether committing changes anything.
+    pub fn changes(&self) -> bool {
+        self.prepared.is_some()
+    }
+
+    /// Renames the staged file into place.
+    pub fn commit(self) -> Result<Written, RemedyError> {
+        match self.prepared {
+            None => Ok(Written::Unchanged),
+            Some(prepared) => {
+                let backup = prepared.commit()?;
+                Ok(if self.created {
+                    Written::Created
+                } else {
+                    Written::Updated { backup }
+                })
+            }
+        }
+    }
+}
+
+/// Writes the new `<root>/etc/rc.local` (created 0755 root-owned when missing, kept executable)
+/// to a temp file beside it, and the backup of the old one: everything that can fail for lack
+/// of space or a read-only `/etc` fails here, before the caller changes the kernel.
+pub fn stage(root: &HostRoot, lines: &[String]) -> Result<Staged, RemedyError> {
+    let planned = plan(root, lines, true)?;
+    let created = planned.existing.is_none();
+    let prepared = match (planned.unchanged, planned.parent) {
+        (false, Some(parent)) => Some(parent.prepare(
+            planned.content.as_bytes(),
+            // systemd-rc-local-generator only runs an executable rc.local.
+            Ownership::KeepExecutable { new_mode: 0o755 },
+            !created,
+        )?),
+        _ => None,
+    };
+    Ok(Staged { prepared, created })
+}
+
+/// Puts `lines` into `<root>/etc/rc.local` atomically, relative to `/etc` opened inside the
+/// root. `dry_run` computes the answer (and refuses what a write would refuse) without writing
+/// or creating anything.
+pub fn write(root: &HostRoot, lines: &[String], dry_run: bool) -> Result<Written, RemedyError> {
+    if !dry_run {
+        return stage(root, lines)?.commit();
+    }
+    let planned = plan(root, lines, false)?;
+    Ok(if planned.unchanged {
+        Written::Unchanged
+    } else if planned.existing.is_some() {
+        Written::Updated { backup: None }
+    } else {
+        Written::Created
+    })
+}
+
+/// The removal of hardnode's block staged (the new rc.local written beside the old one, the
+/// old one backed up); `None` when there is no block.
+pub fn stage_remove(root: &HostRoot) -> Result<Option<Prepared>, RemedyError> {
     let Some(parent) = Parent::open_existing(root, Path::new(RC_LOCAL))? else {
-        return Ok(false);
+        return Ok(None);
     };
     let Some(existing) = parent.read_text()? else {
-        return Ok(false);
+        return Ok(None);
     };
     let refused = |reason| RemedyError::Refused {
         path: RC_LOCAL.into(),
         reason,
     };
     match remove_block(&existing).map_err(refused)? {
-        None => Ok(false),
-        Some(_) if dry_run => Ok(true),
-        Some(content) => {
-            parent.write_atomic(
-                content.as_bytes(),
-                Ownership::Keep { new_mode: 0o755 },
-                true,
-            )?;
-            Ok(true)
-        }
+        None => Ok(None),
+        Some(content) => Ok(Some(parent.prepare(
+            content.as_bytes(),
+            Ownership::Keep { new_mode: 0o755 },
+            true,
+        )?)),
     }
+}
+
+/// Removes hardnode's block from `<root>/etc/rc.local`; true when there was one.
+pub fn remove(root: &HostRoot, dry_run: bool) -> Result<bool, RemedyError> {
+    if !dry_run {
+        return match stage_remove(root)? {
+            Some(prepared) => prepared.commit().map(|_| true),
+            None => Ok(false),
+        };
+    }
+    let Some(parent) = Parent::open_existing(root, Path::new(RC_LOCAL))? else {
+        return Ok(false);
+    };
+    let Some(existing) = parent.read_text()? else {
+        return Ok(false);
+    };
+    remove_block(&existing)
+        .map(|content| content.is_some())
+        .map_err(|reason| RemedyError::Refused {
+            path: RC_LOCAL.into(),
+            reason,
+        })
 }
 
 #[cfg(test)]

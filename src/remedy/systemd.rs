@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use super::RemedyError;
-use super::dirfd::{Ownership, Parent};
+use super::dirfd::{Ownership, Parent, Prepared};
 use crate::host::HostRoot;
 
 pub const SCRIPT_PATH: &str = "/etc/hardnode/firewall.sh";
@@ -100,6 +100,70 @@ pub fn write(
         changed.push(PathBuf::from(WANTS_LINK));
     }
     Ok(changed)
+}
+
+/// The unit's files staged by [`stage`]: the script and the unit written beside their places,
+/// the enabling link still to make.
+#[derive(Debug)]
+pub struct Staged {
+    files: Vec<Prepared>,
+    link: Option<Parent>,
+}
+
+impl Staged {
+    /// Puts the files in place and makes the link; the host paths changed. On a failure, the
+    /// error names what was already in place.
+    pub fn commit(self) -> Result<Vec<PathBuf>, RemedyError> {
+        let mut done: Vec<PathBuf> = Vec::new();
+        let partial = |done: &[PathBuf], error: RemedyError| {
+            if done.is_empty() {
+                error
+            } else {
+                RemedyError::Partial {
+                    error: Box::new(error),
+                    done: done.iter().map(|path| path.display().to_string()).collect(),
+                }
+            }
+        };
+        for prepared in self.files {
+            let path = prepared.host_path().to_path_buf();
+            prepared.commit().map_err(|error| partial(&done, error))?;
+            done.push(path);
+        }
+        if let Some(link) = self.link {
+            link.symlink(Path::new(UNIT_PATH))
+                .map_err(|error| partial(&done, error))?;
+            done.push(PathBuf::from(WANTS_LINK));
+        }
+        Ok(done)
+    }
+}
+
+/// Stages what [`write`] would write: each file written to a temp file beside it, every
+/// directory created, so that only renames and the link are left.
+pub fn stage(root: &HostRoot, lines: &[String]) -> Result<Staged, RemedyError> {
+    let mut files = Vec::new();
+    for (path, content, mode) in [
+        (SCRIPT_PATH, script(lines), 0o755),
+        (UNIT_PATH, unit(), 0o644),
+    ] {
+        let parent = Parent::open(root, Path::new(path), true)?;
+        if parent.read_text()?.as_deref() != Some(content.as_str()) {
+            files.push(parent.prepare(
+                content.as_bytes(),
+                Ownership::Keep { new_mode: mode },
+                false,
+            )?);
+        }
+    }
+    let link = Parent::open(root, Path::new(WANTS_LINK), true)?;
+    let link_ok = link
+        .read_link()
+        .is_some_and(|target| target == Path::new(UNIT_PATH));
+    Ok(Staged {
+        files,
+        link: (!link_ok).then_some(link),
+    })
 }
 
 /// Whether all three files are in place with this content.
