@@ -352,6 +352,10 @@ fn resolve(
         apply_authorization_config(root, &mut component);
         apply_component_config(root, &mut component);
         apply_defaults(&mut component);
+        if let Some(error) = &process.args_error {
+            // Its command line was not read: every setting is undecided, none a default.
+            component.config_error = Some(error.clone());
+        }
         return ComponentState::Found(Box::new(component));
     }
     let embedded = scan
