@@ -86,7 +86,14 @@ impl HostRoot {
         if !metadata.is_dir() {
             return Err(ReadError::Other("is not a directory".into()));
         }
-        fs::read_dir(&prefix)?;
+        // nix's Dir, not std's ReadDir: std's drop asserts that closedir succeeded (a panic on
+        // a filesystem whose close fails); nix's only on a descriptor closed twice.
+        Dir::open(
+            &prefix,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(io::Error::from)?;
         let dir = nix::fcntl::open(
             &prefix,
             OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
@@ -404,9 +411,19 @@ impl HostRoot {
         if !metadata.is_dir() {
             return Err(ReadError::Other("is not a directory".into()));
         }
+        let mut dir = Dir::open(
+            &real,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(io::Error::from)?;
         let mut names = Vec::new();
-        for entry in fs::read_dir(&real)? {
-            names.push(entry?.file_name());
+        for entry in dir.iter() {
+            let entry = entry.map_err(io::Error::from)?;
+            let name = entry.file_name().to_bytes();
+            if name != b"." && name != b".." {
+                names.push(OsStr::from_bytes(name).to_os_string());
+            }
         }
         names.sort();
         Ok(names)
