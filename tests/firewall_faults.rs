@@ -201,3 +201,26 @@ fn a_full_etc_leaves_the_kernel_and_the_files_unchanged() {
     assert_eq!(rc_local, "#!/bin/sh\n# site\nexit 0\n");
     assert!(!listing.contains(".tmp"), "temp file left: {listing}");
 }
+
+/// Two firewall runs in one network namespace serialise on one lock, whatever `--root` each
+/// has: the lock is keyed by the namespace (`/run/hardnode-netns-<inode>.lock`), not the root.
+#[test]
+fn the_firewall_lock_is_one_per_network_namespace_whatever_the_root() {
+    use std::os::unix::fs::MetadataExt;
+    if !common::require_root("the_firewall_lock_is_one_per_network_namespace") {
+        return;
+    }
+    let inode = std::fs::metadata("/proc/self/ns/net").expect("ns").ino();
+    let path = hardnode::remedy::network_lock_path().expect("lock path");
+    assert_eq!(
+        path,
+        std::path::PathBuf::from(format!("/run/hardnode-netns-{inode}.lock"))
+    );
+    let first = hardnode::remedy::Lock::network_namespace().expect("first lock");
+    let error =
+        hardnode::remedy::Lock::network_namespace_within(std::time::Duration::from_millis(200))
+            .expect_err("a second run waits for the first");
+    assert!(error.to_string().contains("holds the lock"), "{error}");
+    drop(first);
+    let _again = hardnode::remedy::Lock::network_namespace().expect("lock after release");
+}

@@ -612,6 +612,62 @@ mod tests {
         assert!(dir.path().join("etc/new/deeper").is_dir());
     }
 
+    /// The fallback for kernels without `openat2`, raced: while a thread exchanges
+    /// `etc/kubernetes` with a symlink to a decoy, every walk either opens the real directory or
+    /// refuses; never the decoy.
+    #[test]
+    fn the_walk_never_opens_a_directory_swapped_in_by_a_symlink() {
+        use std::os::unix::fs::MetadataExt;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let (dir, root) = fixture();
+        let decoy = tempfile::tempdir().expect("decoy");
+        fs::create_dir_all(dir.path().join("etc/kubernetes")).expect("mkdir");
+        symlink(decoy.path(), dir.path().join("etc/swap")).expect("symlink");
+        let real_inode = fs::metadata(dir.path().join("etc/kubernetes"))
+            .expect("stat")
+            .ino();
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let stop = stop.clone();
+            let etc = File::open(dir.path().join("etc")).expect("open etc");
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = nix::fcntl::renameat2(
+                        &etc,
+                        "kubernetes",
+                        &etc,
+                        "swap",
+                        nix::fcntl::RenameFlags::RENAME_EXCHANGE,
+                    );
+                }
+            })
+        };
+        let base = root.handle().expect("handle");
+        let dirs = [OsStr::new("etc"), OsStr::new("kubernetes")];
+        let (mut opened, mut refused) = (0, 0);
+        // At least 2,000 walks, more (bounded) until both outcomes were seen on a busy machine.
+        let mut walks = 0;
+        while walks < 2_000 || ((opened == 0 || refused == 0) && walks < 200_000) {
+            walks += 1;
+            match walk_dirs(&base, &dirs, false) {
+                Ok(fd) => {
+                    let inode = File::from(fd).metadata().expect("fstat").ino();
+                    assert_eq!(inode, real_inode, "the walk opened the decoy");
+                    opened += 1;
+                }
+                Err(OpenError::Refused(_)) | Err(OpenError::Missing) => refused += 1,
+                Err(OpenError::Io(error)) => panic!("{error}"),
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().expect("swapper");
+        assert!(
+            opened > 0 && refused > 0,
+            "{opened} opened, {refused} refused"
+        );
+    }
+
     #[test]
     fn dotdot_in_a_write_path_is_refused() {
         let (_dir, root) = fixture();
