@@ -14,6 +14,19 @@
 //!    [`config`], [`privilege`];
 //! 3. [`host`]; 4. [`engine`]; 5. [`remedy`]; 6. [`report`]; 7. [`cli`].
 
+// A root tool must not die on what a host file or a syscall returns: outside tests, no
+// `unwrap`, `expect` or `panic!` (an error with its reason instead). Tests may assert freely.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
 // Primitives.
 pub mod cidr;
 pub mod command;

@@ -20,7 +20,20 @@ use std::process::Stdio;
 use serde::{Deserialize, Serialize};
 
 /// Seconds an iptables command waits for the xtables lock before giving up (exit 4).
-pub const LOCK_WAIT_SECONDS: &str = "10";
+const LOCK_WAIT_SECONDS: u32 = 10;
+/// Overrides [`LOCK_WAIT_SECONDS`] (whole seconds, 1..=300): how long to wait for another
+/// program holding the xtables lock before the command fails and says so.
+pub const LOCK_WAIT_ENV: &str = "HARDNODE_XTABLES_WAIT";
+
+/// The `-w` argument: [`LOCK_WAIT_SECONDS`], or [`LOCK_WAIT_ENV`] when set to a valid value.
+pub fn lock_wait() -> String {
+    std::env::var(LOCK_WAIT_ENV)
+        .ok()
+        .and_then(|text| text.trim().parse::<u32>().ok())
+        .filter(|seconds| (1..=300).contains(seconds))
+        .unwrap_or(LOCK_WAIT_SECONDS)
+        .to_string()
+}
 
 /// The two iptables backends a node may use; kube-proxy and hardnode must use the same one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -180,7 +193,8 @@ pub fn require(family: Family, backend: Backend, restore: bool) -> Result<PathBu
 /// Comment lines (`# Warning: iptables-legacy tables present`) are dropped.
 pub fn list(family: Family, backend: Backend, table: &str) -> Result<Vec<String>, NetfilterError> {
     let path = require(family, backend, false)?;
-    let args = ["-w", LOCK_WAIT_SECONDS, "-t", table, "-S"].map(String::from);
+    let wait = lock_wait();
+    let args = ["-w", wait.as_str(), "-t", table, "-S"].map(String::from);
     let stdout = run(&path, &args, None)?;
     Ok(stdout
         .lines()

@@ -3,6 +3,15 @@
 //! and `CAP_SYS_PTRACE` (read other processes' `/proc/<pid>/{environ,ns,root,…}`) — from the
 //! effective, permitted, inheritable, ambient and bounding sets, and set `no_new_privs`, before
 //! reading anything. A bug or a planted file can then not be turned into a write.
+//!
+//! Every command drops before its first read of a file (`cli::run`, right after the command
+//! line is parsed; only `capget`/`prctl` come first). `check` and `facts` cannot know yet whether
+//! a configured `firewall.apiserver-blocked` will need the netfilter listing, which depends on the
+//! site config they are about to read: they drop first to [`BEFORE_NEEDS_CAPABILITIES`] (the
+//! netfilter read set plus `CAP_SETPCAP`, which only lets the bounding set shrink further), read
+//! the site config, the rule files and the profile sources it declares, and then drop again to
+//! exactly what the gathering needs. `firewall apply`/`remove` keep what they have (they change
+//! netfilter and write root-owned files).
 
 use caps::{CapSet, Capability, CapsHashSet};
 use serde::Serialize;
@@ -18,6 +27,17 @@ pub const NETFILTER_READ_CAPABILITIES: &[Capability] = &[
     Capability::CAP_SYS_PTRACE,
     Capability::CAP_NET_ADMIN,
     Capability::CAP_NET_RAW,
+];
+
+/// `check` and `facts` before the site config says what they will gather: the netfilter read set,
+/// plus `CAP_SETPCAP` so the second drop can still shrink the bounding set. Nothing here can
+/// write a file.
+pub const BEFORE_NEEDS_CAPABILITIES: &[Capability] = &[
+    Capability::CAP_DAC_READ_SEARCH,
+    Capability::CAP_SYS_PTRACE,
+    Capability::CAP_NET_ADMIN,
+    Capability::CAP_NET_RAW,
+    Capability::CAP_SETPCAP,
 ];
 
 /// `profiles install`: reading, writing root-owned files under /etc/apparmor.d and the kubelet's

@@ -132,9 +132,10 @@ pub enum ReportFormat {
 pub fn run(cli: Cli) -> ExitCode {
     // Every command gives up the privileges it does not need before it reads anything.
     let keep = match &cli.command {
-        // check and facts drop once they know what they will read: only a configured
-        // `firewall.apiserver-blocked` needs the netfilter listing capabilities.
-        Command::Check(_) | Command::Facts(_) => None,
+        // check and facts drop to a read-only superset now and again once they know what they
+        // will read: only a configured `firewall.apiserver-blocked` needs the netfilter listing
+        // capabilities, and the site config says whether it is configured.
+        Command::Check(_) | Command::Facts(_) => Some(privilege::BEFORE_NEEDS_CAPABILITIES),
         Command::Rules(_) | Command::Containers(_) | Command::Seccomp(_) | Command::Report(_) => {
             Some(privilege::READ_CAPABILITIES)
         }
@@ -184,8 +185,9 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// Drops every capability the gathering of `needs` does not use (only the site config and the
-/// rule files have been read so far), returning notes on what could not be dropped.
+/// Drops every capability the gathering of `needs` does not use (only the site config, the rule
+/// files and the profile sources have been read so far, with [`privilege::BEFORE_NEEDS_CAPABILITIES`]),
+/// returning notes on what could not be dropped.
 fn restrict_for(needs: &host::Needs) -> Vec<String> {
     if needs.firewall.is_some() {
         privilege::restrict_to(privilege::NETFILTER_READ_CAPABILITIES)

@@ -68,6 +68,9 @@ pub struct FirewallFacts {
     /// The address this node uses to reach each apiserver (its route), or why it is unknown.
     pub routes: Vec<Route>,
     pub backend: Found<Backend>,
+    /// Why the backend could not be detected (a table that says which could not be listed):
+    /// `backend` is then only a placeholder, and nothing may be decided or changed with it.
+    pub backend_error: Option<String>,
     /// The filter table of each backend and family that could be listed.
     pub tables: Vec<Table>,
     /// The absolute path of each family's binary of the chosen backend on the host, for the
@@ -216,10 +219,13 @@ pub fn gather(
             });
         }
     }
-    let backend = request
-        .backend
-        .clone()
-        .unwrap_or_else(|| detect_backend(&tables));
+    let (backend, backend_error) = match &request.backend {
+        Some(backend) => (backend.clone(), None),
+        None => match detect_backend(&tables) {
+            Ok(backend) => (backend, None),
+            Err(error) => (Found::new(Backend::Nft, "not detected"), Some(error)),
+        },
+    };
 
     let boot_binaries = Family::ALL
         .into_iter()
@@ -241,10 +247,7 @@ pub fn gather(
             use std::os::unix::fs::PermissionsExt;
             meta.permissions().mode() & 0o100 != 0
         });
-    let systemd_link = root
-        .resolve_no_follow(Path::new(systemd::WANTS_LINK))
-        .ok()
-        .and_then(|link| std::fs::read_link(link).ok());
+    let systemd_link = root.read_link(Path::new(systemd::WANTS_LINK)).ok();
     FirewallFacts {
         container_cidrs,
         apiservers,
@@ -258,6 +261,7 @@ pub fn gather(
         detection_notes: notes,
         routes,
         backend,
+        backend_error,
         tables,
         boot_binaries,
         rc_local,
@@ -272,16 +276,43 @@ pub fn gather(
 
 /// The backend kube-proxy uses: the one holding `KUBE-IPTABLES-HINT` (mangle), else `KUBE-*`
 /// chains, else hardnode's own chain; with no sign, nft (Debian/Ubuntu's default) when installed.
-fn detect_backend(tables: &[Table]) -> Found<Backend> {
+/// A table that could not be listed (the xtables lock held by another program, no permission)
+/// might hold the sign: unless the hint was found elsewhere, that is an error naming the table,
+/// never a silent default.
+fn detect_backend(tables: &[Table]) -> Result<Found<Backend>, String> {
+    let mut unreadable = Vec::new();
     for backend in Backend::ALL {
         if !netfilter::tables_loaded(Family::Ipv4, backend) {
             continue;
         }
-        if netfilter::list(Family::Ipv4, backend, "mangle")
-            .is_ok_and(|lines| lines.iter().any(|line| line == "-N KUBE-IPTABLES-HINT"))
-        {
-            return Found::new(backend, "KUBE-IPTABLES-HINT chain in the mangle table");
+        match netfilter::list(Family::Ipv4, backend, "mangle") {
+            Ok(lines) if lines.iter().any(|line| line == "-N KUBE-IPTABLES-HINT") => {
+                return Ok(Found::new(
+                    backend,
+                    "KUBE-IPTABLES-HINT chain in the mangle table",
+                ));
+            }
+            Ok(_) => {}
+            Err(error) => unreadable.push(format!(
+                "{} -t mangle: {error}",
+                netfilter::binary_name(Family::Ipv4, backend, false)
+            )),
         }
+    }
+    for table in tables {
+        if let Err(error) = &table.listing {
+            unreadable.push(format!(
+                "{} -t filter: {error}",
+                netfilter::binary_name(table.family, table.backend, false)
+            ));
+        }
+    }
+    if !unreadable.is_empty() {
+        return Err(format!(
+            "cannot tell which iptables backend kube-proxy uses: {}; pass --backend legacy or \
+             --backend nft (or fix what keeps the table from being listed)",
+            unreadable.join("; ")
+        ));
     }
     let holds = |prefix: &str| {
         tables.iter().find(|table| {
@@ -292,12 +323,15 @@ fn detect_backend(tables: &[Table]) -> Found<Backend> {
         })
     };
     if let Some(table) = holds("-N KUBE-") {
-        return Found::new(table.backend, "KUBE-* chains in the filter table");
+        return Ok(Found::new(
+            table.backend,
+            "KUBE-* chains in the filter table",
+        ));
     }
     if let Some(table) = holds(&format!("-N {}", crate::firewall::CHAIN)) {
-        return Found::new(table.backend, "hardnode's chain already there");
+        return Ok(Found::new(table.backend, "hardnode's chain already there"));
     }
-    if netfilter::available(Backend::Nft) {
+    Ok(if netfilter::available(Backend::Nft) {
         Found::new(
             Backend::Nft,
             "default: no kube-proxy chains found, nft installed",
@@ -307,5 +341,5 @@ fn detect_backend(tables: &[Table]) -> Found<Backend> {
             Backend::Legacy,
             "default: no kube-proxy chains found, nft not installed",
         )
-    }
+    })
 }

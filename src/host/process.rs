@@ -29,6 +29,10 @@ pub struct ComponentProcess {
     pub args: Vec<String>,
     /// argv[0] as the process shows it.
     pub program: String,
+    /// Why the arguments could not be read (a command line over the read cap): the process is
+    /// known by `/proc/<pid>/exe` and runs, but none of its flags can be decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub args_error: Option<String>,
 }
 
 /// A k3s or rke2 process: the components run inside it, configured through its own files.
@@ -188,6 +192,19 @@ fn scan_one(root: &HostRoot, pid: u32, scan: &mut ProcessScan, visitor: &mut imp
         Err(error) => {
             scan.unreadable.push(format!("{} {error}", path.display()));
             visitor.visit(root, pid, Err(&error));
+            // A component whose command line is over the cap still runs: known by the program
+            // the kernel runs, its flags are an error, never "not running".
+            if let ReadError::TooLarge { .. } = error
+                && let Identity::Component { kind, .. } = identify_exe(root, pid)
+            {
+                scan.components.push(ComponentProcess {
+                    pid,
+                    kind,
+                    program: String::new(),
+                    args: Vec::new(),
+                    args_error: Some(format!("{} {error}", path.display())),
+                });
+            }
             return;
         }
     };
@@ -203,6 +220,7 @@ fn scan_one(root: &HostRoot, pid: u32, scan: &mut ProcessScan, visitor: &mut imp
             pid,
             kind,
             program: argv.first().cloned().unwrap_or_default(),
+            args_error: None,
             args: argv.into_iter().skip(skip).collect(),
         }),
         Identity::Embedded { distribution, role } => scan.embedded.push(EmbeddedDistribution {

@@ -91,7 +91,14 @@ impl HostRoot {
         if !metadata.is_dir() {
             return Err(ReadError::Other("is not a directory".into()));
         }
-        fs::read_dir(&prefix)?;
+        // nix's Dir, not std's ReadDir: std's drop asserts that closedir succeeded (a panic on
+        // a filesystem whose close fails); nix's only on a descriptor closed twice.
+        Dir::open(
+            &prefix,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(io::Error::from)?;
         let dir = nix::fcntl::open(
             &prefix,
             OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
@@ -108,6 +115,19 @@ impl HostRoot {
 
     pub fn is_live(&self) -> bool {
         self.prefix == Path::new("/")
+    }
+
+    /// A descriptor of the root directory itself, for writes made relative to it
+    /// (`remedy::dirfd`): the handle opened at start when there is one, else the prefix now.
+    pub fn handle(&self) -> io::Result<OwnedFd> {
+        match &self.dir {
+            Some(dir) => dir.try_clone(),
+            None => Ok(nix::fcntl::open(
+                &self.prefix,
+                OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::empty(),
+            )?),
+        }
     }
 
     /// The real path of `host_path` under the root, every symlink followed inside the root.
@@ -261,26 +281,92 @@ impl HostRoot {
     /// process's mount namespace (a containerized component's ConfigMap file exists only there).
     /// [`resolve`](Self::resolve) cannot do this: `readlink` on the magic link says `/`. Only
     /// `/proc/<pid>/root/...` paths are accepted, so nothing else bypasses the re-rooting.
+    ///
+    /// The link is the kernel's only when `<root>/proc/<pid>` is on a real procfs (the live
+    /// `/proc`, or the host's procfs mounted at `/host/proc`), reached inside the root without a
+    /// symlink: checked with `fstatfs` on the opened directory, and the link followed from that
+    /// same descriptor. Anywhere else (a fixture, a planted `proc/<pid>/root -> /` or `../..`)
+    /// it is data, re-rooted like every other symlink. Inside the process's root, symlinks are
+    /// resolved against that root (`RESOLVE_IN_ROOT`), not this machine's.
     pub fn read_in_process_root(&self, host_path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
         let mut parts = host_path.components().filter(|c| *c != Component::RootDir);
-        let valid = matches!(parts.next(), Some(Component::Normal(p)) if p == "proc")
-            && matches!(parts.next(), Some(Component::Normal(pid)) if pid.to_str().is_some_and(|t| t.parse::<u32>().is_ok()))
-            && matches!(parts.next(), Some(Component::Normal(r)) if r == "root")
-            && parts.all(|c| matches!(c, Component::Normal(_)));
-        if !valid {
-            return Err(ReadError::Other(format!(
-                "{} is not a /proc/<pid>/root/ path",
-                host_path.display()
-            )));
+        let pid = match (parts.next(), parts.next(), parts.next()) {
+            (
+                Some(Component::Normal(p)),
+                Some(Component::Normal(pid)),
+                Some(Component::Normal(r)),
+            ) if p == "proc"
+                && r == "root"
+                && pid.to_str().is_some_and(|t| t.parse::<u32>().is_ok()) =>
+            {
+                pid.to_os_string()
+            }
+            _ => {
+                return Err(ReadError::Other(format!(
+                    "{} is not a /proc/<pid>/root/ path",
+                    host_path.display()
+                )));
+            }
+        };
+        let rest: PathBuf = parts
+            .map(|part| match part {
+                Component::Normal(name) => Ok(name),
+                _ => Err(ReadError::Other(format!(
+                    "{} is not a plain /proc/<pid>/root/ path",
+                    host_path.display()
+                ))),
+            })
+            .collect::<Result<_, _>>()?;
+        match self.process_root(&pid)? {
+            Some(process_root) => {
+                let rest = if rest.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    rest.as_path()
+                };
+                let how = OpenHow::new()
+                    .flags(OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)
+                    .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+                let fd = openat2(process_root.as_fd(), rest, how)
+                    .map_err(|errno| ReadError::from(io::Error::from(errno)))?;
+                read_open_file(File::from(fd), cap)
+            }
+            // Not the kernel's link: a plain read, every link re-rooted inside this root.
+            None => self.read_capped(host_path, cap),
         }
-        let real = self
-            .prefix
-            .join(host_path.strip_prefix("/").unwrap_or(host_path));
-        let file = OpenOptions::new()
-            .read(true)
-            .custom_flags((OFlag::O_NONBLOCK | OFlag::O_CLOEXEC).bits())
-            .open(real)?;
-        read_open_file(file, cap)
+    }
+
+    /// The root directory of process `pid` when `<root>/proc/<pid>` is a directory of a real
+    /// procfs reached inside the root with no symlink; `None` when it is not (then
+    /// `proc/<pid>/root` is only data).
+    fn process_root(&self, pid: &OsStr) -> Result<Option<OwnedFd>, ReadError> {
+        let base = self.handle()?;
+        let how = OpenHow::new()
+            .flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC)
+            .resolve(
+                ResolveFlag::RESOLVE_IN_ROOT
+                    | ResolveFlag::RESOLVE_NO_SYMLINKS
+                    | ResolveFlag::RESOLVE_NO_MAGICLINKS,
+            );
+        let pid_dir = match openat2(base.as_fd(), &Path::new("proc").join(pid), how) {
+            Ok(fd) => fd,
+            Err(Errno::ENOENT) => return Err(ReadError::NotFound),
+            // A symlink on the way, or no openat2: not provably the kernel's.
+            Err(_) => return Ok(None),
+        };
+        let on_procfs = nix::sys::statfs::fstatfs(&pid_dir)
+            .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC);
+        if !on_procfs {
+            return Ok(None);
+        }
+        let root = nix::fcntl::openat(
+            &pid_dir,
+            "root",
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(|errno| ReadError::from(io::Error::from(errno)))?;
+        Ok(Some(root))
     }
 
     /// Reads a text file with the default cap; invalid UTF-8 is replaced, not fatal.
@@ -330,9 +416,19 @@ impl HostRoot {
         if !metadata.is_dir() {
             return Err(ReadError::Other("is not a directory".into()));
         }
+        let mut dir = Dir::open(
+            &real,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(io::Error::from)?;
         let mut names = Vec::new();
-        for entry in fs::read_dir(&real)? {
-            names.push(entry?.file_name());
+        for entry in dir.iter() {
+            let entry = entry.map_err(io::Error::from)?;
+            let name = entry.file_name().to_bytes();
+            if name != b"." && name != b".." {
+                names.push(OsStr::from_bytes(name).to_os_string());
+            }
         }
         names.sort();
         Ok(names)
@@ -358,7 +454,7 @@ pub fn read_regular_file(real: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
 }
 
 /// Reads an opened file if it is a regular file, at most `cap` bytes.
-fn read_open_file(mut file: File, cap: u64) -> Result<Vec<u8>, ReadError> {
+pub(crate) fn read_open_file(mut file: File, cap: u64) -> Result<Vec<u8>, ReadError> {
     let size = check_regular(&file)?;
     // Room for the whole file up front (procfs says 0: a page), so a small file is one read.
     let room = size.max(4096).min(cap).min(DEFAULT_READ_CAP) + 1;
@@ -708,6 +804,30 @@ mod tests {
                 "{file}"
             );
         }
+    }
+
+    #[test]
+    fn the_live_proc_pid_root_is_the_kernels_link_a_fixtures_is_data() {
+        let outside = tempfile::tempdir().expect("outside");
+        fs::write(outside.path().join("secret"), "outside").expect("write");
+        let inside_process = Path::new("/proc")
+            .join(std::process::id().to_string())
+            .join("root")
+            .join(outside.path().strip_prefix("/").expect("absolute"))
+            .join("secret");
+        let live = HostRoot::new("/").expect("root");
+        assert_eq!(
+            live.read_in_process_root(&inside_process, 100),
+            Ok(b"outside".to_vec())
+        );
+        let (dir, root) = fixture();
+        let pid_dir = dir.path().join("proc").join(std::process::id().to_string());
+        fs::create_dir_all(&pid_dir).expect("mkdir");
+        symlink("/", pid_dir.join("root")).expect("symlink");
+        assert_eq!(
+            root.read_in_process_root(&inside_process, 100),
+            Err(ReadError::NotFound)
+        );
     }
 
     #[test]

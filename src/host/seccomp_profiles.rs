@@ -52,6 +52,18 @@ fn walk(root: &HostRoot, base: &Path, relative: &Path, depth: usize, files: &mut
     };
     for name in names {
         if files.len() >= MAX_FILES {
+            // A cap that is hit is said, once: the rule is `error`, never a pass over the part
+            // that was read.
+            if files.len() == MAX_FILES {
+                files.push(cap_hit(
+                    base,
+                    relative,
+                    format!(
+                        "more than {MAX_FILES} files under {}: the rest was not read (file cap)",
+                        base.display()
+                    ),
+                ));
+            }
             return;
         }
         let child = relative.join(&name);
@@ -63,13 +75,29 @@ fn walk(root: &HostRoot, base: &Path, relative: &Path, depth: usize, files: &mut
             .is_some_and(|ext| ext == "json")
         {
             files.push(read_profile(root, base, &child));
-        } else if depth < MAX_DEPTH
-            && root
-                .symlink_metadata(&host_path)
-                .is_ok_and(|meta| meta.is_dir())
+        } else if root
+            .symlink_metadata(&host_path)
+            .is_ok_and(|meta| meta.is_dir())
         {
-            walk(root, base, &child, depth + 1, files);
+            if depth < MAX_DEPTH {
+                walk(root, base, &child, depth + 1, files);
+            } else {
+                files.push(cap_hit(
+                    base,
+                    &child,
+                    format!("directory deeper than {MAX_DEPTH} levels: not read (depth cap)"),
+                ));
+            }
         }
+    }
+}
+
+/// The entry standing for what a cap left unread.
+fn cap_hit(base: &Path, relative: &Path, error: String) -> ProfileFile {
+    ProfileFile {
+        path: base.join(relative),
+        name: relative.display().to_string(),
+        verdict: ProfileVerdict::Unreadable { error },
     }
 }
 

@@ -84,6 +84,7 @@ pub fn gather(root: &HostRoot, keywords: &BTreeSet<String>) -> SshdFacts {
                 root,
                 wanted: &wanted,
                 facts: &mut facts,
+                stopped: false,
             };
             reader.read_text(Path::new(SSHD_CONFIG), &text, None, 0);
         }
@@ -95,6 +96,9 @@ struct Reader<'a> {
     root: &'a HostRoot,
     wanted: &'a BTreeSet<String>,
     facts: &'a mut SshdFacts,
+    /// A limit tripped: the configuration is undecided already, so nothing more is listed or
+    /// read (thousands of glob Includes must not keep listing directories).
+    stopped: bool,
 }
 
 impl Reader<'_> {
@@ -143,7 +147,11 @@ impl Reader<'_> {
     }
 
     fn include(&mut self, pattern: &str, context: Option<String>, depth: usize) {
+        if self.stopped {
+            return;
+        }
         if depth > MAX_INCLUDE_DEPTH {
+            self.stopped = true;
             // sshd itself refuses such a configuration, so the whole of it is undecided: the
             // error names the main file.
             self.facts.errors.push(format!(
@@ -157,7 +165,11 @@ impl Reader<'_> {
             Path::new("/etc/ssh").join(pattern)
         };
         for path in expand_glob(self.root, &absolute) {
+            if self.stopped {
+                return;
+            }
             if self.facts.files.len() >= MAX_FILES_READ {
+                self.stopped = true;
                 self.facts.errors.push(format!(
                     "{SSHD_CONFIG}: Include {pattern}: more than {MAX_FILES_READ} files read (include loop?)"
                 ));
@@ -280,6 +292,25 @@ fn split_line(line: &str) -> Option<(String, Vec<String>)> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_include_limit_stops_the_walk_once_tripped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conf_d = dir.path().join("etc/ssh/conf.d");
+        std::fs::create_dir_all(&conf_d).expect("mkdir");
+        for i in 0..300 {
+            std::fs::write(conf_d.join(format!("{i:03}.conf")), "PermitRootLogin no\n")
+                .expect("write");
+        }
+        let config = "Include /etc/ssh/conf.d/*.conf\n".repeat(2_000);
+        std::fs::write(dir.path().join("etc/ssh/sshd_config"), config).expect("write");
+        let root = HostRoot::new(dir.path()).expect("root");
+        let facts = gather(&root, &BTreeSet::from(["permitrootlogin".to_string()]));
+        // The limit trips once, and nothing is read after it.
+        assert_eq!(facts.files.len(), MAX_FILES_READ, "{:?}", facts.errors);
+        assert_eq!(facts.errors.len(), 1, "{:?}", facts.errors);
+        assert!(facts.errors[0].contains("more than 256 files"));
+    }
 
     /// The plain recursive definition the iterative matcher must agree with.
     fn reference_glob(p: &[char], t: &[char]) -> bool {

@@ -10,13 +10,13 @@
 //! the JSON so a change can be reverted. Afterwards the same rules are evaluated again:
 //! `verified` means none of them fails any more.
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs::File;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 
-use nix::fcntl::OFlag;
 use serde::Serialize;
 
+use super::dirfd::Parent;
 use super::{Lock, Outcome, RemedyError, require_root};
 use crate::benchmark::{Operator, Probe, Rule};
 use crate::config::Policy;
@@ -243,6 +243,15 @@ pub fn fix(
     })
 }
 
+/// A refusal's reason without the path the caller already names.
+fn refusal_reason(error: &RemedyError) -> String {
+    match error {
+        RemedyError::Refused { reason, .. } => reason.clone(),
+        RemedyError::Io { source, .. } => format!("cannot open: {source}"),
+        other => other.to_string(),
+    }
+}
+
 fn refusal(fix: &Fix) -> String {
     format!("refused: {}", fix.reason.clone().unwrap_or_default())
 }
@@ -291,24 +300,16 @@ struct Applied {
     owner: Option<(u32, u32)>,
 }
 
-/// Changes one entry through an `O_NOFOLLOW` descriptor; `None` when it was already right.
+/// Changes one entry through a descriptor opened `O_NOFOLLOW` relative to its directory, which is
+/// opened inside the root with no symlink on the way ([`Parent`]): a directory swapped for a
+/// symlink while the fix runs is refused, never followed. `None` when it was already right.
 fn apply(root: &HostRoot, entry: &FileEntry, change: Change) -> Result<Option<Applied>, String> {
-    let real = root
-        .resolve_no_follow(&entry.path)
-        .map_err(|error| error.to_string())?;
-    let file: File = OpenOptions::new()
-        .read(true)
-        .custom_flags(
-            (OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC | OFlag::O_NOCTTY).bits(),
-        )
-        .open(&real)
-        .map_err(|error| {
-            if error.raw_os_error() == Some(nix::libc::ELOOP) {
-                "it is a symbolic link now; hardnode never follows symlinks".to_string()
-            } else {
-                format!("cannot open: {error}")
-            }
-        })?;
+    let parent = Parent::open_existing(root, &entry.path)
+        .map_err(|error| refusal_reason(&error))?
+        .ok_or_else(|| "it no longer exists".to_string())?;
+    let file: File = parent
+        .open_entry()
+        .map_err(|error| refusal_reason(&error))?;
     let meta = file
         .metadata()
         .map_err(|error| format!("cannot stat: {error}"))?;

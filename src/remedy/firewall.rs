@@ -147,7 +147,43 @@ pub fn plan(root: &HostRoot, request: &Request) -> Result<Report, RemedyError> {
     plan_from(&facts, "plan")
 }
 
+/// What could not be read of the netfilter state `backend` (every backend when `None`) holds:
+/// an undetectable backend and each table whose listing failed, by binary name.
+fn unlisted(facts: &FirewallFacts, backend: Option<Backend>) -> Vec<String> {
+    let mut problems: Vec<String> = facts.backend_error.iter().cloned().collect();
+    for table in &facts.tables {
+        if backend.is_some_and(|backend| backend != table.backend) {
+            continue;
+        }
+        if let Err(error) = &table.listing {
+            problems.push(format!(
+                "cannot list {}: {error}",
+                netfilter::binary_name(table.family, table.backend, false)
+            ));
+        }
+    }
+    problems
+}
+
+/// Refuses with [`RemedyError::Unverified`] (exit 3) when part of the state a command manages
+/// could not be listed: it is never taken to be empty. `done` says what was changed already.
+fn require_listed(
+    facts: &FirewallFacts,
+    backend: Option<Backend>,
+    done: &str,
+) -> Result<(), RemedyError> {
+    let problems = unlisted(facts, backend);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(RemedyError::Unverified(format!(
+        "{}; {done}",
+        problems.join("; ")
+    )))
+}
+
 fn plan_from(facts: &FirewallFacts, command: &'static str) -> Result<Report, RemedyError> {
+    require_listed(facts, Some(facts.backend.value), "nothing was changed")?;
     let built = built(facts)?;
     let status = state::status(&built.spec, facts);
     let mut report = report(command, facts, &built, &status);
@@ -243,7 +279,20 @@ fn stale_systemd(facts: &FirewallFacts) -> bool {
         || facts.systemd_link.as_deref() == Some(std::path::Path::new(firewall::systemd::UNIT_PATH))
 }
 
+/// The persistence of `apply`, staged before the kernel is touched.
+enum StagedPersist {
+    RcLocal(rclocal::Staged),
+    Systemd(systemd::Staged),
+    None,
+}
+
 /// Applies the plan (or, with `dry_run`, only reports it), then reads everything back.
+///
+/// Order: the persistence is written first to temp files beside its place (what a full or
+/// read-only `/etc` makes fail, fails then, with nothing changed), then the kernel is changed
+/// (one `iptables-restore` transaction per family), then the files are renamed into place. A
+/// failure after the kernel changed says what was changed and the command that finishes
+/// (`apply` again) or undoes it (`remove`).
 pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report, RemedyError> {
     if dry_run {
         let mut report = plan(root, request)?;
@@ -252,29 +301,49 @@ pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report
         return Ok(report);
     }
     require_root("hardnode firewall apply")?;
+    // One change at a time per network namespace (the tables), then per root (the files).
+    let _net_lock = Lock::network_namespace()?;
     let _lock = Lock::acquire(root)?;
     let facts = gather(root, request, None);
     let mut report = plan_from(&facts, "apply")?;
     let built = built(&facts)?;
     let lines = state::boot_lines(&built.spec, &facts);
-    // Refuse before touching the kernel when the persistence cannot be written (a symlinked or
-    // broken rc.local), so a refusal never leaves rules applied but not persisted.
-    match facts.persist {
+    let persist_paths = match facts.persist {
+        Persist::RcLocal => firewall::rclocal::RC_LOCAL.to_string(),
+        Persist::Systemd => format!(
+            "{} and {}",
+            firewall::systemd::SCRIPT_PATH,
+            firewall::systemd::UNIT_PATH
+        ),
+        Persist::None => "nothing".to_string(),
+    };
+    let unchanged = |error: RemedyError| {
+        RemedyError::Interrupted(format!(
+            "{error}; nothing was changed (the kernel's rules and {persist_paths} are as they were)"
+        ))
+    };
+    let staged = match facts.persist {
         Persist::RcLocal => {
-            rclocal::write(root, &lines, true)?;
+            StagedPersist::RcLocal(rclocal::stage(root, &lines).map_err(unchanged)?)
         }
         Persist::Systemd => {
-            systemd::write(root, &lines, true)?;
+            StagedPersist::Systemd(systemd::stage(root, &lines).map_err(unchanged)?)
         }
-        Persist::None => {}
-    }
+        Persist::None => StagedPersist::None,
+    };
     let mut applied: Vec<String> = Vec::new();
     for change in &report.changes {
         if let Err(error) = restore(change.family, change.backend, &change.script) {
             let done = if applied.is_empty() {
-                "nothing was changed".to_string()
+                format!(
+                    "nothing was changed (the kernel's rules and {persist_paths} are as they were)"
+                )
             } else {
-                format!("already applied: {}", applied.join(", "))
+                format!(
+                    "already applied: {}; {persist_paths} not written. Finish with `hardnode \
+                     firewall apply` (same flags) or undo with `hardnode firewall remove`",
+                    applied.join(", ")
+                )
             };
             return Err(RemedyError::Refused {
                 path: change.binary.clone().into(),
@@ -283,30 +352,64 @@ pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report
         }
         applied.push(change.binary.clone());
     }
-    match facts.persist {
-        Persist::RcLocal => match rclocal::write(root, &lines, false)? {
-            rclocal::Written::Unchanged | rclocal::Written::Created => {}
-            rclocal::Written::Updated {
-                backup: Some(backup),
-            } => report.outcome.actions.push(format!(
-                "keep the previous rc.local as {}",
-                root.display_path(&backup).display()
-            )),
-            rclocal::Written::Updated { backup: None } => {}
-        },
-        Persist::Systemd => {
-            systemd::write(root, &lines, false)?;
+    let kernel_done = if applied.is_empty() {
+        "the kernel already held the rules".to_string()
+    } else {
+        format!(
+            "the kernel now holds hardnode's rules ({})",
+            applied.join(", ")
+        )
+    };
+    let interrupted = |what: &str, error: RemedyError| {
+        RemedyError::Interrupted(format!(
+            "{kernel_done}, but {what}: {error}. Finish with `hardnode firewall apply` (same \
+             flags) once that is fixed, or undo everything with `hardnode firewall remove`"
+        ))
+    };
+    match staged {
+        StagedPersist::RcLocal(staged) => {
+            match staged
+                .commit()
+                .map_err(|error| interrupted("/etc/rc.local was not updated", error))?
+            {
+                rclocal::Written::Updated {
+                    backup: Some(backup),
+                } => report.outcome.actions.push(format!(
+                    "keep the previous rc.local as {}",
+                    root.display_path(&backup).display()
+                )),
+                rclocal::Written::Unchanged
+                | rclocal::Written::Created
+                | rclocal::Written::Updated { backup: None } => {}
+            }
         }
-        Persist::None => {}
+        StagedPersist::Systemd(staged) => {
+            staged
+                .commit()
+                .map_err(|error| interrupted("the systemd unit was not fully written", error))?;
+        }
+        StagedPersist::None => {}
     }
     if facts.persist != Persist::RcLocal && stale_rc_local(&facts) {
-        rclocal::remove(root, false)?;
+        rclocal::remove(root, false).map_err(|error| {
+            interrupted(
+                "hardnode's old block in /etc/rc.local was not removed",
+                error,
+            )
+        })?;
     }
     if facts.persist != Persist::Systemd && stale_systemd(&facts) {
-        systemd::remove(root, false)?;
+        systemd::remove(root, false)
+            .map_err(|error| interrupted("hardnode's old systemd unit was not removed", error))?;
     }
-    // Verify: read the kernel and the files again, with the same model `status` uses.
+    // Verify: read the kernel and the files again, with the same model `status` uses. A table
+    // that cannot be listed now is not verified.
     let after = gather(root, request, None);
+    require_listed(
+        &after,
+        Some(facts.backend.value),
+        &format!("{kernel_done}, persisted with {}", facts.persist.as_str()),
+    )?;
     let status = state::status(&built.spec, &after);
     // `verified`: what apply did is in the kernel and the files. `ok` also needs it to work at
     // boot and in this dataplane (the warnings say why not).
@@ -333,9 +436,11 @@ pub fn apply(root: &HostRoot, request: &Request, dry_run: bool) -> Result<Report
     Ok(report)
 }
 
-/// Reports whether the rules are in place and persisted.
+/// Reports whether the rules are in place and persisted. A table of the backend in use that
+/// cannot be listed is an error (exit 3), not "not in place".
 pub fn status(root: &HostRoot, request: &Request) -> Result<Report, RemedyError> {
     let facts = gather(root, request, None);
+    require_listed(&facts, Some(facts.backend.value), "nothing was changed")?;
     let built = built(&facts)?;
     let status = state::status(&built.spec, &facts);
     let mut report = report("status", &facts, &built, &status);
@@ -343,15 +448,44 @@ pub fn status(root: &HostRoot, request: &Request) -> Result<Report, RemedyError>
     Ok(report)
 }
 
+/// Every loaded table of both backends and families, listed; an error for any that cannot be.
+fn list_all() -> Result<Vec<(Backend, Family, Listing)>, Vec<String>> {
+    let mut listed = Vec::new();
+    let mut problems = Vec::new();
+    for backend in Backend::ALL {
+        for family in Family::ALL {
+            if !netfilter::tables_loaded(family, backend) {
+                continue;
+            }
+            match netfilter::list(family, backend, "filter") {
+                Ok(lines) => listed.push((backend, family, Listing::parse(&lines))),
+                Err(error) => problems.push(format!(
+                    "cannot list {}: {error}",
+                    netfilter::binary_name(family, backend, false)
+                )),
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(listed)
+    } else {
+        Err(problems)
+    }
+}
+
 /// Removes every rule hardnode manages, in both backends and both families, and its persistence.
+///
+/// Every table is listed first: one that cannot be listed (the xtables lock held by another
+/// program) refuses the whole removal before anything changes (exit 3) — it may hold rules.
+/// The rc.local edit is staged before the kernel is touched and renamed into place after.
 pub fn remove(root: &HostRoot, dry_run: bool) -> Result<Report, RemedyError> {
     if !dry_run {
         require_root("hardnode firewall remove")?;
     }
-    let _lock = if dry_run {
+    let _locks = if dry_run {
         None
     } else {
-        Some(Lock::acquire(root)?)
+        Some((Lock::network_namespace()?, Lock::acquire(root)?))
     };
     let mut report = Report {
         command: "remove",
@@ -365,71 +499,104 @@ pub fn remove(root: &HostRoot, dry_run: bool) -> Result<Report, RemedyError> {
         boot_lines: Vec::new(),
         changes: Vec::new(),
     };
-    for backend in Backend::ALL {
-        for family in Family::ALL {
-            if !netfilter::tables_loaded(family, backend) {
-                continue;
-            }
-            let listing = match netfilter::list(family, backend, "filter") {
-                Ok(lines) => Listing::parse(&lines),
-                // A family whose tables cannot be listed (IPv6 disabled, no kernel support)
-                // holds nothing hardnode could have added; say so and go on with the rest.
-                Err(error) => {
-                    report.outcome.warnings.push(format!(
-                        "cannot list {}: {error}",
-                        netfilter::binary_name(family, backend, false)
-                    ));
-                    continue;
-                }
-            };
-            if !listing.has_managed() {
-                continue;
-            }
-            let binary = netfilter::binary_name(family, backend, true);
-            let script = remove_script(&listing);
-            if !dry_run {
-                restore(family, backend, &script)?;
-            }
-            report.outcome.actions.push(format!(
-                "{binary}: remove chain {} and {} jump(s)",
-                firewall::CHAIN,
-                listing.jumps().count()
-            ));
-            report.changes.push(Change {
-                binary,
-                family,
-                backend,
-                script,
-            });
+    let listed = list_all().map_err(|problems| {
+        RemedyError::Unverified(format!(
+            "{}; nothing was changed (a table that cannot be listed may hold hardnode's rules)",
+            problems.join("; ")
+        ))
+    })?;
+    for (backend, family, listing) in &listed {
+        if !listing.has_managed() {
+            continue;
         }
+        let binary = netfilter::binary_name(*family, *backend, true);
+        report.outcome.actions.push(format!(
+            "{binary}: remove chain {} and {} jump(s)",
+            firewall::CHAIN,
+            listing.jumps().count()
+        ));
+        report.changes.push(Change {
+            binary,
+            family: *family,
+            backend: *backend,
+            script: remove_script(listing),
+        });
     }
-    if rclocal::remove(root, dry_run)? {
+    let rc_local_block = rclocal::remove(root, true)?;
+    if rc_local_block {
         report.outcome.actions.push(format!(
             "remove hardnode's block from {}",
             firewall::rclocal::RC_LOCAL
         ));
     }
-    for path in systemd::remove(root, dry_run)? {
+    let systemd_files = systemd::remove(root, true)?;
+    for path in &systemd_files {
         report
             .outcome
             .actions
             .push(format!("remove {}", path.display()));
     }
     report.outcome.changed = !report.outcome.actions.is_empty();
-    // Verify: nothing of hardnode's is left in any table that can be listed.
-    let mut left = Vec::new();
-    if !dry_run {
-        for backend in Backend::ALL {
-            for family in Family::ALL {
-                if netfilter::tables_loaded(family, backend)
-                    && let Ok(lines) = netfilter::list(family, backend, "filter")
-                    && Listing::parse(&lines).has_managed()
-                {
-                    left.push(netfilter::binary_name(family, backend, false));
-                }
-            }
-        }
+    if dry_run {
+        return Ok(report);
     }
+    // The new rc.local is written beside the old one before the kernel changes.
+    let staged = rclocal::stage_remove(root).map_err(|error| {
+        RemedyError::Interrupted(format!(
+            "{error}; nothing was changed (the kernel's rules and {} are as they were)",
+            firewall::rclocal::RC_LOCAL
+        ))
+    })?;
+    let mut removed: Vec<String> = Vec::new();
+    for change in &report.changes {
+        if let Err(error) = restore(change.family, change.backend, &change.script) {
+            let done = if removed.is_empty() {
+                "nothing was changed".to_string()
+            } else {
+                format!("already removed from {}", removed.join(", "))
+            };
+            return Err(RemedyError::Interrupted(format!(
+                "{}: {error}; {done}; {} and the systemd unit are unchanged. Run `hardnode \
+                 firewall remove` again to finish",
+                change.binary,
+                firewall::rclocal::RC_LOCAL
+            )));
+        }
+        removed.push(change.binary.clone());
+    }
+    let interrupted = |what: &str, error: RemedyError| {
+        RemedyError::Interrupted(format!(
+            "hardnode's rules are out of the kernel{}, but {what}: {error}; they come back at \
+             the next boot until it is. Run `hardnode firewall remove` again once that is fixed",
+            if removed.is_empty() {
+                String::new()
+            } else {
+                format!(" (removed from {})", removed.join(", "))
+            }
+        ))
+    };
+    if let Some(prepared) = staged {
+        prepared
+            .commit()
+            .map_err(|error| interrupted("hardnode's block is still in /etc/rc.local", error))?;
+    }
+    if !systemd_files.is_empty() {
+        systemd::remove(root, false)
+            .map_err(|error| interrupted("the systemd unit was not removed", error))?;
+    }
+    // Verify: nothing of hardnode's is left in any table, every table listed.
+    let listed = list_all().map_err(|problems| {
+        RemedyError::Unverified(format!(
+            "{}; done: {}",
+            problems.join("; "),
+            report.outcome.actions.join("; ")
+        ))
+    })?;
+    let left: Vec<String> = listed
+        .iter()
+        .filter(|(_, _, listing)| listing.has_managed())
+        .map(|(backend, family, _)| netfilter::binary_name(*family, *backend, false))
+        .collect();
     for binary in &left {
         report
             .outcome

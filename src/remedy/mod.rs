@@ -6,6 +6,7 @@
 //! `*.hardnode-bak`), and the [`Outcome`] every remedy command reports
 //! (`{"changed", "actions", "verified", "warnings"}`, so an Ansible task can use `changed_when`).
 
+pub mod dirfd;
 pub mod files;
 pub mod firewall;
 pub mod netfilter;
@@ -13,13 +14,11 @@ pub mod profiles;
 pub mod rclocal;
 pub mod systemd;
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use nix::fcntl::{Flock, FlockArg, OFlag};
 use serde::Serialize;
 
 use crate::error::{EXIT_RUNTIME, EXIT_USAGE};
@@ -54,6 +53,19 @@ pub enum RemedyError {
     Tool(String),
     #[error(transparent)]
     Netfilter(#[from] crate::netfilter::NetfilterError),
+    /// The state could not be read back, so nothing can be said to be in place: exit 3.
+    #[error("could not verify: {0}")]
+    Unverified(String),
+    /// A multi-step change stopped part-way: what is done, and the error that stopped it.
+    #[error("{error} (already done: {})", done.join(", "))]
+    Partial {
+        error: Box<RemedyError>,
+        done: Vec<String>,
+    },
+    /// A firewall change stopped between the kernel and the files: the message says what was
+    /// changed and the command that finishes or undoes it.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl RemedyError {
@@ -90,256 +102,82 @@ pub fn require_root(what: &str) -> Result<(), RemedyError> {
     }
 }
 
-/// An exclusive lock on `<root>/run/hardnode.lock`, held until dropped.
+/// An exclusive lock on a lock file, held until dropped (closing the file releases it; an
+/// unlock that fails cannot panic, unlike `nix::fcntl::Flock`'s drop).
 #[derive(Debug)]
 pub struct Lock {
-    _lock: Flock<File>,
+    _file: File,
 }
 
 impl Lock {
-    /// Takes the lock, waiting a bounded time for another run to finish.
+    /// Takes the root's lock, waiting a bounded time for another run to finish.
     pub fn acquire(root: &HostRoot) -> Result<Lock, RemedyError> {
         Lock::acquire_within(root, LOCK_WAIT)
     }
 
-    /// Takes the lock, waiting at most `wait`.
+    /// Takes the root's lock `<root>/run/hardnode.lock`, waiting at most `wait`. The lock file
+    /// is opened relative to `<root>/run` opened inside the root (never through a symlink).
     pub fn acquire_within(root: &HostRoot, wait: Duration) -> Result<Lock, RemedyError> {
-        let real = root
-            .resolve(Path::new(LOCK_PATH))
-            .map_err(|error| RemedyError::Refused {
-                path: LOCK_PATH.into(),
-                reason: error.to_string(),
-            })?;
-        if let Some(parent) = real.parent() {
-            fs::create_dir_all(parent).map_err(RemedyError::io(parent))?;
-        }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits())
-            .open(&real)
-            .map_err(RemedyError::io(&real))?;
+        let parent = dirfd::Parent::open(root, Path::new(LOCK_PATH), true)?;
+        Lock::take(&parent, LOCK_PATH.into(), wait)
+    }
+
+    /// The lock that serialises changes to the netfilter tables of this process's network
+    /// namespace, whatever `--root` is: `/run/hardnode-netns-<inode>.lock` on the live root,
+    /// keyed by the inode of `/proc/self/ns/net` (two runs with different roots in one
+    /// namespace share it; runs in different namespaces do not wait for each other).
+    pub fn network_namespace() -> Result<Lock, RemedyError> {
+        Lock::network_namespace_within(LOCK_WAIT)
+    }
+
+    pub fn network_namespace_within(wait: Duration) -> Result<Lock, RemedyError> {
+        let path = network_lock_path()?;
+        let live = HostRoot::new("/").map_err(|error| RemedyError::Refused {
+            path: "/".into(),
+            reason: error.to_string(),
+        })?;
+        let parent = dirfd::Parent::open(&live, &path, true)?;
+        Lock::take(&parent, path, wait)
+    }
+
+    fn take(parent: &dirfd::Parent, shown: PathBuf, wait: Duration) -> Result<Lock, RemedyError> {
+        let file = parent.create_lock_file()?;
         let attempts = (wait.as_millis() / 100).max(1);
         for _ in 0..attempts {
-            match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-                Ok(lock) => return Ok(Lock { _lock: lock }),
-                Err((returned, nix::errno::Errno::EWOULDBLOCK)) => {
-                    file = returned;
+            match file.try_lock() {
+                Ok(()) => return Ok(Lock { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) => {
                     std::thread::sleep(Duration::from_millis(100));
                 }
-                Err((_, errno)) => {
+                Err(std::fs::TryLockError::Error(source)) => {
                     return Err(RemedyError::Io {
-                        path: real,
-                        source: io::Error::from(errno),
+                        path: shown,
+                        source,
                     });
                 }
             }
         }
         Err(RemedyError::Locked {
-            path: LOCK_PATH.into(),
+            path: shown,
             seconds: wait.as_secs(),
         })
     }
 }
 
-/// The real path of `host_path` for writing: parent directories resolved inside the root, the
-/// final component never followed. A symlink there is refused: writing through it would change
-/// a file somewhere else, possibly outside the root.
-pub fn writable_path(root: &HostRoot, host_path: &Path) -> Result<PathBuf, RemedyError> {
-    let refused = |reason: String| RemedyError::Refused {
-        path: host_path.to_path_buf(),
-        reason,
-    };
-    let real = root
-        .resolve_no_follow(host_path)
-        .map_err(|error| refused(error.to_string()))?;
-    match fs::symlink_metadata(&real) {
-        Ok(meta) if meta.file_type().is_symlink() => Err(refused(
-            "it is a symbolic link; hardnode never writes through a symlink (replace it with \
-             the file it points to, or remove it)"
-                .into(),
-        )),
-        Ok(meta) if !meta.is_file() => Err(refused("it is not a regular file".into())),
-        _ => Ok(real),
-    }
-}
-
-/// The current content of a file about to be rewritten (`None` when it does not exist).
-pub fn read_existing(real: &Path) -> Result<Option<String>, RemedyError> {
-    match crate::host::root::read_regular_file(real, crate::host::root::DEFAULT_READ_CAP) {
-        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
-        Err(crate::host::ReadError::NotFound) => Ok(None),
-        Err(error) => Err(RemedyError::Refused {
-            path: real.to_path_buf(),
-            reason: error.to_string(),
-        }),
-    }
-}
-
-/// Replaces `real` with `content` atomically: a temp file in the same directory, fsynced, given
-/// the old file's mode and owner (or `new_mode` and root for a new file), then renamed over it.
-/// The previous file is kept as `<name>.hardnode-bak` when `backup` is set; its path is returned.
-pub fn write_atomic(
-    real: &Path,
-    content: &[u8],
-    new_mode: u32,
-    backup: bool,
-) -> Result<Option<PathBuf>, RemedyError> {
-    write_atomic_as(real, content, new_mode, None, backup)
-}
-
-/// Like [`write_atomic`], but when `force` is given the new file gets exactly that mode and
-/// `(uid, gid)` whatever the old file had (installed profiles are 0644 root:root by contract).
-pub fn write_atomic_as(
-    real: &Path,
-    content: &[u8],
-    new_mode: u32,
-    force: Option<(u32, (u32, u32))>,
-    backup: bool,
-) -> Result<Option<PathBuf>, RemedyError> {
-    let dir = real
-        .parent()
-        .ok_or_else(|| RemedyError::Refused {
-            path: real.to_path_buf(),
-            reason: "has no parent directory".into(),
-        })?
-        .to_path_buf();
-    fs::create_dir_all(&dir).map_err(RemedyError::io(&dir))?;
-    let name = real
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let existing = match fs::symlink_metadata(real) {
-        Ok(meta) if meta.file_type().is_symlink() || !meta.is_file() => {
-            return Err(RemedyError::Refused {
-                path: real.to_path_buf(),
-                reason: "it is not a regular file (a symlink or special file)".into(),
-            });
-        }
-        Ok(meta) => Some(meta),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
-        Err(error) => return Err(RemedyError::io(real)(error)),
-    };
-    let (old_mode, old_owner) = match &existing {
-        Some(meta) => (meta.mode() & 0o7777, Some((meta.uid(), meta.gid()))),
-        None => (new_mode, Some((0, 0))),
-    };
-    let backup_path = match (&existing, backup) {
-        (Some(_), true) => {
-            let path = dir.join(format!("{name}{BACKUP_SUFFIX}"));
-            let previous = fs::read(real).map_err(RemedyError::io(real))?;
-            write_new(&dir, &path, &name, &previous, old_mode, old_owner)?;
-            Some(path)
-        }
-        _ => None,
-    };
-    let (mode, owner) = match force {
-        Some((mode, owner)) => (mode, Some(owner)),
-        None => (old_mode, old_owner),
-    };
-    write_new(&dir, real, &name, content, mode, owner)?;
-    Ok(backup_path)
-}
-
-fn write_new(
-    dir: &Path,
-    target: &Path,
-    name: &str,
-    content: &[u8],
-    mode: u32,
-    owner: Option<(u32, u32)>,
-) -> Result<(), RemedyError> {
-    let temp = dir.join(format!(".{name}.hardnode-{}.tmp", std::process::id()));
-    let _ = fs::remove_file(&temp);
-    let result = (|| -> io::Result<()> {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits())
-            .open(&temp)?;
-        file.write_all(content)?;
-        file.set_permissions(fs::Permissions::from_mode(mode))?;
-        // Owner is only kept when we may set it (root); a non-root run writes fixtures only.
-        if let Some((uid, gid)) = owner
-            && nix::unistd::geteuid().is_root()
-        {
-            std::os::unix::fs::fchown(&file, Some(uid), Some(gid))?;
-        }
-        file.sync_all()?;
-        fs::rename(&temp, target)?;
-        if let Ok(dir_handle) = File::open(dir) {
-            let _ = dir_handle.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result.map_err(RemedyError::io(target))
-}
-
-/// Removes a file hardnode wrote; a missing file is not an error.
-pub fn remove_file(real: &Path) -> Result<bool, RemedyError> {
-    match fs::remove_file(real) {
-        Ok(()) => Ok(true),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(error) => Err(RemedyError::io(real)(error)),
-    }
+/// `/run/hardnode-netns-<inode>.lock` for this process's network namespace.
+pub fn network_lock_path() -> Result<PathBuf, RemedyError> {
+    use std::os::unix::fs::MetadataExt;
+    let namespace = fs::metadata("/proc/self/ns/net")
+        .map_err(RemedyError::io(Path::new("/proc/self/ns/net")))?;
+    Ok(PathBuf::from(format!(
+        "/run/hardnode-netns-{}.lock",
+        namespace.ino()
+    )))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::symlink;
-
-    #[test]
-    fn atomic_write_keeps_mode_and_backs_up() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = HostRoot::new(dir.path()).expect("root");
-        fs::create_dir_all(dir.path().join("etc")).expect("mkdir");
-        let file = dir.path().join("etc/rc.local");
-        fs::write(&file, "old").expect("write");
-        fs::set_permissions(&file, fs::Permissions::from_mode(0o750)).expect("chmod");
-        let real = writable_path(&root, Path::new("/etc/rc.local")).expect("writable");
-        let backup = write_atomic(&real, b"new", 0o644, true).expect("written");
-        assert_eq!(fs::read_to_string(&file).expect("read"), "new");
-        assert_eq!(
-            fs::metadata(&file).expect("meta").permissions().mode() & 0o7777,
-            0o750
-        );
-        let backup = backup.expect("backup made");
-        assert_eq!(fs::read_to_string(backup).expect("backup"), "old");
-    }
-
-    #[test]
-    fn forced_mode_replaces_the_old_files_mode() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let file = dir.path().join("profile.json");
-        fs::write(&file, "old").expect("write");
-        fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).expect("chmod");
-        let backup =
-            write_atomic_as(&file, b"new", 0o644, Some((0o644, (0, 0))), false).expect("written");
-        assert!(backup.is_none());
-        assert_eq!(fs::read_to_string(&file).expect("read"), "new");
-        assert_eq!(
-            fs::metadata(&file).expect("meta").permissions().mode() & 0o7777,
-            0o644
-        );
-    }
-
-    #[test]
-    fn symlink_is_refused() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = HostRoot::new(dir.path()).expect("root");
-        fs::create_dir_all(dir.path().join("etc")).expect("mkdir");
-        fs::write(dir.path().join("elsewhere"), "x").expect("write");
-        symlink("/elsewhere", dir.path().join("etc/rc.local")).expect("symlink");
-        let error = writable_path(&root, Path::new("/etc/rc.local")).expect_err("refused");
-        assert!(error.to_string().contains("symbolic link"), "{error}");
-    }
 
     #[test]
     fn lock_is_exclusive() {
@@ -351,5 +189,16 @@ mod tests {
         assert!(error.to_string().contains("holds the lock"), "{error}");
         drop(first);
         let _second = Lock::acquire(&root).expect("lock again after release");
+    }
+
+    #[test]
+    fn a_symlinked_run_directory_is_refused_for_the_lock() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outside = tempfile::tempdir().expect("outside");
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("run")).expect("symlink");
+        let root = HostRoot::new(dir.path()).expect("root");
+        let error = Lock::acquire(&root).expect_err("refused");
+        assert!(error.to_string().contains("symbolic link"), "{error}");
+        assert_eq!(fs::read_dir(outside.path()).expect("list").count(), 0);
     }
 }

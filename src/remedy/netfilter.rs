@@ -2,12 +2,13 @@
 //! runner of [`crate::netfilter`] (absolute path, argument list, clean environment, typed exit
 //! codes).
 
-use crate::netfilter::{Backend, Family, LOCK_WAIT_SECONDS, NetfilterError, require, run};
+use crate::netfilter::{Backend, Family, NetfilterError, lock_wait, require, run};
 
 /// Applies `script` (iptables-save format) in one transaction with `--noflush`: either all of it
 /// takes effect or none of it does.
 pub fn restore(family: Family, backend: Backend, script: &str) -> Result<(), NetfilterError> {
     let path = require(family, backend, true)?;
-    let args = ["-w", LOCK_WAIT_SECONDS, "--noflush"].map(String::from);
+    let wait = lock_wait();
+    let args = ["-w", wait.as_str(), "--noflush"].map(String::from);
     run(&path, &args, Some(script)).map(|_| ())
 }

@@ -21,7 +21,8 @@ use std::process::Stdio;
 
 use serde::Serialize;
 
-use super::{Lock, Outcome, RemedyError, require_root, writable_path, write_atomic_as};
+use super::dirfd::{Ownership, Parent};
+use super::{Lock, Outcome, RemedyError, require_root};
 use crate::host::facts::{Observed, ProfileList, ProfileVerdict, SeccompRequest};
 use crate::host::profile_sources::{Kind, Source, apparmor_profile_names, collect};
 use crate::host::{self, HostRoot};
@@ -291,26 +292,20 @@ pub fn install(root: &HostRoot, request: &Request) -> Result<InstallReport, Reme
     let mut results = Vec::new();
     let mut changed = false;
 
-    // Every target is resolved (a symlink refused) before anything is written.
-    let reals = checked
+    // Every target's directory is opened inside the root (a symlink on the way refused) before
+    // anything is written; the files are then written relative to those handles.
+    let parents = checked
         .iter()
-        .map(|item| writable_path(root, &item.target))
+        .map(|item| Parent::open_existing(root, &item.target))
         .collect::<Result<Vec<_>, _>>()?;
+    for parent in parents.iter().flatten() {
+        parent.check_replaceable()?;
+    }
     // Write the files first: a profile is loaded from the installed copy.
-    for (item, real) in checked.iter().zip(&reals) {
-        let real = real.clone();
-        let existing = match crate::host::root::read_regular_file(
-            &real,
-            crate::host::root::DEFAULT_READ_CAP,
-        ) {
-            Ok(bytes) => Some(bytes),
-            Err(crate::host::ReadError::NotFound) => None,
-            Err(error) => {
-                return Err(RemedyError::Refused {
-                    path: item.target.clone(),
-                    reason: error.to_string(),
-                });
-            }
+    for (item, parent) in checked.iter().zip(&parents) {
+        let existing = match parent {
+            Some(parent) => parent.read()?,
+            None => None,
         };
         let state = match &existing {
             None => "installed",
@@ -332,11 +327,20 @@ pub fn install(root: &HostRoot, request: &Request) -> Result<InstallReport, Reme
                 // No backup beside AppArmor policy: the boot-time loader would read a copy in
                 // /etc/apparmor.d as a second definition of the same profile.
                 let backup = item.kind == Kind::Seccomp;
-                write_atomic_as(
-                    &real,
+                let created;
+                let parent = match parent {
+                    Some(parent) => parent,
+                    None => {
+                        created = Parent::open(root, &item.target, true)?;
+                        &created
+                    }
+                };
+                parent.write_atomic(
                     &item.source.content,
-                    PROFILE_MODE,
-                    Some((PROFILE_MODE, (0, 0))),
+                    Ownership::Force {
+                        mode: PROFILE_MODE,
+                        owner: (0, 0),
+                    },
                     backup,
                 )?;
                 changed = true;
@@ -370,8 +374,6 @@ pub fn install(root: &HostRoot, request: &Request) -> Result<InstallReport, Reme
         if !loading.possible {
             continue;
         }
-        let real = writable_path(root, &item.target)?;
-        let real_text = real.display().to_string();
         let mut args = vec!["-r"];
         if request.complain {
             args.push("-C");
@@ -385,9 +387,16 @@ pub fn install(root: &HostRoot, request: &Request) -> Result<InstallReport, Reme
         if request.dry_run {
             continue;
         }
-        args.push(&real_text);
+        // The installed copy, read back through its directory handle and handed to the parser
+        // on stdin: the parser never resolves a path under the root that could be swapped.
+        let installed = Parent::open(root, &item.target, false)?
+            .read()?
+            .ok_or_else(|| RemedyError::Refused {
+                path: item.target.clone(),
+                reason: "the installed file is gone".into(),
+            })?;
         let parser = require_parser()?;
-        run_parser(&parser, &args, None).map_err(|message| {
+        run_parser(&parser, &args, Some(&installed)).map_err(|message| {
             RemedyError::Tool(format!(
                 "loading {} failed (apparmor_parser -r): {message}",
                 item.target.display()
@@ -402,10 +411,9 @@ pub fn install(root: &HostRoot, request: &Request) -> Result<InstallReport, Reme
         if request.dry_run {
             continue;
         }
-        let real = writable_path(root, &item.target)?;
-        let on_disk =
-            crate::host::root::read_regular_file(&real, crate::host::root::DEFAULT_READ_CAP)
-                .is_ok_and(|bytes| bytes == item.source.content);
+        let on_disk = Parent::open_existing(root, &item.target)?
+            .and_then(|parent| parent.read().ok().flatten())
+            .is_some_and(|bytes| bytes == item.source.content);
         match item.kind {
             Kind::Seccomp => {
                 result.verified = on_disk;

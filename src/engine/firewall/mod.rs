@@ -12,6 +12,9 @@ use crate::netfilter;
 pub use state::{Built, FamilyStatus, Persisted, Status, boot_lines, build, status};
 
 pub fn apiserver_blocked(facts: &FirewallFacts) -> Outcome {
+    if let Some(error) = &facts.backend_error {
+        return Outcome::undecided(error.clone());
+    }
     let built = match build(facts) {
         Ok(built) => built,
         Err(reason) => {

@@ -17,6 +17,8 @@ use crate::host::root::{HostRoot, ReadError};
 
 /// At most this many files are examined under one directory tree.
 const MAX_ENTRIES: usize = 10_000;
+/// At most this many directory levels are walked below a path a rule names.
+const MAX_DEPTH: usize = 16;
 
 pub use crate::probe::{FileRequest, NAMED_FILES};
 
@@ -112,7 +114,7 @@ pub fn gather(
         ..Default::default()
     };
     for path in &paths {
-        examine(root, path, &walk, owners, &mut set, true);
+        examine(root, path, &walk, owners, &mut set, 0);
     }
     set
 }
@@ -130,11 +132,20 @@ fn examine(
     walk: &Walk,
     owners: &Owners,
     set: &mut FileSet,
-    top: bool,
+    depth: usize,
 ) {
+    let top = depth == 0;
+    // A cap that is hit is an error in the rule (a failing entry already read still fails it),
+    // never a pass over the part that was examined.
     if set.entries.len() >= MAX_ENTRIES {
+        let message =
+            format!("more than {MAX_ENTRIES} entries: the rest was not examined (entry cap)");
+        if !set.errors.contains(&message) {
+            set.errors.push(message);
+        }
         return;
     }
+
     let metadata = match root.metadata(path) {
         Ok(metadata) => metadata,
         Err(ReadError::NotFound) => return,
@@ -189,10 +200,17 @@ fn examine(
     {
         return;
     }
+    if depth > MAX_DEPTH {
+        set.errors.push(format!(
+            "{}: deeper than {MAX_DEPTH} directory levels: not examined (depth cap)",
+            path.display()
+        ));
+        return;
+    }
     match root.read_dir_names(path) {
         Ok(names) => {
             for name in names {
-                examine(root, &path.join(name), walk, owners, set, false);
+                examine(root, &path.join(name), walk, owners, set, depth + 1);
             }
         }
         Err(error) => set.errors.push(format!("{} {error}", path.display())),

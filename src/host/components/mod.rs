@@ -297,6 +297,10 @@ fn resolve(
             .manifest_name()
             .map(|name| manifest_dir.join(name))
             .filter(|path| root.metadata(path).is_ok());
+        if let Some(error) = &process.args_error {
+            // Its command line was not read: every setting is undecided, none a default.
+            component.config_error = Some(error.clone());
+        }
         return ComponentState::Found(Box::new(component));
     }
     let embedded = scan

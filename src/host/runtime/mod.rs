@@ -595,12 +595,22 @@ fn walk_drop_ins(
         let is_dir = root
             .symlink_metadata(&path)
             .is_ok_and(|metadata| metadata.is_dir());
+        // A cap that is hit is an error for the rules reading these, never a silent pass.
         if is_dir {
-            if depth < MAX_DEPTH {
-                walk_drop_ins(root, &path, depth + 1, files)?;
+            if depth >= MAX_DEPTH {
+                return Err(format!(
+                    "{}: deeper than {MAX_DEPTH} directory levels: not read (depth cap)",
+                    path.display()
+                ));
             }
+            walk_drop_ins(root, &path, depth + 1, files)?;
         } else if files.len() < MAX_FILES {
             files.push(path);
+        } else {
+            return Err(format!(
+                "{}: more than {MAX_FILES} drop-in files: the rest was not read (file cap)",
+                dir.display()
+            ));
         }
     }
     Ok(())

@@ -1,0 +1,97 @@
+//! Hostile roots: a fixture's `/proc/<pid>/root` and `/proc/<pid>/cwd` are data, not the kernel's
+//! magic links. Planted as links to `/`, to `../../..`, or in a loop, they must never lead a read
+//! to this machine's files: the kube-proxy config named by a process exists only outside the
+//! root, and its marker must not appear in the report.
+
+mod common;
+
+use std::fs;
+
+use common::Root;
+
+const MARKER: &str = "203.0.113.77";
+
+fn proxy_config() -> String {
+    format!(
+        "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n\
+         metricsBindAddress: {MARKER}:10249\n"
+    )
+}
+
+fn report(root: &Root) -> String {
+    let output = root
+        .hardnode(&[
+            "check",
+            "--only",
+            "proxy.metrics-bind-address",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run check");
+    assert_ne!(output.status.code(), Some(101), "panicked");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn a_planted_proc_pid_root_or_cwd_never_leads_out_of_the_root() {
+    // The secret lives on this machine, outside every fixture root.
+    let outside = tempfile::Builder::new()
+        .prefix("hardnode-outside-")
+        .tempdir()
+        .expect("outside");
+    fs::write(outside.path().join("config.conf"), proxy_config()).expect("write");
+    let absolute = outside.path().join("config.conf");
+    let absolute = absolute.to_str().expect("utf8");
+    let relative = absolute.trim_start_matches('/');
+    for (link, target, config) in [
+        ("root", "/", absolute.to_string()),
+        ("root", "../../..", absolute.to_string()),
+        ("root", "../../../../../../../..", absolute.to_string()),
+        ("root", "/proc/2301/root", absolute.to_string()),
+        ("root", "root", absolute.to_string()),
+        ("cwd", "/", relative.to_string()),
+        ("cwd", "../../..", relative.to_string()),
+        ("cwd", "cwd", relative.to_string()),
+    ] {
+        let root = Root::new();
+        root.identity("node1", "6.8.0-45-generic", "Ubuntu 24.04.1 LTS");
+        let flag = format!("--config={config}");
+        root.process(2301, &["/usr/local/bin/kube-proxy", &flag]);
+        root.symlink(target, &format!("/proc/2301/{link}"));
+        let text = report(&root);
+        assert!(
+            !text.contains(MARKER),
+            "/proc/2301/{link} -> {target} read {config} from outside the root:\n{text}"
+        );
+        assert!(
+            text.contains("proxy.metrics-bind-address"),
+            "{link} -> {target}: no result\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_fixture_proc_pid_root_inside_the_root_is_still_followed() {
+    // The control: a link that stays inside the fixture is read, so the test above is not
+    // passing only because nothing is read through /proc/<pid>/root any more.
+    let root = Root::new();
+    root.identity("node1", "6.8.0-45-generic", "Ubuntu 24.04.1 LTS");
+    root.process(
+        2301,
+        &[
+            "/usr/local/bin/kube-proxy",
+            "--config=/var/lib/kube-proxy/config.conf",
+        ],
+    );
+    root.file(
+        "/run/containerd/rootfs/var/lib/kube-proxy/config.conf",
+        proxy_config(),
+    );
+    root.symlink("/run/containerd/rootfs", "/proc/2301/root");
+    assert!(report(&root).contains(MARKER));
+}
