@@ -1404,3 +1404,45 @@ fn pki_directory_without_keys_is_not_reported_missing() {
         .to_string();
     assert!(reason.contains("does not exist"), "{reason}");
 }
+
+/// Regression: a containerized kube-proxy's kubeconfig (kubeadm's ConfigMap, mounted at
+/// /var/lib/kube-proxy/kubeconfig.conf in its container) was looked up on the host, so 4.1.3 and
+/// 4.1.4 were skipped as "does not exist"; it is examined through /proc/<pid>/root.
+#[test]
+fn containerized_kube_proxy_kubeconfig_is_examined_inside_its_container() {
+    let root = kubeadm_worker();
+    root.file_mode(
+        "/run/containerd/kube-proxy-rootfs/var/lib/kube-proxy/kubeconfig.conf",
+        "apiVersion: v1\nkind: Config\n",
+        0o644,
+    );
+    let (_, report) = root.check_json(&["--only", "4.1.3,4.1.4"]);
+    // 4.1.3 is a Manual (unscored) recommendation in CIS 1.12: a 0644 file is a warning.
+    assert_eq!(
+        status(&report, "proxy.kubeconfig-mode"),
+        "warn",
+        "{report:#}"
+    );
+    let evidence = evidence_text(&report, "proxy.kubeconfig-mode");
+    assert!(
+        evidence.contains("/proc/2301/root/var/lib/kube-proxy/kubeconfig.conf"),
+        "{evidence}"
+    );
+    assert_ne!(
+        status(&report, "proxy.kubeconfig-owner"),
+        "skip",
+        "{report:#}"
+    );
+    // On the host as well (a kube-proxy run as a systemd service): the host's file is judged.
+    root.file_mode(
+        "/var/lib/kube-proxy/kubeconfig.conf",
+        "apiVersion: v1\nkind: Config\n",
+        0o600,
+    );
+    let (_, report) = root.check_json(&["--only", "4.1.3"]);
+    assert_eq!(
+        status(&report, "proxy.kubeconfig-mode"),
+        "pass",
+        "{report:#}"
+    );
+}

@@ -289,6 +289,30 @@ impl HostRoot {
     /// it is data, re-rooted like every other symlink. Inside the process's root, symlinks are
     /// resolved against that root (`RESOLVE_IN_ROOT`), not this machine's.
     pub fn read_in_process_root(&self, host_path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+        match self.open_in_process_root(host_path, OFlag::O_RDONLY | OFlag::O_NONBLOCK)? {
+            Some(file) => read_open_file(file, cap),
+            // Not the kernel's link: a plain read, every link re-rooted inside this root.
+            None => self.read_capped(host_path, cap),
+        }
+    }
+
+    /// Metadata of a file under `/proc/<pid>/root/`, by the same rules as
+    /// [`read_in_process_root`](Self::read_in_process_root) (a containerized component's
+    /// kubeconfig, whose mode and owner the file rules judge).
+    pub fn metadata_in_process_root(&self, host_path: &Path) -> Result<Metadata, ReadError> {
+        match self.open_in_process_root(host_path, OFlag::O_PATH)? {
+            Some(file) => Ok(file.metadata()?),
+            None => self.metadata(host_path),
+        }
+    }
+
+    /// Opens `host_path` (`/proc/<pid>/root/...`) inside the process's root when that link is
+    /// the kernel's; `None` when it is only data (the caller then reads it re-rooted).
+    fn open_in_process_root(
+        &self,
+        host_path: &Path,
+        flags: OFlag,
+    ) -> Result<Option<File>, ReadError> {
         let mut parts = host_path.components().filter(|c| *c != Component::RootDir);
         let pid = match (parts.next(), parts.next(), parts.next()) {
             (
@@ -325,14 +349,13 @@ impl HostRoot {
                     rest.as_path()
                 };
                 let how = OpenHow::new()
-                    .flags(OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)
+                    .flags(flags | OFlag::O_CLOEXEC)
                     .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
                 let fd = openat2(process_root.as_fd(), rest, how)
                     .map_err(|errno| ReadError::from(io::Error::from(errno)))?;
-                read_open_file(File::from(fd), cap)
+                Ok(Some(File::from(fd)))
             }
-            // Not the kernel's link: a plain read, every link re-rooted inside this root.
-            None => self.read_capped(host_path, cap),
+            None => Ok(None),
         }
     }
 

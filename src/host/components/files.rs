@@ -88,7 +88,9 @@ pub fn gather(
             },
             "path named by the rule".to_string(),
         ),
-        FileRequest::Named(name) => match resolve_named(name, facts, manifest_dir) {
+        FileRequest::Named(name) => match resolve_named(name, facts, manifest_dir)
+            .map(|found| inside_container(root, name, facts, found))
+        {
             Ok((paths, recurse, how)) => (
                 paths,
                 Walk {
@@ -119,6 +121,60 @@ pub fn gather(
     set
 }
 
+/// A containerized kube-proxy's kubeconfig (kubeadm's DaemonSet mounts it from a ConfigMap at
+/// `/var/lib/kube-proxy/kubeconfig.conf`) exists only in its mount namespace: when the path is
+/// not on the host, the same path under `/proc/<pid>/root` is the file it reads.
+fn inside_container(
+    root: &HostRoot,
+    name: &str,
+    facts: &ComponentFacts,
+    (paths, recurse, how): (Vec<PathBuf>, bool, String),
+) -> (Vec<PathBuf>, bool, String) {
+    let proxy = match component(facts, ComponentKind::Proxy) {
+        Ok(Some(proxy)) if name == "proxy.kubeconfig" => proxy,
+        _ => return (paths, recurse, how),
+    };
+    let super::Origin::Process { pid, .. } = proxy.origin else {
+        return (paths, recurse, how);
+    };
+    let mut moved = false;
+    let paths = paths
+        .into_iter()
+        .map(|path| {
+            let Ok(inner) = path.strip_prefix("/") else {
+                return path;
+            };
+            let in_root = Path::new("/proc")
+                .join(pid.to_string())
+                .join("root")
+                .join(inner);
+            if !root.exists(&path) && root.metadata_in_process_root(&in_root).is_ok() {
+                moved = true;
+                in_root
+            } else {
+                path
+            }
+        })
+        .collect();
+    let how = if moved {
+        format!("{how}, inside its container (/proc/{pid}/root)")
+    } else {
+        how
+    };
+    (paths, recurse, how)
+}
+
+fn is_in_process_root(path: &Path) -> bool {
+    let mut parts = path.components().skip(1);
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some(p), Some(pid), Some(r))
+            if p.as_os_str() == "proc"
+                && pid.as_os_str().to_str().is_some_and(|t| t.parse::<u32>().is_ok())
+                && r.as_os_str() == "root"
+    )
+}
+
 /// How a path is examined: walked below, and which entries count.
 struct Walk {
     recurse: bool,
@@ -146,7 +202,14 @@ fn examine(
         return;
     }
 
-    let metadata = match root.metadata(path) {
+    // A file inside a containerized component's mount namespace: the kernel's link, followed
+    // only on the live procfs (see `HostRoot::read_in_process_root`).
+    let metadata = if is_in_process_root(path) {
+        root.metadata_in_process_root(path)
+    } else {
+        root.metadata(path)
+    };
+    let metadata = match metadata {
         Ok(metadata) => metadata,
         Err(ReadError::NotFound) => return,
         Err(error) => {
@@ -154,10 +217,13 @@ fn examine(
             return;
         }
     };
-    let display = root
-        .resolve(path)
-        .map(|real| root.display_path(&real))
-        .unwrap_or_else(|_| path.to_path_buf());
+    let display = if is_in_process_root(path) {
+        path.to_path_buf()
+    } else {
+        root.resolve(path)
+            .map(|real| root.display_path(&real))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
     if top {
         set.present.push(path.to_path_buf());
     }
