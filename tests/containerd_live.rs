@@ -261,6 +261,16 @@ fn privileged_and_plain_containers_agree_with_their_oci_spec() {
         &["--cap-add", "CAP_NET_ADMIN", "--seccomp"],
     );
     let by_hand = Task::start(&rootfs, "by-hand", &["--privileged"], false);
+    let exposed = Task::run(
+        &rootfs,
+        "exposed",
+        &[
+            "--read-only",
+            "--net-host",
+            "--mount",
+            "type=bind,src=/etc,dst=/host/etc,options=rbind:ro",
+        ],
+    );
     let report = containers_json();
 
     // The oracle: the spec and the kernel's view of the privileged task.
@@ -313,6 +323,37 @@ fn privileged_and_plain_containers_agree_with_their_oci_spec() {
         "spec has a seccomp profile"
     );
     assert_eq!(shown["seccomp"], "filter", "{shown}");
+
+    // Read-only root, the host's network namespace, a bind mount of the host's /etc: each as
+    // the spec says and the kernel shows.
+    let spec = exposed.spec();
+    let shown = listed(&report, &exposed.id);
+    assert_eq!(spec["root"]["readonly"], true, "spec: read-only root");
+    assert_eq!(shown["read_only_rootfs"], true, "{shown}");
+    let namespaces: Vec<&str> = spec["linux"]["namespaces"]
+        .as_array()
+        .expect("namespaces")
+        .iter()
+        .filter_map(|ns| ns["type"].as_str())
+        .collect();
+    assert!(
+        !namespaces.contains(&"network"),
+        "spec: no network namespace: {namespaces:?}"
+    );
+    assert!(
+        shown["host_namespaces"].to_string().contains("net"),
+        "{shown}"
+    );
+    let binds_etc = spec["mounts"]
+        .as_array()
+        .expect("mounts")
+        .iter()
+        .any(|m| m["source"] == "/etc" && m["destination"] == "/host/etc");
+    assert!(binds_etc, "spec: /etc bind-mounted");
+    assert!(
+        shown["risky_mounts"].to_string().contains("/etc"),
+        "{shown}"
+    );
 
     // Started by hand outside kubepods: listed as unmanaged, with the same confinement columns
     // (here privileged, from its spec), and judged by no containers.* rule.

@@ -56,6 +56,7 @@ fn start(
     env: &[(&str, String)],
     client_port: u16,
     ready: &Path,
+    tls: bool,
 ) -> Etcd {
     let mut command = Command::new("etcd");
     command
@@ -75,9 +76,14 @@ fn start(
     };
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if ready.exists()
-            && health(etcd.client_port).is_some_and(|answer| answer.contains("\"health\":\"true\""))
-        {
+        // Over TLS the plain-HTTP probe gets no health answer: the port accepting connections
+        // and the data directory in place are readiness enough there.
+        let healthy = if tls {
+            TcpStream::connect(("127.0.0.1", etcd.client_port)).is_ok()
+        } else {
+            health(etcd.client_port).is_some_and(|answer| answer.contains("\"health\":\"true\""))
+        };
+        if ready.exists() && healthy {
             return etcd;
         }
         assert!(
@@ -161,7 +167,14 @@ fn etcd_config_file_decides_the_data_dir_and_tls_as_etcd_does() {
         } else {
             args.push(format!("--config-file={}", config.display()));
         }
-        let _etcd = start(dir.path(), &args, &env, client, &data_dir.join("member"));
+        let _etcd = start(
+            dir.path(),
+            &args,
+            &env,
+            client,
+            &data_dir.join("member"),
+            false,
+        );
 
         // The oracle: what etcd did.
         assert!(
@@ -224,7 +237,14 @@ fn etcd_without_data_dir_uses_name_dot_etcd_in_its_working_directory() {
         args.push(format!("--{key}={value}"));
     }
     let expected_dir: PathBuf = dir.path().join("hn2.etcd");
-    let _etcd = start(dir.path(), &args, &[], client, &expected_dir.join("member"));
+    let _etcd = start(
+        dir.path(),
+        &args,
+        &[],
+        client,
+        &expected_dir.join("member"),
+        false,
+    );
     assert!(
         expected_dir.join("member").is_dir(),
         "etcd made hn2.etcd in its cwd"
@@ -236,4 +256,188 @@ fn etcd_without_data_dir_uses_name_dot_etcd_in_its_working_directory() {
     assert!(shown.contains("hn2.etcd"), "{shown}");
     assert!(!shown.contains("/var/lib/etcd"), "{shown}");
     assert_ne!(data["status"], "skip", "the directory exists: {shown}");
+}
+
+/// A CA and a server certificate for 127.0.0.1, made with openssl for this test.
+fn tls_material(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let output = Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .expect("run openssl");
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend(ec);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=hardnode-test-ca",
+    ]);
+    run(&ca);
+    let mut csr = vec!["req"];
+    csr.extend(ec);
+    csr.extend([
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    run(&csr);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").expect("ext");
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "1",
+        "-extfile",
+        "san.ext",
+    ]);
+    (
+        dir.join("ca.crt"),
+        dir.join("server.crt"),
+        dir.join("server.key"),
+    )
+}
+
+/// Whether etcd answers `/health` over TLS to a client that presents no certificate — the
+/// oracle for 2.2 (`--client-cert-auth`).
+fn serves_clients_without_a_certificate(port: u16, ca: &Path) -> bool {
+    Command::new("curl")
+        .args(["--silent", "--max-time", "5", "--cacert"])
+        .arg(ca)
+        .arg(format!("https://127.0.0.1:{port}/health"))
+        .output()
+        .is_ok_and(|output| {
+            output.status.success() && String::from_utf8_lossy(&output.stdout).contains("true")
+        })
+}
+
+/// etcd serving TLS, configured through its YAML (`client-transport-security`) and through
+/// `ETCD_*` variables: whether it serves a client without a certificate decides 2.2, and a
+/// certificate in use decides 2.1 — whichever way it was configured.
+#[test]
+fn etcd_tls_settings_from_its_yaml_and_environment_agree_with_what_it_serves() {
+    let test = "etcd_tls_settings_from_its_yaml_and_environment_agree_with_what_it_serves";
+    if !ready_to_run(test) || !require_tool(test, "openssl") || !require_tool(test, "curl") {
+        return;
+    }
+    let _turn = ONE_ETCD_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let pki = tempfile::tempdir().expect("pki dir");
+    let (ca, cert, key) = tls_material(pki.path());
+    // etcd requires client certificates when client-cert-auth is true, and also whenever a
+    // trusted CA is given (its TLS server config), which the CIS wording does not say.
+    for (how, client_cert_auth, with_ca) in [
+        ("yaml", true, true),
+        ("yaml", false, true),
+        ("yaml", false, false),
+        ("env", false, false),
+        ("env", false, true),
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (client, peer) = (free_port(), free_port());
+        let data_dir = dir.path().join("data");
+        let client_url = format!("https://127.0.0.1:{client}");
+        let peer_url = format!("http://127.0.0.1:{peer}");
+        let mut args = Vec::new();
+        let mut env: Vec<(&str, String)> = Vec::new();
+        if how == "yaml" {
+            let yaml = format!(
+                "name: tls\ndata-dir: {}\nlisten-client-urls: {client_url}\nadvertise-client-urls: {client_url}\nlisten-peer-urls: {peer_url}\ninitial-advertise-peer-urls: {peer_url}\ninitial-cluster: tls={peer_url}\nclient-transport-security:\n  cert-file: {}\n  key-file: {}\n  client-cert-auth: {client_cert_auth}\n{}",
+                data_dir.display(),
+                cert.display(),
+                key.display(),
+                if with_ca {
+                    format!("  trusted-ca-file: {}\n", ca.display())
+                } else {
+                    String::new()
+                }
+            );
+            let config = dir.path().join("etcd.yml");
+            std::fs::write(&config, yaml).expect("config");
+            args.push(format!("--config-file={}", config.display()));
+        } else {
+            for (name, value) in [
+                ("ETCD_NAME", "tls".to_string()),
+                ("ETCD_DATA_DIR", data_dir.display().to_string()),
+                ("ETCD_LISTEN_CLIENT_URLS", client_url.clone()),
+                ("ETCD_ADVERTISE_CLIENT_URLS", client_url.clone()),
+                ("ETCD_LISTEN_PEER_URLS", peer_url.clone()),
+                ("ETCD_INITIAL_ADVERTISE_PEER_URLS", peer_url.clone()),
+                ("ETCD_INITIAL_CLUSTER", format!("tls={peer_url}")),
+                ("ETCD_CERT_FILE", cert.display().to_string()),
+                ("ETCD_KEY_FILE", key.display().to_string()),
+                ("ETCD_CLIENT_CERT_AUTH", client_cert_auth.to_string()),
+            ] {
+                env.push((name, value));
+            }
+            if with_ca {
+                env.push(("ETCD_TRUSTED_CA_FILE", ca.display().to_string()));
+            }
+        }
+        let _etcd = start(
+            dir.path(),
+            &args,
+            &env,
+            client,
+            &data_dir.join("member"),
+            true,
+        );
+
+        let open = serves_clients_without_a_certificate(client, &ca);
+        assert_eq!(
+            open,
+            !client_cert_auth && !with_ca,
+            "{how}: etcd with client-cert-auth {client_cert_auth}, trusted CA {with_ca}, serves a certificate-less client: {open}"
+        );
+        let results = check("2.1,2.2");
+        let auth = result(&results, "etcd.client-cert-auth");
+        assert_eq!(
+            auth["status"],
+            if open { "fail" } else { "pass" },
+            "{how}: {auth}"
+        );
+        assert_eq!(
+            result(&results, "etcd.cert-file")["status"],
+            "pass",
+            "{how}"
+        );
+        let shown = auth.to_string();
+        let named = match (how, with_ca && !client_cert_auth) {
+            (_, true) => "a trusted CA is given",
+            ("yaml", false) => "client-transport-security.client-cert-auth",
+            _ => "ETCD_CLIENT_CERT_AUTH",
+        };
+        assert!(shown.contains(named), "{how}: {shown}");
+    }
 }

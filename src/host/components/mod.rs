@@ -293,6 +293,7 @@ fn resolve(
         apply_authentication_config(root, &mut component);
         apply_component_config(root, &mut component);
         apply_defaults(&mut component);
+        apply_etcd_implied_client_auth(&mut component);
         component.static_pod_manifest = kind
             .manifest_name()
             .map(|name| manifest_dir.join(name))
@@ -356,6 +357,7 @@ fn resolve(
             apply_authentication_config(root, &mut component);
             apply_component_config(root, &mut component);
             apply_defaults(&mut component);
+            apply_etcd_implied_client_auth(&mut component);
             ComponentState::Found(Box::new(component))
         }
         Ok(None) => ComponentState::NotRunning {
@@ -932,6 +934,58 @@ fn apply_etcd_config_file(root: &HostRoot, component: &mut Component) {
         Err((display, message)) => {
             component.config_error = Some(format!("--config-file {} {message}", display.display()));
         }
+    }
+}
+
+/// etcd requires and verifies client certificates whenever a trusted CA is given with a
+/// serving certificate, whatever `--client-cert-auth` says: its `transport.TLSInfo` server
+/// config sets `RequireAndVerifyClientCert` when `TrustedCAFile != "" || ClientCertAuth`
+/// (observed with etcd 3.4: `client-cert-auth: false` plus `trusted-ca-file` refuses a client
+/// without a certificate). The same holds for peers. The effective setting is what the rules
+/// judge, and its detail says why.
+fn apply_etcd_implied_client_auth(component: &mut Component) {
+    if component.kind != ComponentKind::Etcd {
+        return;
+    }
+    for (auth, ca, cert) in [
+        ("--client-cert-auth", "--trusted-ca-file", "--cert-file"),
+        (
+            "--peer-client-cert-auth",
+            "--peer-trusted-ca-file",
+            "--peer-cert-file",
+        ),
+    ] {
+        let enabled = component
+            .settings
+            .get(auth)
+            .is_some_and(|setting| setting.value.as_bool() == Some(true));
+        if enabled || component.text(cert).is_none() {
+            continue;
+        }
+        let Some(ca_setting) = component
+            .settings
+            .get(ca)
+            .filter(|s| !s.value.to_string().is_empty())
+            .cloned()
+        else {
+            continue;
+        };
+        let was = component.settings.get(auth).map_or_else(
+            || "unset".to_string(),
+            |setting| format!("{} ({})", setting.value, setting.detail),
+        );
+        component.settings.insert(
+            auth.to_string(),
+            Setting {
+                value: Value::Bool(true),
+                source: ca_setting.source,
+                path: ca_setting.path.clone(),
+                detail: format!(
+                    "{auth} is {was}, but {ca} is set ({}): etcd requires and verifies client certificates whenever a trusted CA is given",
+                    ca_setting.detail
+                ),
+            },
+        );
     }
 }
 
