@@ -65,11 +65,22 @@ pub fn evaluate(check: RuntimeCheck, facts: &Facts, policy: &crate::config::Poli
         )));
     }
     if let ConfigState::Invalid { error } = &config.state {
-        let mut outcome = Outcome::undecided(error.clone()).evidence(files_evidence(config, name));
-        if let Some(semantics) = &config.semantics {
-            outcome = outcome.evidence(Evidence::new("package", None, semantics.clone()));
-        }
-        return outcome;
+        return with_semantics(
+            Outcome::undecided(error.clone()).evidence(files_evidence(config, name)),
+            config,
+        );
+    }
+    if name == "containerd"
+        && let Some(disabled) = cri_disabled(config)
+    {
+        return with_semantics(
+            Outcome::new(Verdict::NotApplicable(format!(
+                "containerd's CRI plugin is disabled ({}): containerd serves no kubelet here, so its CRI settings do not apply",
+                disabled.describe()
+            )))
+            .evidence(files_evidence(config, name)),
+            config,
+        );
     }
     let outcome = match check {
         RuntimeCheck::ContainerdAppArmor => containerd_apparmor(config),
@@ -171,6 +182,30 @@ fn default_evidence(config: &RuntimeConfig, key: &str, default: &str) -> Evidenc
 /// for 1.x and 3 for 2.x; with no file there are no keys to name, so 2 is used for display).
 fn containerd_version(config: &RuntimeConfig) -> i64 {
     config.effective_version.or(config.version).unwrap_or(2)
+}
+
+/// Adds which containerd version's configuration semantics were applied, where known.
+fn with_semantics(outcome: Outcome, config: &RuntimeConfig) -> Outcome {
+    match &config.semantics {
+        Some(semantics) => outcome.evidence(Evidence::new("package", None, semantics.clone())),
+        None => outcome,
+    }
+}
+
+/// The `disabled_plugins` entry that turns the CRI plugin off (its id for the config version,
+/// or the short `cri` of version 1 files), if any.
+fn cri_disabled(config: &RuntimeConfig) -> Option<&Leaf> {
+    let leaf = config.settings.get("disabled_plugins")?;
+    let ids = [
+        "io.containerd.grpc.v1.cri",
+        "cri",
+        "io.containerd.cri.v1.runtime",
+    ];
+    leaf.value
+        .as_array()?
+        .iter()
+        .any(|id| id.as_str().is_some_and(|id| ids.contains(&id)))
+        .then_some(leaf)
 }
 
 /// The major version of the containerd that runs, when the package database names it.
