@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Root, evidence_text, result, status};
+use common::{Root, evidence_text, result, status, text_of};
 
 /// What kubeadm (v1.30) writes to /var/lib/kubelet/config.yaml: note the zero durations, which
 /// the kubelet's defaulting replaces (`streamingConnectionIdleTimeout: 0s` means 4h).
@@ -378,15 +378,9 @@ fn kubeadm_worker_verdicts_match_what_the_cis_text_means() {
         "{proxy}"
     );
     // Remediation names the real files.
-    let remediation = result(&report, "kubelet.config-file-mode")["remediation"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let remediation = text_of(&report, "kubelet.config-file-mode", "remediation");
     assert_eq!(remediation, "chmod 600 /var/lib/kubelet/config.yaml");
-    let remediation = result(&report, "kubelet.service-file-mode")["remediation"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let remediation = text_of(&report, "kubelet.service-file-mode", "remediation");
     assert!(
         remediation.contains("/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"),
         "{remediation}"
@@ -1301,10 +1295,7 @@ fn control_plane_from_manifests_alone_gives_the_same_verdicts() {
         etcd.contains("/etc/kubernetes/manifests/etcd.yaml"),
         "{etcd}"
     );
-    let remediation = result(&from_manifests, "apiserver.profiling")["remediation"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let remediation = text_of(&from_manifests, "apiserver.profiling", "remediation");
     assert!(
         remediation.starts_with("Edit /etc/kubernetes/manifests/kube-apiserver.yaml"),
         "{remediation}"
@@ -1318,10 +1309,7 @@ fn remediation_names_how_a_plain_process_is_run() {
     let root = Root::new();
     root.process(41, &["etcd", "--data-dir=/var/lib/etcd"]);
     let (_, report) = root.check_json(&["--only", "2.1"]);
-    let remediation = result(&report, "etcd.cert-file")["remediation"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let remediation = text_of(&report, "etcd.cert-file", "remediation");
     assert!(
         !remediation.contains("manifests/etcd.yaml"),
         "{remediation}"
@@ -1336,10 +1324,7 @@ fn remediation_names_how_a_plain_process_is_run() {
         "apiVersion: v1\nkind: Pod\n",
     );
     let (_, report) = root.check_json(&["--only", "2.1"]);
-    let remediation = result(&report, "etcd.cert-file")["remediation"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let remediation = text_of(&report, "etcd.cert-file", "remediation");
     assert!(
         remediation.contains("/etc/kubernetes/manifests/etcd.yaml"),
         "{remediation}"
@@ -1388,20 +1373,14 @@ fn pki_directory_without_keys_is_not_reported_missing() {
     root.file("/etc/kubernetes/pki/ca.crt", "cert");
     let (_, report) = root.check_json(&["--only", "1.1.21"]);
     assert_eq!(status(&report, "controlplane.pki-key-mode"), "skip");
-    let reason = result(&report, "controlplane.pki-key-mode")["reason"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let reason = text_of(&report, "controlplane.pki-key-mode", "reason");
     assert!(
         reason.contains("/etc/kubernetes/pki exists but holds no file matching *.key"),
         "{reason}"
     );
     let root = Root::new();
     let (_, report) = root.check_json(&["--only", "1.1.21"]);
-    let reason = result(&report, "controlplane.pki-key-mode")["reason"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let reason = text_of(&report, "controlplane.pki-key-mode", "reason");
     assert!(reason.contains("does not exist"), "{reason}");
 }
 

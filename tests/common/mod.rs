@@ -178,6 +178,14 @@ pub fn status<'a>(report: &'a serde_json::Value, id: &str) -> &'a str {
 }
 
 /// All evidence details and paths of rule `id`, joined, for `contains` assertions.
+/// A result's text field (`reason`, `remediation`, `actual`), empty when null.
+pub fn text_of(report: &serde_json::Value, id: &str, field: &str) -> String {
+    result(report, id)[field]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 pub fn evidence_text(report: &serde_json::Value, id: &str) -> String {
     let finding = result(report, id);
     let mut text = String::new();

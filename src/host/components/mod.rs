@@ -85,6 +85,18 @@ pub struct ConfigFile {
     pub state: String,
 }
 
+impl ConfigFile {
+    /// A config file the component reads (`--config`, `--config-file`) that was read.
+    fn read(given: &Path, path: PathBuf) -> Self {
+        ConfigFile {
+            given: given.display().to_string(),
+            path,
+            source: Source::ConfigFile,
+            state: "ok".into(),
+        }
+    }
+}
+
 /// A component that runs on this node (or has a manifest here), with its settings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Component {
@@ -835,12 +847,7 @@ fn apply_component_config(root: &HostRoot, component: &mut Component) {
                             detail,
                         },
                     );
-                    component.files.push(ConfigFile {
-                        given: path.display().to_string(),
-                        path: display,
-                        source: Source::ConfigFile,
-                        state: "ok".into(),
-                    });
+                    component.files.push(ConfigFile::read(&path, display));
                 }
                 Err((display, message)) => {
                     component.config_error = Some(format!("{} {message}", display.display()));
@@ -924,12 +931,7 @@ fn apply_etcd_config_file(root: &HostRoot, component: &mut Component) {
                     );
                 }
             }
-            component.files.push(ConfigFile {
-                given: path.display().to_string(),
-                path: display,
-                source: Source::ConfigFile,
-                state: "ok".into(),
-            });
+            component.files.push(ConfigFile::read(&path, display));
         }
         Err((display, message)) => {
             component.config_error = Some(format!("--config-file {} {message}", display.display()));
