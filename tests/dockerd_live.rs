@@ -302,5 +302,32 @@ fn docker_daemon_rules_agree_with_docker_info_and_its_containers() {
             "filter"
         };
         assert_eq!(shown["seccomp"], seccomp, "{shown}");
+        assert_eq!(shown["runs_as_root"], true, "{shown}");
+
+        // `--user 65534`: the image's user replaced; the kernel's uid for it is not root.
+        let nobody = dockerd.docker_ok(&[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--user",
+            "65534:65534",
+            "hardnode-busybox:test",
+            "/bin/sleep",
+            "600",
+        ]);
+        let configured = dockerd.docker_ok(&["inspect", "--format", "{{.Config.User}}", &nobody]);
+        assert_eq!(configured, "65534:65534");
+        let output = hardnode()
+            .args(["containers", "--root", "/", "--format", "json"])
+            .output()
+            .expect("hardnode containers");
+        let listing: serde_json::Value = serde_json::from_slice(&output.stdout).expect("listing");
+        let shown = listing["containers"]
+            .as_array()
+            .and_then(|all| all.iter().find(|c| c["id"] == nobody.as_str()))
+            .unwrap_or_else(|| panic!("{nobody} not listed: {listing}"))
+            .clone();
+        assert_eq!(shown["runs_as_root"], false, "{shown}");
     }
 }
