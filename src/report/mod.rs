@@ -67,6 +67,9 @@ pub struct HostSummary {
     pub os: Option<String>,
     pub kernel: Option<String>,
     pub root: PathBuf,
+    /// The distribution (kubeadm, k3s, RKE2, MicroK8s, EKS, GKE, AKS, OpenShift, generic), its
+    /// version where known, and what it was detected from.
+    pub platform: crate::host::platform::Platform,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,6 +124,7 @@ impl Report {
                 os: value(&facts.host.os),
                 kernel: value(&facts.host.kernel_release),
                 root: facts.host.root.clone(),
+                platform: facts.host.platform.clone(),
             },
             benchmark: BenchmarkSummary {
                 name: BENCHMARK_NAME,

@@ -30,6 +30,12 @@ pub fn render_text(report: &Report, color: bool, out: &mut dyn Write) -> io::Res
         report.benchmark.cis,
         host.root.display()
     )?;
+    writeln!(
+        out,
+        "platform {} — detected from {}",
+        host.platform.label(),
+        host.platform.detected_from.join("; ")
+    )?;
 
     let id_width = report
         .results

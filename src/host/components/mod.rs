@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::flags::{self, ParsedArgs};
+use super::platform::Platform;
 use super::process::{self, ProcessScan};
 use super::root::{HostRoot, ReadError};
 use crate::value::Value;
@@ -143,6 +144,8 @@ pub struct ComponentFacts {
     pub files: BTreeMap<String, FileSet>,
     /// Documents named checks need (encryption config, audit policy), by name.
     pub documents: BTreeMap<String, DocumentFact>,
+    /// The distribution, detected from the walk of `/proc` and the distribution's files.
+    pub platform: Platform,
 }
 
 impl ComponentFacts {
@@ -226,8 +229,10 @@ pub fn gather_with(
     } else {
         walk_proc()
     };
+    let platform = super::platform::detect(root, Some(&processes));
     let mut facts = ComponentFacts {
         processes,
+        platform,
         ..Default::default()
     };
     // The kubelet first: its staticPodPath says where the manifests are.
