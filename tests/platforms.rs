@@ -213,3 +213,485 @@ fn the_platform_is_in_the_text_report_and_the_facts() {
     assert_eq!(facts["host"]["platform"]["name"], "eks", "{facts:#}");
     let _ = (evidence_text, status);
 }
+
+// --- k3s ------------------------------------------------------------------------------------
+
+/// The unit get.k3s.io (k3s v1.30.4+k3s1) writes for `INSTALL_K3S_EXEC="server
+/// --protect-kernel-defaults"`; k3s rewrites its process title, so the unit is where the command
+/// line is.
+const K3S_UNIT: &str = "[Unit]\nDescription=Lightweight Kubernetes\n[Service]\nType=notify\nEnvironmentFile=-/etc/systemd/system/k3s.service.env\nExecStart=/usr/local/bin/k3s \\\n    server \\\n\t'--protect-kernel-defaults' \\\n";
+
+/// The k3s files every server fixture has, with the modes k3s writes them with.
+fn k3s_files(root: &Root, data_dir: &str) {
+    for (path, mode) in [
+        ("agent/kubelet.kubeconfig", 0o600),
+        ("agent/kubeproxy.kubeconfig", 0o600),
+        ("agent/client-ca.crt", 0o644),
+        ("agent/serving-kubelet.crt", 0o644),
+        ("agent/serving-kubelet.key", 0o600),
+        ("server/cred/controller.kubeconfig", 0o600),
+        ("server/cred/scheduler.kubeconfig", 0o600),
+        ("server/tls/client-ca.crt", 0o644),
+        ("server/tls/client-ca.key", 0o600),
+        ("server/tls/server-ca.crt", 0o644),
+        ("server/tls/server-ca.key", 0o600),
+        ("server/tls/serving-kube-apiserver.crt", 0o644),
+        ("server/tls/serving-kube-apiserver.key", 0o600),
+        ("server/tls/service.key", 0o600),
+        ("server/tls/service.current.key", 0o600),
+    ] {
+        root.file_mode(&format!("{data_dir}/{path}"), "x", mode);
+    }
+    root.chmod(&format!("{data_dir}/server/tls"), 0o700);
+}
+
+/// A k3s v1.30 server, defaults only: the install script's unit, no config.yaml, SQLite (kine).
+fn k3s_defaults() -> Root {
+    let root = Root::new();
+    root.identity("k3s-1", "6.8.0-45-generic", "Ubuntu 24.04.1 LTS");
+    root.accounts(&[]);
+    root.process(300, &["/usr/local/bin/k3s server"]);
+    root.file_mode("/etc/systemd/system/k3s.service", K3S_UNIT, 0o644);
+    root.file_mode(
+        "/etc/rancher/k3s/k3s.yaml",
+        "apiVersion: v1\nkind: Config\n",
+        0o600,
+    );
+    k3s_files(&root, "/var/lib/rancher/k3s");
+    root.file_mode("/var/lib/rancher/k3s/server/db/state.db", "", 0o600);
+    root
+}
+
+/// The same server with insecure overrides in each layer: the environment (below the config
+/// files), config.yaml, a config.yaml.d drop-in that appends (`key+`) and one that replaces.
+fn k3s_layered() -> Root {
+    let root = k3s_defaults();
+    root.file(
+        "/etc/systemd/system/k3s.service.env",
+        "K3S_KUBECONFIG_MODE='644'\nK3S_TOKEN=K10c0ffee::server:t0ken\n",
+    );
+    root.file(
+        "/etc/rancher/k3s/config.yaml",
+        "write-kubeconfig-mode: \"0600\"\nsecrets-encryption: true\nkube-apiserver-arg:\n  - \"audit-log-path=/var/lib/rancher/k3s/server/logs/audit.log\"\nkubelet-arg:\n  - \"streaming-connection-idle-timeout=0\"\n  - \"event-qps=0\"\n",
+    );
+    root.file(
+        "/etc/rancher/k3s/config.yaml.d/10-debug.yaml",
+        "kube-apiserver-arg+:\n  - \"profiling=true\"\n",
+    );
+    // A plain key replaces the list config.yaml gave: the idle timeout of 0 is gone.
+    root.file(
+        "/etc/rancher/k3s/config.yaml.d/20-kubelet.yaml",
+        "kubelet-arg:\n  - \"read-only-port=10255\"\n",
+    );
+    root
+}
+
+/// k3s v1.32: the kubelet's defaults in a KubeletConfiguration drop-in k3s writes
+/// (agent/etc/kubelet.conf.d/00-k3s-defaults.conf), plus an operator's insecure drop-in.
+fn k3s_132() -> Root {
+    let root = k3s_defaults();
+    root.file_mode(
+        "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d/00-k3s-defaults.conf",
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthentication:\n  anonymous:\n    enabled: false\n  webhook:\n    cacheTTL: 2m0s\n    enabled: true\n  x509:\n    clientCAFile: /var/lib/rancher/k3s/agent/client-ca.crt\nauthorization:\n  mode: Webhook\ncgroupDriver: systemd\nclusterDNS:\n- 10.43.0.10\nclusterDomain: cluster.local\nfailSwapOn: false\nhealthzBindAddress: 127.0.0.1\nstaticPodPath: /var/lib/rancher/k3s/agent/pod-manifests\ntlsCertFile: /var/lib/rancher/k3s/agent/serving-kubelet.crt\ntlsPrivateKeyFile: /var/lib/rancher/k3s/agent/serving-kubelet.key\n",
+        0o600,
+    );
+    root.file_mode(
+        "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d/99-operator.conf",
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthentication:\n  anonymous:\n    enabled: true\n",
+        0o600,
+    );
+    root
+}
+
+fn assert_statuses(report: &serde_json::Value, label: &str, expected: &[(&str, &str)]) {
+    let mut wrong = Vec::new();
+    for (id, want) in expected {
+        let got = status(report, id);
+        if got != *want {
+            wrong.push(format!(
+                "{id}: expected {want}, got {got} ({})",
+                evidence_text(report, id).replace('\n', " | ")
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{label}: wrong verdicts:\n{}",
+        wrong.join("\n")
+    );
+}
+
+fn assert_evidence(report: &serde_json::Value, id: &str, needles: &[&str]) {
+    let text = evidence_text(report, id);
+    for needle in needles {
+        assert!(text.contains(needle), "{id}: no `{needle}` in {text}");
+    }
+}
+
+#[test]
+fn k3s_defaults_give_verdicts_from_its_built_in_arguments() {
+    let root = k3s_defaults();
+    let (_, report) = root.check_json(&[]);
+    assert_eq!(report["host"]["platform"]["name"], "k3s");
+    assert_eq!(report["host"]["platform"]["variant"], "server");
+    assert_statuses(
+        &report,
+        "k3s defaults",
+        &[
+            ("kubelet.anonymous-auth", "pass"),
+            ("kubelet.authorization-mode", "pass"),
+            ("kubelet.read-only-port", "pass"),
+            ("kubelet.client-ca-file", "pass"),
+            ("kubelet.protect-kernel-defaults", "pass"),
+            ("kubelet.kubeconfig-mode", "pass"),
+            ("kubelet.service-file-mode", "fail"),
+            ("apiserver.anonymous-auth", "pass"),
+            ("apiserver.profiling", "pass"),
+            ("apiserver.authorization-mode-node", "pass"),
+            ("apiserver.node-restriction", "pass"),
+            ("apiserver.kubelet-certificate-authority", "pass"),
+            ("apiserver.encryption-provider-config", "warn"),
+            ("apiserver.audit-log-path", "fail"),
+            ("controller_manager.profiling", "pass"),
+            ("controller_manager.use-service-account-credentials", "pass"),
+            ("controller_manager.bind-address", "pass"),
+            ("controller_manager.kubeconfig-mode", "pass"),
+            ("scheduler.profiling", "pass"),
+            ("scheduler.kubeconfig-mode", "pass"),
+            ("proxy.kubeconfig-mode", "pass"),
+            ("controlplane.admin-conf-mode", "pass"),
+            ("controlplane.pki-key-mode", "pass"),
+            ("apiserver.manifest-mode", "skip"),
+            ("etcd.cert-file", "skip"),
+            ("etcd.data-dir-mode", "skip"),
+        ],
+    );
+    assert_evidence(
+        &report,
+        "apiserver.anonymous-auth",
+        &[
+            "builtin",
+            "k3s built-in --anonymous-auth=false",
+            "server.go",
+        ],
+    );
+    assert_evidence(
+        &report,
+        "kubelet.protect-kernel-defaults",
+        &["--protect-kernel-defaults in /etc/systemd/system/k3s.service"],
+    );
+    assert_evidence(&report, "etcd.cert-file", &["kine"]);
+    assert_evidence(
+        &report,
+        "apiserver.manifest-mode",
+        &["no static pod manifest"],
+    );
+    assert_evidence(
+        &report,
+        "controlplane.admin-conf-mode",
+        &["/etc/rancher/k3s/k3s.yaml"],
+    );
+    assert_evidence(
+        &report,
+        "controller_manager.kubeconfig-mode",
+        &["/var/lib/rancher/k3s/server/cred/controller.kubeconfig"],
+    );
+    // No rule says "not running" or "embedded distribution" on a running k3s.
+    let text = report.to_string();
+    assert!(!text.contains("does not read yet"), "{text}");
+}
+
+#[test]
+fn k3s_layers_stack_as_k3s_stacks_them_and_name_the_file_and_key() {
+    let root = k3s_layered();
+    let (_, report) = root.check_json(&[]);
+    assert_statuses(
+        &report,
+        "k3s layered",
+        &[
+            // kube-apiserver-arg+ in a drop-in appends to config.yaml's list.
+            ("apiserver.profiling", "fail"),
+            ("apiserver.audit-log-path", "pass"),
+            ("apiserver.encryption-provider-config", "pass"),
+            // kubelet-arg (plain) in a later drop-in replaces config.yaml's list.
+            ("kubelet.read-only-port", "warn"),
+            ("kubelet.streaming-idle-timeout", "pass"),
+            ("kubelet.event-qps", "pass"),
+            ("kubelet.anonymous-auth", "pass"),
+        ],
+    );
+    assert_evidence(
+        &report,
+        "apiserver.profiling",
+        &[
+            "kube-apiserver-arg+ in /etc/rancher/k3s/config.yaml.d/10-debug.yaml",
+            "profiling=true",
+        ],
+    );
+    assert_evidence(
+        &report,
+        "apiserver.audit-log-path",
+        &["kube-apiserver-arg in /etc/rancher/k3s/config.yaml"],
+    );
+    assert_evidence(
+        &report,
+        "apiserver.encryption-provider-config",
+        &[
+            "secrets-encryption in /etc/rancher/k3s/config.yaml",
+            "/var/lib/rancher/k3s/server/cred/encryption-config.json",
+        ],
+    );
+    assert_evidence(
+        &report,
+        "kubelet.read-only-port",
+        &["kubelet-arg in /etc/rancher/k3s/config.yaml.d/20-kubelet.yaml"],
+    );
+    // The facts show the layers: config.yaml beats the K3S_* variable, the token never shows.
+    let output = root
+        .hardnode(&["facts", "--only", "1.2.15"])
+        .output()
+        .expect("run");
+    let facts = common::json(&output);
+    let layers = &facts["components"]["distribution_config"];
+    let mode = &layers["values"]["write-kubeconfig-mode"];
+    assert_eq!(mode[0]["value"], "0600", "{layers:#}");
+    assert_eq!(mode[0]["source"], "config-file");
+    assert!(
+        !facts.to_string().contains("c0ffee"),
+        "the token leaked into the facts"
+    );
+    let profiling = &facts["components"]["components"]["apiserver"]["settings"]["--profiling"];
+    assert_eq!(profiling["source"], "drop-in", "{profiling:#}");
+}
+
+#[test]
+fn k3s_environment_is_below_the_config_files() {
+    let root = k3s_defaults();
+    root.file(
+        "/etc/systemd/system/k3s.service.env",
+        "K3S_KUBECONFIG_MODE=644\n",
+    );
+    root.file(
+        "/etc/rancher/k3s/config.yaml",
+        "write-kubeconfig-mode: \"0600\"\n",
+    );
+    let output = root
+        .hardnode(&["facts", "--only", "1.2.1"])
+        .output()
+        .expect("run");
+    let facts = common::json(&output);
+    let mode = &facts["components"]["distribution_config"]["values"]["write-kubeconfig-mode"];
+    assert_eq!(mode.as_array().map(Vec::len), Some(1), "{mode:#}");
+    assert_eq!(mode[0]["value"], "0600");
+    // Without the config file the variable decides.
+    std::fs::remove_file(root.real("/etc/rancher/k3s/config.yaml")).expect("rm");
+    let output = root
+        .hardnode(&["facts", "--only", "1.2.1"])
+        .output()
+        .expect("run");
+    let facts = common::json(&output);
+    let mode = &facts["components"]["distribution_config"]["values"]["write-kubeconfig-mode"];
+    assert_eq!(mode[0]["value"], "644");
+    assert_eq!(mode[0]["key"], "K3S_KUBECONFIG_MODE");
+}
+
+#[test]
+fn k3s_132_kubelet_reads_its_config_drop_ins() {
+    let root = k3s_132();
+    let (_, report) = root.check_json(&["--only", "kubelet"]);
+    assert_statuses(
+        &report,
+        "k3s 1.32",
+        &[
+            ("kubelet.anonymous-auth", "fail"),
+            ("kubelet.authorization-mode", "pass"),
+            ("kubelet.read-only-port", "pass"),
+            ("kubelet.config-file-mode", "pass"),
+        ],
+    );
+    assert_evidence(
+        &report,
+        "kubelet.anonymous-auth",
+        &[
+            "drop-in",
+            "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d/99-operator.conf",
+        ],
+    );
+    assert_evidence(&report, "kubelet.read-only-port", &["k3s 1.32+"]);
+}
+
+#[test]
+fn a_malformed_k3s_config_is_an_error_naming_file_and_line() {
+    let root = k3s_defaults();
+    root.file(
+        "/etc/rancher/k3s/config.yaml",
+        "write-kubeconfig-mode: \"0600\"\nkube-apiserver-arg:\n  - \"profiling=false\"\n   bad: [\n",
+    );
+    let (_, report) = root.check_json(&["--only", "1.2.15,4.2.1"]);
+    assert_eq!(status(&report, "apiserver.profiling"), "error");
+    assert_eq!(status(&report, "kubelet.anonymous-auth"), "error");
+    let reason = evidence_text(&report, "apiserver.profiling");
+    assert!(reason.contains("/etc/rancher/k3s/config.yaml"), "{reason}");
+    assert!(reason.contains("line"), "{reason}");
+    // The command line still decides what it sets.
+    let (_, report) = root.check_json(&["--only", "kubelet.protect-kernel-defaults"]);
+    assert_eq!(status(&report, "kubelet.protect-kernel-defaults"), "pass");
+}
+
+#[test]
+fn a_k3s_agent_has_no_control_plane_and_embedded_etcd_is_judged() {
+    let root = k3s_defaults();
+    root.process(300, &["/usr/local/bin/k3s agent"]);
+    let (_, report) = root.check_json(&["--only", "1.2.1,4.2.1"]);
+    assert_eq!(status(&report, "apiserver.anonymous-auth"), "skip");
+    assert_evidence(
+        &report,
+        "apiserver.anonymous-auth",
+        &["k3s agent", "control plane"],
+    );
+    assert_eq!(status(&report, "kubelet.anonymous-auth"), "pass");
+    assert_eq!(report["host"]["platform"]["variant"], "agent");
+
+    let root = k3s_defaults();
+    root.file(
+        "/etc/rancher/k3s/config.yaml",
+        "cluster-init: true\netcd-arg:\n  - \"peer-auto-tls=true\"\n",
+    );
+    root.dir("/var/lib/rancher/k3s/server/db/etcd");
+    root.chmod("/var/lib/rancher/k3s/server/db/etcd", 0o700);
+    let (_, report) = root.check_json(&["--only", "2,1.1.11"]);
+    assert_statuses(
+        &report,
+        "k3s etcd",
+        &[
+            ("etcd.client-cert-auth", "pass"),
+            ("etcd.peer-client-cert-auth", "pass"),
+            ("etcd.peer-auto-tls", "fail"),
+            ("etcd.data-dir-mode", "pass"),
+        ],
+    );
+    assert_evidence(
+        &report,
+        "etcd.peer-auto-tls",
+        &["etcd-arg in /etc/rancher/k3s/config.yaml"],
+    );
+}
+
+#[test]
+fn k3s_disabled_components_say_which_key_disabled_them() {
+    let root = k3s_defaults();
+    root.file("/etc/rancher/k3s/config.yaml", "disable-kube-proxy: true\n");
+    let (_, report) = root.check_json(&["--only", "4.3.1"]);
+    assert_eq!(status(&report, "proxy.metrics-bind-address"), "skip");
+    assert_evidence(
+        &report,
+        "proxy.metrics-bind-address",
+        &["disable-kube-proxy in /etc/rancher/k3s/config.yaml"],
+    );
+}
+
+// --- RKE2 -----------------------------------------------------------------------------------
+
+/// An RKE2 v1.30.4+rke2r1 server with `profile: cis`: the kubelet is its own process, the
+/// control plane static pods in /var/lib/rancher/rke2/agent/pod-manifests run as processes.
+fn rke2_cis() -> Root {
+    let root = Root::new();
+    root.identity(
+        "rke2-1",
+        "5.14.0-427.el9.x86_64",
+        "Rocky Linux 9.4 (Blue Onyx)",
+    );
+    root.accounts(&[("etcd", 52034)]);
+    root.dir("/var/lib/rancher/rke2/data/v1.30.4-rke2r1-4aa0d2a1e5f3");
+    root.dir("/var/lib/rancher/rke2/data/v1.29.8-rke2r1-0c3bf0ad1ec9");
+    root.file(
+        "/etc/rancher/rke2/config.yaml",
+        "profile: cis\nkube-apiserver-arg:\n  - \"audit-log-maxage=30\"\nkubelet-arg:\n  - \"event-qps=0\"\n",
+    );
+    root.process(200, &["/usr/local/bin/rke2 server"]);
+    root.process(
+        410,
+        &[
+            "kubelet",
+            "--volume-plugin-dir=/var/lib/kubelet/volumeplugins",
+            "--file-check-frequency=5s",
+            "--sync-frequency=30s",
+            "--address=0.0.0.0",
+            "--anonymous-auth=false",
+            "--authentication-token-webhook=true",
+            "--authorization-mode=Webhook",
+            "--client-ca-file=/var/lib/rancher/rke2/agent/client-ca.crt",
+            "--event-qps=0",
+            "--kubeconfig=/var/lib/rancher/rke2/agent/kubelet.kubeconfig",
+            "--pod-manifest-path=/var/lib/rancher/rke2/agent/pod-manifests",
+            "--protect-kernel-defaults=true",
+            "--read-only-port=0",
+            "--tls-cert-file=/var/lib/rancher/rke2/agent/serving-kubelet.crt",
+            "--tls-private-key-file=/var/lib/rancher/rke2/agent/serving-kubelet.key",
+        ],
+    );
+    root.process(
+        520,
+        &[
+            "kube-apiserver",
+            "--audit-log-maxage=30",
+            "--audit-log-path=/var/lib/rancher/rke2/server/logs/audit.log",
+            "--anonymous-auth=false",
+            "--authorization-mode=Node,RBAC",
+            "--profiling=false",
+            "--enable-admission-plugins=NodeRestriction",
+        ],
+    );
+    root.file_mode("/var/lib/rancher/rke2/agent/kubelet.kubeconfig", "x", 0o600);
+    root.file_mode("/etc/rancher/rke2/rke2.yaml", "x", 0o600);
+    root.file_mode(
+        "/var/lib/rancher/rke2/agent/pod-manifests/kube-apiserver.yaml",
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - command:\n    - kube-apiserver\n    name: kube-apiserver\n",
+        0o600,
+    );
+    root
+}
+
+#[test]
+fn rke2_flags_name_the_configuration_layer_that_put_them_there() {
+    let root = rke2_cis();
+    let (_, report) = root.check_json(&[]);
+    let platform = &report["host"]["platform"];
+    assert_eq!(platform["name"], "rke2", "{platform:#}");
+    assert_eq!(platform["version"], "v1.30.4-rke2r1");
+    assert_eq!(platform["variant"], "server profile: cis");
+    assert_statuses(
+        &report,
+        "rke2",
+        &[
+            ("apiserver.audit-log-maxage", "pass"),
+            ("apiserver.profiling", "pass"),
+            ("kubelet.anonymous-auth", "pass"),
+            ("kubelet.event-qps", "pass"),
+            ("kubelet.kubeconfig-mode", "pass"),
+            ("apiserver.manifest-mode", "pass"),
+            ("controlplane.admin-conf-mode", "pass"),
+        ],
+    );
+    assert_evidence(
+        &report,
+        "apiserver.audit-log-maxage",
+        &["put there by kube-apiserver-arg in /etc/rancher/rke2/config.yaml"],
+    );
+    assert_evidence(&report, "apiserver.profiling", &["rke2 built-in argument"]);
+    assert_evidence(
+        &report,
+        "kubelet.event-qps",
+        &["kubelet-arg in /etc/rancher/rke2/config.yaml"],
+    );
+    assert_evidence(
+        &report,
+        "apiserver.manifest-mode",
+        &["/var/lib/rancher/rke2/agent/pod-manifests"],
+    );
+    assert_evidence(
+        &report,
+        "controlplane.admin-conf-mode",
+        &["/etc/rancher/rke2/rke2.yaml"],
+    );
+}

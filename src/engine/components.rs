@@ -78,6 +78,9 @@ pub fn evaluate_setting(
         let where_ = match &component.origin {
             Origin::Process { pid, .. } => format!("{} (pid {pid})", kind.binary()),
             Origin::Manifest { path } => format!("{} manifest {}", kind.binary(), path.display()),
+            Origin::Embedded { distribution, pid } => {
+                format!("{} inside {distribution} (pid {pid})", kind.binary())
+            }
         };
         let evidence = match empty {
             Some(empty) => Evidence::new(
@@ -106,6 +109,12 @@ pub fn evaluate_setting(
     };
     let evidence = Evidence::new(setting.source.as_str(), setting.path.clone(), {
         let mut detail = setting.detail.clone();
+        if let Origin::Embedded { distribution, pid } = &component.origin {
+            detail.push_str(&format!(
+                " [{} inside {distribution} pid {pid}]",
+                kind.binary()
+            ));
+        }
         if let Origin::Process { pid, other_pids } = &component.origin {
             detail.push_str(&format!(" [{} pid {pid}]", kind.binary()));
             if !other_pids.is_empty() {

@@ -238,6 +238,23 @@ pub fn detect(root: &HostRoot, scan: Option<&ProcessScan>) -> Platform {
             .filter(|role| !role.is_empty());
         if name == PlatformName::Rke2 {
             platform.version = rke2_version(root);
+            // `profile: cis` makes RKE2 harden the node as its CIS guide describes.
+            if let Some(profile) = root
+                .read_to_string(Path::new("/etc/rancher/rke2/config.yaml"))
+                .ok()
+                .and_then(|text| {
+                    text.lines().find_map(|line| {
+                        let value = line.trim().strip_prefix("profile:")?;
+                        Some(value.trim().trim_matches('"').to_string())
+                    })
+                })
+            {
+                let role = platform.variant.take().unwrap_or_default();
+                platform.variant = Some(format!("{role} profile: {profile}").trim().to_string());
+                found.push(format!(
+                    "profile: {profile} (/etc/rancher/rke2/config.yaml)"
+                ));
+            }
         }
         platform.detected_from = found;
         return platform;
