@@ -695,3 +695,93 @@ fn rke2_flags_name_the_configuration_layer_that_put_them_there() {
         &["/etc/rancher/rke2/rke2.yaml"],
     );
 }
+
+// --- Managed clouds -------------------------------------------------------------------------
+
+#[test]
+fn managed_control_planes_are_skipped_as_the_providers_and_the_kubelet_is_judged() {
+    let cases: Vec<(Root, &str, Vec<(&str, &str)>)> = vec![
+        (
+            eks_al2023(),
+            "EKS",
+            vec![
+                ("kubelet.anonymous-auth", "pass"),
+                ("kubelet.read-only-port", "pass"),
+                ("kubelet.protect-kernel-defaults", "pass"),
+                ("kubelet.rotate-server-certificate", "pass"),
+                ("kubelet.config-file-mode", "fail"),
+                ("kubelet.kubeconfig-mode", "pass"),
+            ],
+        ),
+        (
+            gke_cos(),
+            "GKE",
+            vec![
+                ("kubelet.anonymous-auth", "pass"),
+                ("kubelet.read-only-port", "warn"),
+                ("kubelet.kubeconfig-mode", "fail"),
+                ("kubelet.event-qps", "pass"),
+            ],
+        ),
+        (
+            aks(),
+            "AKS",
+            vec![
+                ("kubelet.anonymous-auth", "pass"),
+                ("kubelet.read-only-port", "pass"),
+                ("kubelet.authorization-mode", "pass"),
+            ],
+        ),
+    ];
+    for (root, provider, expected) in cases {
+        let (_, report) = root.check_json(&[]);
+        assert_statuses(&report, provider, &expected);
+        for id in [
+            "apiserver.anonymous-auth",
+            "controller_manager.profiling",
+            "scheduler.profiling",
+            "etcd.cert-file",
+            "apiserver.manifest-mode",
+            "controlplane.admin-conf-mode",
+        ] {
+            assert_eq!(status(&report, id), "skip", "{provider} {id}");
+        }
+        assert_evidence(
+            &report,
+            "apiserver.anonymous-auth",
+            &[&format!("managed by the provider ({provider})")],
+        );
+    }
+    let (_, report) = eks_al2023().check_json(&["--only", "4.2.1,4.1.9"]);
+    assert_evidence(
+        &report,
+        "kubelet.config-file-mode",
+        &["/etc/kubernetes/kubelet/config.json.d/00-nodeadm.conf"],
+    );
+}
+
+#[test]
+fn a_managed_kubelet_that_does_not_run_is_read_from_the_images_files() {
+    let root = aks();
+    std::fs::remove_file(root.real("/proc/1700/cmdline")).expect("rm");
+    root.file(
+        "/etc/default/kubelet",
+        "KUBELET_FLAGS=--anonymous-auth=true --read-only-port=10255 --kubeconfig=/var/lib/kubelet/kubeconfig\n",
+    );
+    let (_, report) = root.check_json(&["--only", "4.2.1,4.2.4"]);
+    assert_eq!(status(&report, "kubelet.anonymous-auth"), "fail");
+    assert_evidence(
+        &report,
+        "kubelet.anonymous-auth",
+        &["/etc/default/kubelet", "--anonymous-auth=true"],
+    );
+    let root = eks_al2023();
+    std::fs::remove_file(root.real("/proc/2100/cmdline")).expect("rm");
+    let (_, report) = root.check_json(&["--only", "4.2.1"]);
+    assert_eq!(status(&report, "kubelet.anonymous-auth"), "pass");
+    assert_evidence(
+        &report,
+        "kubelet.anonymous-auth",
+        &["/etc/kubernetes/kubelet/config.json"],
+    );
+}

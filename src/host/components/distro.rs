@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use super::{ComponentFacts, ComponentKind, ComponentState, k3s, microk8s};
+use super::{ComponentFacts, ComponentKind, ComponentState, k3s, managed, microk8s};
 use crate::host::platform::PlatformName;
 use crate::host::process::EmbeddedDistribution;
 use crate::host::root::HostRoot;
@@ -78,6 +78,11 @@ pub fn before_resolve(
                     kind.binary()
                 ),
             })
+        }
+        PlatformName::Eks | PlatformName::Gke | PlatformName::Aks
+            if kind == ComponentKind::Kubelet =>
+        {
+            managed::kubelet_from_files(root, platform.name, pairs)
         }
         PlatformName::Openshift if control_plane => Some(ComponentState::NotRunning {
             reason: format!(

@@ -16,6 +16,7 @@ pub mod distro;
 pub mod document;
 pub mod files;
 pub mod k3s;
+pub mod managed;
 pub mod microk8s;
 mod tables;
 
