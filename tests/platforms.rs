@@ -700,7 +700,8 @@ fn rke2_flags_name_the_configuration_layer_that_put_them_there() {
 
 #[test]
 fn managed_control_planes_are_skipped_as_the_providers_and_the_kubelet_is_judged() {
-    let cases: Vec<(Root, &str, Vec<(&str, &str)>)> = vec![
+    type Expected = Vec<(&'static str, &'static str)>;
+    let cases: Vec<(Root, &str, Expected)> = vec![
         (
             eks_al2023(),
             "EKS",
