@@ -786,3 +786,156 @@ fn a_managed_kubelet_that_does_not_run_is_read_from_the_images_files() {
         &["/etc/kubernetes/kubelet/config.json"],
     );
 }
+
+// --- MicroK8s -------------------------------------------------------------------------------
+
+/// MicroK8s v1.28.9 (snap revision 6089), args files as microk8s-resources/default-args ships
+/// them, kubelite started by snap.microk8s.daemon-kubelite with snapd's SNAP* environment.
+fn microk8s() -> Root {
+    let root = Root::new();
+    root.identity("mk8s", "6.8.0-45-generic", "Ubuntu 24.04.1 LTS");
+    root.accounts(&[]);
+    let data = "/var/snap/microk8s/6089";
+    root.symlink("6089", "/var/snap/microk8s/current");
+    root.symlink("6089", "/snap/microk8s/current");
+    root.file(
+        "/snap/microk8s/6089/meta/snap.yaml",
+        "name: microk8s\nversion: v1.28.9\n",
+    );
+    let kubelite = [
+        "/snap/microk8s/6089/kubelite".to_string(),
+        format!("--scheduler-args-file={data}/args/kube-scheduler"),
+        format!("--controller-manager-args-file={data}/args/kube-controller-manager"),
+        format!("--proxy-args-file={data}/args/kube-proxy"),
+        format!("--kubelet-args-file={data}/args/kubelet"),
+        format!("--apiserver-args-file={data}/args/kube-apiserver"),
+        format!("--kubeconfig-file={data}/credentials/client.config"),
+        "--start-control-plane=true".to_string(),
+    ];
+    let argv: Vec<&str> = kubelite.iter().map(String::as_str).collect();
+    root.process(600, &argv);
+    root.environ(
+        600,
+        &[
+            "SNAP=/snap/microk8s/6089",
+            "SNAP_DATA=/var/snap/microk8s/6089",
+            "SNAP_COMMON=/var/snap/microk8s/common",
+        ],
+    );
+    root.file(
+        &format!("{data}/args/kubelet"),
+        "--kubeconfig=${SNAP_DATA}/credentials/kubelet.config\n--cert-dir=${SNAP_DATA}/certs\n--client-ca-file=${SNAP_DATA}/certs/ca.crt\n--anonymous-auth=false\n--root-dir=${SNAP_COMMON}/var/lib/kubelet\n--fail-swap-on=false\n# --authorization-mode=Webhook\n--container-runtime-endpoint=${SNAP_COMMON}/run/containerd.sock\n--authentication-token-webhook=true\n--read-only-port=0\n",
+    );
+    root.file(
+        &format!("{data}/args/kube-apiserver"),
+        "--cert-dir=${SNAP_DATA}/certs\n--service-cluster-ip-range=10.152.183.0/24\n--authorization-mode=RBAC,Node\n--service-account-key-file=${SNAP_DATA}/certs/serviceaccount.key\n--client-ca-file=${SNAP_DATA}/certs/ca.crt\n--tls-cert-file=${SNAP_DATA}/certs/server.crt\n--tls-private-key-file=${SNAP_DATA}/certs/server.key\n--kubelet-client-certificate=${SNAP_DATA}/certs/apiserver-kubelet-client.crt\n--kubelet-client-key=${SNAP_DATA}/certs/apiserver-kubelet-client.key\n--secure-port=16443\n--etcd-servers=unix://${SNAP_DATA}/var/kubernetes/backend/kine.sock:12379\n--allow-privileged=true\n--profiling=false\n",
+    );
+    root.file(
+        &format!("{data}/args/kube-controller-manager"),
+        "--kubeconfig=${SNAP_DATA}/credentials/controller.config\n--service-account-private-key-file=${SNAP_DATA}/certs/serviceaccount.key\n--root-ca-file=${SNAP_DATA}/certs/ca.crt\n--use-service-account-credentials\n--profiling=false\n",
+    );
+    root.file(
+        &format!("{data}/args/kube-scheduler"),
+        "--kubeconfig=${SNAP_DATA}/credentials/scheduler.config\n--leader-elect-lease-duration=60s\n",
+    );
+    root.file(
+        &format!("{data}/args/kube-proxy"),
+        "--kubeconfig=${SNAP_DATA}/credentials/proxy.config\n--cluster-cidr=10.1.0.0/16\n",
+    );
+    for (path, mode) in [
+        ("credentials/kubelet.config", 0o600),
+        ("credentials/client.config", 0o600),
+        ("credentials/controller.config", 0o600),
+        ("credentials/scheduler.config", 0o660),
+        ("credentials/proxy.config", 0o600),
+        ("certs/ca.crt", 0o644),
+        ("certs/ca.key", 0o600),
+    ] {
+        root.file_mode(&format!("{data}/{path}"), "x", mode);
+    }
+    root
+}
+
+#[test]
+fn microk8s_components_come_from_kubelites_args_files() {
+    let root = microk8s();
+    let (_, report) = root.check_json(&[]);
+    let platform = &report["host"]["platform"];
+    assert_eq!(platform["name"], "microk8s", "{platform:#}");
+    assert_eq!(platform["version"], "v1.28.9");
+    assert_statuses(
+        &report,
+        "microk8s",
+        &[
+            ("kubelet.anonymous-auth", "pass"),
+            ("kubelet.authorization-mode", "fail"),
+            ("kubelet.read-only-port", "pass"),
+            ("kubelet.client-ca-mode", "pass"),
+            ("kubelet.kubeconfig-mode", "pass"),
+            ("apiserver.authorization-mode-node", "pass"),
+            ("apiserver.profiling", "pass"),
+            ("apiserver.anonymous-auth", "warn"),
+            ("controller_manager.use-service-account-credentials", "pass"),
+            ("scheduler.profiling", "fail"),
+            ("scheduler.kubeconfig-mode", "fail"),
+            ("controlplane.admin-conf-mode", "pass"),
+            ("controlplane.pki-key-mode", "pass"),
+            ("apiserver.manifest-mode", "skip"),
+            ("etcd.cert-file", "skip"),
+            ("etcd.data-dir-mode", "skip"),
+        ],
+    );
+    assert_evidence(
+        &report,
+        "kubelet.anonymous-auth",
+        &[
+            "/var/snap/microk8s/6089/args/kubelet",
+            "line 4 of the args file",
+            "SNAP_DATA} = /var/snap/microk8s/6089",
+        ],
+    );
+    assert_evidence(
+        &report,
+        "kubelet.client-ca-mode",
+        &["/var/snap/microk8s/6089/certs/ca.crt"],
+    );
+    assert_evidence(&report, "etcd.cert-file", &["dqlite"]);
+    assert_evidence(
+        &report,
+        "controlplane.admin-conf-mode",
+        &["credentials/client.config"],
+    );
+}
+
+#[test]
+fn microk8s_worker_and_missing_args_files() {
+    let root = microk8s();
+    root.process(
+        600,
+        &[
+            "/snap/microk8s/6089/kubelite",
+            "--kubelet-args-file=/var/snap/microk8s/6089/args/kubelet",
+            "--start-control-plane=false",
+        ],
+    );
+    std::fs::remove_file(root.real("/proc/600/environ")).expect("rm");
+    root.symlink("/snap/microk8s/6089/kubelite", "/proc/600/exe");
+    let (_, report) = root.check_json(&["--only", "1.2.1,4.2.1"]);
+    assert_eq!(status(&report, "apiserver.anonymous-auth"), "skip");
+    assert_evidence(
+        &report,
+        "apiserver.anonymous-auth",
+        &["--start-control-plane=false"],
+    );
+    // ${SNAP_DATA} from the revision in kubelite's program path.
+    assert_evidence(&report, "kubelet.anonymous-auth", &["revision 6089"]);
+
+    std::fs::remove_file(root.real("/var/snap/microk8s/6089/args/kubelet")).expect("rm");
+    let (_, report) = root.check_json(&["--only", "4.2.1"]);
+    assert_eq!(status(&report, "kubelet.anonymous-auth"), "error");
+    assert_evidence(
+        &report,
+        "kubelet.anonymous-auth",
+        &["/var/snap/microk8s/6089/args/kubelet"],
+    );
+}
