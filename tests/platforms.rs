@@ -939,3 +939,148 @@ fn microk8s_worker_and_missing_args_files() {
         &["/var/snap/microk8s/6089/args/kubelet"],
     );
 }
+
+// --- Benchmark profiles ---------------------------------------------------------------------
+
+#[test]
+fn the_platforms_benchmark_profile_is_chosen_and_every_result_carries_both_ids() {
+    let cases = [
+        (
+            eks_al2023(),
+            "cis-eks-1.5.0",
+            "kubelet.anonymous-auth",
+            "4.2.1",
+            "3.2.1",
+        ),
+        (
+            gke_cos(),
+            "cis-gke-1.6.0",
+            "kubelet.read-only-port",
+            "4.2.4",
+            "3.2.4",
+        ),
+        (
+            aks(),
+            "cis-aks-1.7.0",
+            "kubelet.kubeconfig-mode",
+            "4.1.5",
+            "3.1.1",
+        ),
+        (
+            k3s_defaults(),
+            "k3s-cis-1.9",
+            "apiserver.profiling",
+            "1.2.15",
+            "1.2.15",
+        ),
+        (
+            rke2_cis(),
+            "rke2-cis-1.9",
+            "kubelet.event-qps",
+            "4.2.8",
+            "4.2.8",
+        ),
+    ];
+    for (root, profile, id, cis, profile_id) in cases {
+        let (_, report) = root.check_json(&[]);
+        assert_eq!(report["benchmark"]["profile"]["id"], profile, "{profile}");
+        assert!(
+            report["benchmark"]["profile"]["chosen"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("auto: platform")),
+            "{:#}",
+            report["benchmark"]
+        );
+        let finding = common::result(&report, id);
+        assert_eq!(finding["cis"], cis, "{profile} {id}");
+        assert_eq!(finding["profile_id"], profile_id, "{profile} {id}");
+        // `--only` takes the profile's ids (and prefixes of them).
+        let (_, only) = root.check_json(&["--only", profile_id]);
+        let ids: Vec<&str> = only["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter_map(|r| r["id"].as_str())
+            .collect();
+        assert!(
+            ids.contains(&id),
+            "{profile}: --only {profile_id} gave {ids:?}"
+        );
+    }
+    // EKS's 3.2 is the kubelet section: every result it selects is a kubelet rule with a 3.2 id.
+    let (_, report) = eks_al2023().check_json(&["--only", "3.2"]);
+    let results = report["results"].as_array().expect("results");
+    assert_eq!(results.len(), 9, "{report:#}");
+    assert!(results.iter().all(|r| {
+        r["profile_id"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("3.2."))
+    }));
+}
+
+#[test]
+fn the_profile_can_be_named_or_turned_off() {
+    let root = kubeadm();
+    let (_, report) = root.check_json(&["--only", "kubelet.anonymous-auth"]);
+    assert!(
+        report["benchmark"].get("profile").is_none(),
+        "kubeadm has no profile"
+    );
+    let (_, report) = root.check_json(&["--profile", "cis-eks-1.5.0", "--only", "3.2.1"]);
+    assert_eq!(report["benchmark"]["profile"]["chosen"], "--profile");
+    assert_eq!(
+        common::result(&report, "kubelet.anonymous-auth")["profile_id"],
+        "3.2.1"
+    );
+    let (_, report) = eks_al2023().check_json(&["--profile", "none", "--only", "4.2.1"]);
+    assert!(
+        common::result(&report, "kubelet.anonymous-auth")
+            .get("profile_id")
+            .is_none()
+    );
+    let output = root
+        .hardnode(&["check", "--profile", "cis-nope"])
+        .output()
+        .expect("run");
+    assert_eq!(common::code(&output), 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cis-eks-1.5.0"), "{stderr}");
+}
+
+#[test]
+fn platform_and_profile_ids_appear_in_every_output_format() {
+    let root = eks_al2023();
+    let run = |format: &str| {
+        let output = root
+            .hardnode(&["check", "--format", format, "--only", "3.2.1"])
+            .output()
+            .expect("run");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let text = run("text");
+    assert!(text.contains("platform eks"), "{text}");
+    assert!(text.contains("profile cis-eks-1.5.0"), "{text}");
+    assert!(text.contains("[profile 3.2.1]"), "{text}");
+    let json = run("json");
+    assert!(json.contains("\"profile_id\": \"3.2.1\""), "{json}");
+    assert!(json.contains("\"platform\""), "{json}");
+    let junit = run("junit");
+    assert!(
+        junit.contains("[CIS 4.2.1]") && junit.contains("[profile 3.2.1]"),
+        "{junit}"
+    );
+    let prometheus = run("prometheus");
+    assert!(
+        prometheus.contains("hardnode_check_profile_id{id=\"kubelet.anonymous-auth\",profile=\"cis-eks-1.5.0\",profile_id=\"3.2.1\"} 1"),
+        "{prometheus}"
+    );
+    assert!(
+        prometheus.contains("hardnode_platform_info{platform=\"eks\""),
+        "{prometheus}"
+    );
+    let sarif = run("sarif");
+    assert!(
+        sarif.contains("\"profileId\": \"3.2.1\"") && sarif.contains("\"platform\""),
+        "{sarif}"
+    );
+}
