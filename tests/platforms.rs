@@ -1084,3 +1084,66 @@ fn platform_and_profile_ids_appear_in_every_output_format() {
         "{sarif}"
     );
 }
+
+// --- OpenShift ------------------------------------------------------------------------------
+
+#[test]
+fn openshift_nodes_judge_the_kubelet_from_its_files_and_name_the_operators() {
+    let root = openshift();
+    let (_, report) = root.check_json(&[]);
+    assert_eq!(report["host"]["platform"]["name"], "openshift");
+    let detected = report["host"]["platform"]["detected_from"].to_string();
+    assert!(detected.contains("CRI-O"), "{detected}");
+    assert_statuses(
+        &report,
+        "openshift",
+        &[
+            ("kubelet.anonymous-auth", "pass"),
+            ("kubelet.authorization-mode", "pass"),
+            ("kubelet.rotate-certificates", "pass"),
+            ("kubelet.kubeconfig-mode", "pass"),
+            ("kubelet.config-file-mode", "fail"),
+            ("apiserver.anonymous-auth", "skip"),
+            ("etcd.cert-file", "skip"),
+            ("scheduler.profiling", "skip"),
+        ],
+    );
+    assert_evidence(
+        &report,
+        "kubelet.anonymous-auth",
+        &["/etc/kubernetes/kubelet.conf"],
+    );
+    assert_evidence(
+        &report,
+        "apiserver.anonymous-auth",
+        &["OpenShift", "cluster operator"],
+    );
+    // No kubeadm default is reported as an OpenShift fact: /etc/kubernetes/kubelet.conf is the
+    // KubeletConfiguration here, never the kubelet's kubeconfig.
+    std::fs::remove_file(root.real("/proc/1400/cmdline")).expect("rm");
+    let (_, report) = root.check_json(&["--only", "4.1.5,4.1.9,4.2.1"]);
+    assert_eq!(status(&report, "kubelet.anonymous-auth"), "pass");
+    assert_evidence(
+        &report,
+        "kubelet.config-file-mode",
+        &["/etc/kubernetes/kubelet.conf"],
+    );
+    let kubeconfig = evidence_text(&report, "kubelet.kubeconfig-mode");
+    assert!(
+        kubeconfig.contains("looked at /var/lib/kubelet/kubeconfig"),
+        "{kubeconfig}"
+    );
+    assert!(
+        !kubeconfig.contains("looked at /etc/kubernetes/kubelet.conf"),
+        "{kubeconfig}"
+    );
+    // Without the file nothing stands in for it.
+    std::fs::remove_file(root.real("/etc/kubernetes/kubelet.conf")).expect("rm");
+    let (_, report) = root.check_json(&["--only", "4.1.9"]);
+    assert_eq!(status(&report, "kubelet.config-file-mode"), "skip");
+    assert_evidence(
+        &report,
+        "kubelet.config-file-mode",
+        &["not a fact on openshift"],
+    );
+}

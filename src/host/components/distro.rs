@@ -79,7 +79,7 @@ pub fn before_resolve(
                 ),
             })
         }
-        PlatformName::Eks | PlatformName::Gke | PlatformName::Aks
+        PlatformName::Eks | PlatformName::Gke | PlatformName::Aks | PlatformName::Openshift
             if kind == ComponentKind::Kubelet =>
         {
             managed::kubelet_from_files(root, platform.name, pairs)

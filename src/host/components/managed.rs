@@ -10,6 +10,8 @@
 //! - AKS (aks-engine/AgentBaker): the flags in `KUBELET_FLAGS` of `/etc/default/kubelet`, and
 //!   `--config` in `KUBELET_CONFIG_FILE_FLAGS` when the node uses a config file.
 //!
+//! - OpenShift (RHCOS, machine-config operator): `--config=/etc/kubernetes/kubelet.conf`.
+//!
 //! A running kubelet's own command line always wins: this is only read when there is none.
 
 use std::collections::BTreeSet;
@@ -72,6 +74,15 @@ pub fn kubelet_from_files(
             }
             (args, path)
         }
+        // OpenShift's machine-config operator writes the kubelet's KubeletConfiguration to
+        // /etc/kubernetes/kubelet.conf (not a kubeconfig, as on kubeadm).
+        PlatformName::Openshift if exists("/etc/kubernetes/kubelet.conf") => (
+            vec![
+                "--config=/etc/kubernetes/kubelet.conf".into(),
+                "--kubeconfig=/var/lib/kubelet/kubeconfig".into(),
+            ],
+            "/etc/kubernetes/kubelet.conf".into(),
+        ),
         _ => return None,
     };
     let parsed = flags::parse(&args, flags::boolean_flags(ComponentKind::Kubelet.binary()));
