@@ -1147,3 +1147,46 @@ fn openshift_nodes_judge_the_kubelet_from_its_files_and_name_the_operators() {
         &["not a fact on openshift"],
     );
 }
+
+// --- Every fixture in one table ---------------------------------------------------------------
+
+/// Each platform fixture: the kubelet rules give verdicts (never "not running" or "does not read
+/// yet"), each with its evidence.
+#[test]
+fn every_platform_fixture_gives_kubelet_verdicts_with_their_source() {
+    let fixtures: Vec<(&str, Root, &str)> = vec![
+        ("k3s 1.30 defaults", k3s_defaults(), "pass"),
+        ("k3s 1.30 layered", k3s_layered(), "pass"),
+        ("k3s 1.32 drop-ins", k3s_132(), "fail"),
+        ("rke2 1.30 cis", rke2_cis(), "pass"),
+        ("microk8s 1.28", microk8s(), "pass"),
+        ("eks al2023", eks_al2023(), "pass"),
+        ("gke cos", gke_cos(), "pass"),
+        ("aks ubuntu", aks(), "pass"),
+        ("openshift 4.14", openshift(), "pass"),
+    ];
+    for (label, root, anonymous_auth) in fixtures {
+        let (_, report) = root.check_json(&["--only", "kubelet"]);
+        assert_eq!(
+            status(&report, "kubelet.anonymous-auth"),
+            anonymous_auth,
+            "{label}"
+        );
+        for result in report["results"].as_array().expect("results") {
+            let reason = result["reason"].as_str().unwrap_or("");
+            assert!(
+                !reason.contains("not running") && !reason.contains("does not read yet"),
+                "{label}: {} {reason}",
+                result["id"]
+            );
+            if matches!(result["status"].as_str(), Some("pass" | "fail")) {
+                let evidence = result["evidence"].as_array().expect("evidence");
+                assert!(
+                    !evidence.is_empty(),
+                    "{label}: {} has no evidence",
+                    result["id"]
+                );
+            }
+        }
+    }
+}
