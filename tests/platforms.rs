@@ -272,7 +272,7 @@ fn k3s_layered() -> Root {
     );
     root.file(
         "/etc/rancher/k3s/config.yaml",
-        "write-kubeconfig-mode: \"0600\"\nsecrets-encryption: true\nkube-apiserver-arg:\n  - \"audit-log-path=/var/lib/rancher/k3s/server/logs/audit.log\"\nkubelet-arg:\n  - \"streaming-connection-idle-timeout=0\"\n  - \"event-qps=0\"\n",
+        "token: \"K10c0ffee::server:t0ken\"\nwrite-kubeconfig-mode: \"0600\"\nsecrets-encryption: true\nkube-apiserver-arg:\n  - \"audit-log-path=/var/lib/rancher/k3s/server/logs/audit.log\"\nkubelet-arg:\n  - \"streaming-connection-idle-timeout=0\"\n  - \"event-qps=0\"\n",
     );
     root.file(
         "/etc/rancher/k3s/config.yaml.d/10-debug.yaml",

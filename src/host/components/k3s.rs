@@ -133,7 +133,19 @@ impl DistroConfig {
         self.get(key).is_some_and(|v| v.value == "true")
     }
 
-    fn set(&mut self, key: &str, items: Vec<LayeredValue>, append: bool) {
+    fn set(&mut self, key: &str, mut items: Vec<LayeredValue>, append: bool) {
+        // Secrets never reach the facts or a report: the cluster token, agent token, S3 keys,
+        // and the datastore endpoint (which may hold a password; its scheme is kept).
+        if is_secret(key) {
+            for item in &mut items {
+                item.value = match item.value.split_once("://") {
+                    Some((scheme, _)) if key == "datastore-endpoint" => {
+                        format!("{scheme}://(redacted)")
+                    }
+                    _ => "(redacted)".into(),
+                };
+            }
+        }
         let slot = self.values.entry(key.to_string()).or_default();
         if !append {
             slot.clear();
@@ -141,6 +153,17 @@ impl DistroConfig {
         slot.extend(items);
     }
 }
+
+/// Options whose values are credentials.
+fn is_secret(key: &str) -> bool {
+    key == "datastore-endpoint"
+        || ["token", "secret", "password", "access-key"]
+            .iter()
+            .any(|word| key.contains(word))
+}
+
+/// At most this many `config.yaml.d` files are read; more is an error, not a silent cut.
+const MAX_DROP_INS: usize = 256;
 
 /// Reads the layers of `data`'s distribution for the process `process` (when it runs).
 pub fn read_config(
@@ -198,6 +221,12 @@ pub fn read_config(
         data.config_dir.clone()
     };
     match root.read_dir_names(Path::new(&drop_in_dir)) {
+        Ok(mut names) if names.len() > MAX_DROP_INS => {
+            names.clear();
+            config.error = Some(format!(
+                "{drop_in_dir} holds more than {MAX_DROP_INS} entries; hardnode reads at most {MAX_DROP_INS}"
+            ));
+        }
         Ok(mut names) => {
             names.sort();
             for name in names {
@@ -762,6 +791,36 @@ mod tests {
             }
         }
         parse_data(RKE2_DATA).expect("rke2 data");
+    }
+
+    #[test]
+    fn secrets_are_redacted_as_they_are_stored() {
+        let mut config = DistroConfig::default();
+        let item = |value: &str, key: &str| LayeredValue {
+            value: value.into(),
+            source: Source::ConfigFile,
+            path: PathBuf::from("/etc/rancher/k3s/config.yaml"),
+            key: key.into(),
+        };
+        config.set("token", vec![item("K10abc::server:s3cr3t", "token")], false);
+        config.set(
+            "datastore-endpoint",
+            vec![item("postgres://u:pw@db:5432/k3s", "datastore-endpoint")],
+            false,
+        );
+        config.set("node-name", vec![item("n1", "node-name")], false);
+        assert_eq!(
+            config.get("token").map(|v| v.value.as_str()),
+            Some("(redacted)")
+        );
+        assert_eq!(
+            config.get("datastore-endpoint").map(|v| v.value.as_str()),
+            Some("postgres://(redacted)")
+        );
+        assert_eq!(
+            config.get("node-name").map(|v| v.value.as_str()),
+            Some("n1")
+        );
     }
 
     #[test]
