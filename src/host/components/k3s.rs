@@ -156,10 +156,10 @@ impl DistroConfig {
 
 /// Options whose values are credentials.
 fn is_secret(key: &str) -> bool {
-    key == "datastore-endpoint"
-        || ["token", "secret", "password", "access-key"]
+    matches!(key, "token" | "datastore-endpoint" | "vpn-auth")
+        || ["-token", "-password", "secret-key", "access-key"]
             .iter()
-            .any(|word| key.contains(word))
+            .any(|end| key.ends_with(end))
 }
 
 /// At most this many `config.yaml.d` files are read; more is an error, not a silent cut.
@@ -809,6 +809,12 @@ mod tests {
             false,
         );
         config.set("node-name", vec![item("n1", "node-name")], false);
+        config.set(
+            "secrets-encryption",
+            vec![item("true", "secrets-encryption")],
+            false,
+        );
+        assert!(config.is_true("secrets-encryption"));
         assert_eq!(
             config.get("token").map(|v| v.value.as_str()),
             Some("(redacted)")
