@@ -1190,3 +1190,52 @@ fn every_platform_fixture_gives_kubelet_verdicts_with_their_source() {
         }
     }
 }
+
+#[test]
+fn k3s_admin_kubeconfig_is_judged_with_write_kubeconfig_mode_named() {
+    let root = k3s_defaults();
+    root.file(
+        "/etc/rancher/k3s/config.yaml",
+        "write-kubeconfig-mode: \"0644\"\n",
+    );
+    root.chmod("/etc/rancher/k3s/k3s.yaml", 0o644);
+    let (_, report) = root.check_json(&["--only", "1.1.13"]);
+    assert_eq!(status(&report, "controlplane.admin-conf-mode"), "fail");
+    assert_evidence(
+        &report,
+        "controlplane.admin-conf-mode",
+        &[
+            "/etc/rancher/k3s/k3s.yaml",
+            "write-kubeconfig-mode 0644 by write-kubeconfig-mode in /etc/rancher/k3s/config.yaml",
+        ],
+    );
+}
+
+#[test]
+fn rke2s_containerd_config_is_the_one_its_containerd_runs_with() {
+    let root = rke2_cis();
+    let config = "/var/lib/rancher/rke2/agent/etc/containerd/config.toml";
+    root.process(
+        380,
+        &[
+            "containerd",
+            "-c",
+            config,
+            "-a",
+            "/run/k3s/containerd/containerd.sock",
+            "--state",
+            "/run/k3s/containerd",
+            "--root",
+            "/var/lib/rancher/rke2/agent/containerd",
+        ],
+    );
+    // What RKE2 v1.30 writes (its containerd config template, version 2).
+    root.file_mode(
+        config,
+        "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\"]\n  enable_selinux = true\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n  runtime_type = \"io.containerd.runc.v2\"\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n",
+        0o600,
+    );
+    let (_, report) = root.check_json(&["--only", "runtime.containerd-config-mode"]);
+    assert_eq!(status(&report, "runtime.containerd-config-mode"), "pass");
+    assert_evidence(&report, "runtime.containerd-config-mode", &[config]);
+}

@@ -268,6 +268,7 @@ pub fn map_path(path: &str) -> Option<String> {
             Some(format!("{SNAP_DATA_CURRENT}/credentials/client.config"))
         }
         "/etc/kubernetes/pki" => Some(format!("{SNAP_DATA_CURRENT}/certs")),
+        "/etc/containerd/config.toml" => Some(format!("{SNAP_DATA_CURRENT}/args/containerd.toml")),
         _ => None,
     }
 }
