@@ -850,6 +850,7 @@ fn microk8s() -> Root {
         ("credentials/proxy.config", 0o600),
         ("certs/ca.crt", 0o644),
         ("certs/ca.key", 0o600),
+        ("args/containerd.toml", 0o600),
     ] {
         root.file_mode(&format!("{data}/{path}"), "x", mode);
     }
@@ -904,6 +905,12 @@ fn microk8s_components_come_from_kubelites_args_files() {
         &report,
         "controlplane.admin-conf-mode",
         &["credentials/client.config"],
+    );
+    assert_eq!(status(&report, "runtime.containerd-config-mode"), "pass");
+    assert_evidence(
+        &report,
+        "runtime.containerd-config-mode",
+        &["args/containerd.toml"],
     );
 }
 
@@ -1212,7 +1219,7 @@ fn k3s_admin_kubeconfig_is_judged_with_write_kubeconfig_mode_named() {
 }
 
 #[test]
-fn rke2s_containerd_config_is_the_one_its_containerd_runs_with() {
+fn rke2s_containerd_config_is_the_one_it_generates() {
     let root = rke2_cis();
     let config = "/var/lib/rancher/rke2/agent/etc/containerd/config.toml";
     root.process(
