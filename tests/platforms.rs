@@ -1246,3 +1246,43 @@ fn rke2s_containerd_config_is_the_one_it_generates() {
     assert_eq!(status(&report, "runtime.containerd-config-mode"), "pass");
     assert_evidence(&report, "runtime.containerd-config-mode", &[config]);
 }
+
+#[test]
+fn a_k3s_config_file_named_on_the_command_line_must_exist_and_only_yaml_drop_ins_count() {
+    let root = k3s_defaults();
+    root.file(
+        "/etc/systemd/system/k3s.service",
+        "[Service]\nExecStart=/usr/local/bin/k3s server --config /etc/k3s/custom.yaml\n",
+    );
+    let (_, report) = root.check_json(&["--only", "1.2.15"]);
+    assert_eq!(status(&report, "apiserver.profiling"), "error");
+    assert_evidence(&report, "apiserver.profiling", &["/etc/k3s/custom.yaml"]);
+
+    // The named file's drop-ins are `<file>.d`; a backup or a text file there is not read.
+    root.file(
+        "/etc/k3s/custom.yaml",
+        "kube-apiserver-arg:\n  - \"profiling=false\"\n",
+    );
+    root.file(
+        "/etc/k3s/custom.yaml.d/50-old.yaml.bak",
+        "kube-apiserver-arg:\n  - \"profiling=true\"\n",
+    );
+    root.file("/etc/k3s/custom.yaml.d/README.txt", "profiling=true\n");
+    root.file(
+        "/etc/k3s/custom.yaml.d/60-audit.yml",
+        "kube-apiserver-arg+:\n  - \"audit-log-maxage=30\"\n",
+    );
+    let (_, report) = root.check_json(&["--only", "1.2.15,1.2.17"]);
+    assert_eq!(status(&report, "apiserver.profiling"), "pass");
+    assert_evidence(
+        &report,
+        "apiserver.profiling",
+        &["kube-apiserver-arg in /etc/k3s/custom.yaml"],
+    );
+    assert_eq!(status(&report, "apiserver.audit-log-maxage"), "pass");
+    assert_evidence(
+        &report,
+        "apiserver.audit-log-maxage",
+        &["kube-apiserver-arg+ in /etc/k3s/custom.yaml.d/60-audit.yml"],
+    );
+}
