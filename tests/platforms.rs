@@ -1286,3 +1286,29 @@ fn a_k3s_config_file_named_on_the_command_line_must_exist_and_only_yaml_drop_ins
         &["kube-apiserver-arg+ in /etc/k3s/custom.yaml.d/60-audit.yml"],
     );
 }
+
+#[test]
+fn a_bottlerocket_kubelet_that_does_not_run_is_read_from_its_rendered_config() {
+    let root = Root::new();
+    root.file(
+        "/etc/os-release",
+        "NAME=Bottlerocket\nID=bottlerocket\nVERSION_ID=1.20.5\nPRETTY_NAME=\"Bottlerocket OS 1.20.5 (aws-k8s-1.30)\"\n",
+    );
+    // Bottlerocket 1.20 (aws-k8s-1.30) renders this from its settings.
+    root.file_mode(
+        "/etc/kubernetes/kubelet/config",
+        "kind: KubeletConfiguration\napiVersion: kubelet.config.k8s.io/v1beta1\nauthentication:\n  anonymous:\n    enabled: false\nauthorization:\n  mode: Webhook\nreadOnlyPort: 0\n",
+        0o644,
+    );
+    let (_, report) = root.check_json(&["--only", "4.2.1,4.2.4,1.2.1"]);
+    let platform = &report["host"]["platform"];
+    assert_eq!(platform["name"], "eks", "{platform:#}");
+    assert_eq!(platform["variant"], "Bottlerocket");
+    assert_eq!(status(&report, "kubelet.anonymous-auth"), "pass");
+    assert_evidence(
+        &report,
+        "kubelet.anonymous-auth",
+        &["/etc/kubernetes/kubelet/config"],
+    );
+    assert_eq!(status(&report, "apiserver.anonymous-auth"), "skip");
+}

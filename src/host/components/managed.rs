@@ -4,7 +4,8 @@
 //!
 //! - EKS AL2023 (amazon-eks-ami, nodeadm): `--config=/etc/kubernetes/kubelet/config.json` and
 //!   `--config-dir=/etc/kubernetes/kubelet/config.json.d`; EKS AL2 (bootstrap.sh):
-//!   `/etc/kubernetes/kubelet/kubelet-config.json`. Both with `/var/lib/kubelet/kubeconfig`.
+//!   `/etc/kubernetes/kubelet/kubelet-config.json`; Bottlerocket: `/etc/kubernetes/kubelet/config`.
+//!   All with `/var/lib/kubelet/kubeconfig`.
 //! - GKE (COS and Ubuntu, configure-helper.sh): `/home/kubernetes/kubelet-config.yaml`,
 //!   `/var/lib/kubelet/kubeconfig`.
 //! - AKS (aks-engine/AgentBaker): the flags in `KUBELET_FLAGS` of `/etc/default/kubelet`, and
@@ -48,6 +49,12 @@ pub fn kubelet_from_files(
                         kubeconfig,
                     ],
                     "/etc/kubernetes/kubelet/kubelet-config.json".into(),
+                )
+            } else if exists("/etc/kubernetes/kubelet/config") {
+                // Bottlerocket renders the kubelet's KubeletConfiguration from its settings here.
+                (
+                    vec!["--config=/etc/kubernetes/kubelet/config".into(), kubeconfig],
+                    "/etc/kubernetes/kubelet/config".into(),
                 )
             } else {
                 return None;
