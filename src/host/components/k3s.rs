@@ -582,9 +582,15 @@ pub fn resolve_embedded(
     };
     let mut args: BTreeMap<String, (String, ArgOrigin)> = BTreeMap::new();
     for (flag, value) in defaults {
-        let value = value.replace("${data-dir}", &config.data_dir);
+        let mut value = value.replace("${data-dir}", &config.data_dir);
+        let mut derived = String::new();
+        if value.contains("${cgroup-driver}") {
+            let (driver, how) = cgroup_driver(root, &config.data_dir);
+            value = value.replace("${cgroup-driver}", driver);
+            derived = format!(", {how}");
+        }
         let detail = format!(
-            "{name} built-in --{flag}={value} ({}, {why}; {})",
+            "{name} built-in --{flag}={value} ({}, {why}{derived}; {})",
             release.name, from.source
         );
         args.insert(
@@ -758,6 +764,23 @@ pub fn annotate(data: &DistroData, config: &DistroConfig, component: &mut Compon
                 data.distribution
             ));
         }
+    }
+}
+
+/// The cgroup driver k3s gives the kubelet: the one it wrote into containerd's generated config.
+fn cgroup_driver(root: &HostRoot, data_dir: &str) -> (&'static str, String) {
+    let path = format!("{data_dir}/agent/etc/containerd/config.toml");
+    match root.read_to_string(Path::new(&path)) {
+        Ok(text)
+            if text.lines().any(|line| {
+                let compact: String = line.split_whitespace().collect();
+                compact == "SystemdCgroup=true"
+            }) =>
+        {
+            ("systemd", format!("SystemdCgroup = true in {path}"))
+        }
+        Ok(_) => ("cgroupfs", format!("no SystemdCgroup = true in {path}")),
+        Err(error) => ("cgroupfs", format!("{path} {error}: cgroupfs assumed")),
     }
 }
 
