@@ -1109,15 +1109,17 @@ fn a_component_that_does_not_run_is_skipped_with_the_reason() {
 }
 
 #[test]
-fn embedded_distributions_are_named_instead_of_failing() {
+fn embedded_distributions_are_judged_from_their_own_layers() {
+    // A bare `k3s server` (no config file): its components run inside it with k3s's built-in
+    // arguments (tests/platforms.rs covers the layers).
     let root = Root::new();
     root.process(300, &["/usr/local/bin/k3s server"]);
     let (code, report) = root.check_json(&["--only", "4.2.1,1.2.7"]);
     assert_eq!(code, 0);
-    assert_eq!(status(&report, "kubelet.anonymous-auth"), "skip");
+    assert_eq!(status(&report, "kubelet.anonymous-auth"), "pass");
     let reason = evidence_text(&report, "kubelet.anonymous-auth");
     assert!(
-        reason.contains("embedded distribution") && reason.contains("k3s server"),
+        reason.contains("k3s built-in") && reason.contains("inside k3s pid 300"),
         "{reason}"
     );
 }

@@ -6,6 +6,7 @@
 mod load;
 mod model;
 pub mod ops;
+pub mod profiles;
 mod select;
 
 pub(crate) use load::parse_expect;

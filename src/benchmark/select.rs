@@ -31,6 +31,13 @@ impl Selector {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Like [`matches`](Self::matches), and also by the rule's id in the chosen benchmark profile
+    /// (`3.2.1` of CIS EKS, or a prefix of it on a dot boundary).
+    pub fn matches_in_profile(&self, rule: &Rule, profile_id: Option<&str>) -> bool {
+        self.matches(rule)
+            || profile_id.is_some_and(|id| super::profiles::id_matches(id, self.0.as_str()))
+    }
 }
 
 /// The rules a run keeps, evaluates, or reports as deselected.
@@ -38,6 +45,8 @@ impl Selector {
 pub struct Selection {
     pub only: Vec<Selector>,
     pub skip: Vec<Selector>,
+    /// The chosen benchmark profile's ids (rule id -> profile id), which selectors also match.
+    pub profile_ids: std::collections::BTreeMap<String, String>,
 }
 
 /// What happens to one rule.
@@ -63,16 +72,21 @@ impl Selection {
         Selection {
             only: split(only),
             skip: split(skip),
+            profile_ids: Default::default(),
         }
+    }
+
+    fn matches(&self, selector: &Selector, rule: &Rule) -> bool {
+        selector.matches_in_profile(rule, self.profile_ids.get(&rule.id).map(String::as_str))
     }
 
     /// Refuses selectors that match nothing, naming them.
     pub fn validate(&self, rules: &[Rule]) -> Result<(), InputError> {
         for (flag, selectors) in [("--only", &self.only), ("--skip", &self.skip)] {
             for selector in selectors {
-                if !rules.iter().any(|rule| selector.matches(rule)) {
+                if !rules.iter().any(|rule| self.matches(selector, rule)) {
                     return Err(InputError::Usage(format!(
-                        "{flag} {}: no rule has this id, section or CIS id (see `hardnode rules`)",
+                        "{flag} {}: no rule has this id, section, CIS id or benchmark profile id (see `hardnode rules`)",
                         selector.as_str()
                     )));
                 }
@@ -82,10 +96,10 @@ impl Selection {
     }
 
     pub fn decide(&self, rule: &Rule) -> Decision {
-        if !self.only.is_empty() && !self.only.iter().any(|s| s.matches(rule)) {
+        if !self.only.is_empty() && !self.only.iter().any(|s| self.matches(s, rule)) {
             return Decision::Omitted;
         }
-        match self.skip.iter().find(|s| s.matches(rule)) {
+        match self.skip.iter().find(|s| self.matches(s, rule)) {
             Some(selector) => {
                 Decision::Deselected(format!("deselected by --skip {}", selector.as_str()))
             }

@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 
 use super::{
     Error, GlobalArgs, ReportFormat, emit, load_policy, load_rules, open_root, print, restrict_for,
-    select, use_color,
+    select_with_profile, use_color,
 };
 use crate::benchmark::Decision;
 use crate::engine::{self, Status};
@@ -27,6 +27,10 @@ pub struct SelectArgs {
     /// Skip these rules (reported as `skip`); same forms as --only.
     #[arg(long, value_name = "ID,...")]
     pub skip: Vec<String>,
+    /// The benchmark profile whose ids the results also carry and --only/--skip accept
+    /// (`cis-eks-1.5.0`, `k3s-cis-1.9`, …): `auto` (default) from the detected platform, `none`.
+    #[arg(long, value_name = "ID|auto|none")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -86,8 +90,8 @@ pub struct ContainersArgs {
 pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
     let started = std::time::SystemTime::now();
     let clock = std::time::Instant::now();
-    let selected = select(&args.select)?;
     let root = open_root(global)?;
+    let (selected, profile) = select_with_profile(&args.select, &root)?;
     let mut policy = load_policy(global, &root)?;
     host::profile_sources::require_declared(&root, &mut policy);
     let to_evaluate = selected
@@ -106,7 +110,10 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> 
             _ => engine::evaluate(rule, &facts, &policy),
         })
         .collect();
-    let report = Report::new(&facts, findings);
+    let mut report = Report::new(&facts, findings);
+    if let Some((profile, chosen)) = profile.finish(&facts.host.platform) {
+        report.apply_profile(&profile, chosen);
+    }
     let run = report::RunInfo {
         started_unix_seconds: started
             .duration_since(std::time::UNIX_EPOCH)
@@ -152,8 +159,8 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> 
 }
 
 pub(super) fn facts(global: &GlobalArgs, args: &FactsArgs) -> Result<u8, Error> {
-    let selected = select(&args.select)?;
     let root = open_root(global)?;
+    let (selected, _) = select_with_profile(&args.select, &root)?;
     let mut policy = load_policy(global, &root)?;
     host::profile_sources::require_declared(&root, &mut policy);
     let needs = engine::needs(

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod benchmark_profile;
 mod check;
 mod error;
 mod firewall;
@@ -26,6 +27,7 @@ use crate::benchmark::{self, Decision, Rule, Selection};
 use crate::config::{DEFAULT_CONFIG_PATH, Policy};
 use crate::host::{self, HostRoot};
 use crate::privilege;
+use benchmark_profile::select_with_profile;
 use check::{CheckArgs, ContainersArgs, FactsArgs, RulesArgs, SelectArgs};
 pub use error::Error;
 use firewall::{FIREWALL_EXAMPLES, FirewallCommand};
@@ -237,9 +239,13 @@ fn load_rules(extra: &[PathBuf]) -> Result<Vec<Rule>, Error> {
 }
 
 /// The rules a run evaluates and those reported as deselected, in rule order.
-fn select(args: &SelectArgs) -> Result<Vec<(Rule, Decision)>, Error> {
-    let rules = load_rules(&args.benchmark)?;
-    let selection = Selection::from_lists(&args.only, &args.skip);
+fn select(
+    rules: Vec<Rule>,
+    args: &SelectArgs,
+    profile_ids: std::collections::BTreeMap<String, String>,
+) -> Result<Vec<(Rule, Decision)>, Error> {
+    let mut selection = Selection::from_lists(&args.only, &args.skip);
+    selection.profile_ids = profile_ids;
     selection.validate(&rules)?;
     Ok(rules
         .into_iter()

@@ -78,6 +78,9 @@ pub fn evaluate_setting(
         let where_ = match &component.origin {
             Origin::Process { pid, .. } => format!("{} (pid {pid})", kind.binary()),
             Origin::Manifest { path } => format!("{} manifest {}", kind.binary(), path.display()),
+            Origin::Embedded { distribution, pid } => {
+                format!("{} inside {distribution} (pid {pid})", kind.binary())
+            }
         };
         let evidence = match empty {
             Some(empty) => Evidence::new(
@@ -106,6 +109,12 @@ pub fn evaluate_setting(
     };
     let evidence = Evidence::new(setting.source.as_str(), setting.path.clone(), {
         let mut detail = setting.detail.clone();
+        if let Origin::Embedded { distribution, pid } = &component.origin {
+            detail.push_str(&format!(
+                " [{} inside {distribution} pid {pid}]",
+                kind.binary()
+            ));
+        }
         if let Origin::Process { pid, other_pids } = &component.origin {
             detail.push_str(&format!(" [{} pid {pid}]", kind.binary()));
             if !other_pids.is_empty() {
@@ -574,6 +583,18 @@ pub fn placeholder(facts: &Facts, name: &str) -> Option<String> {
                 },
             )
         }
+        // Run inside a distribution's process: its own configuration passes the flags.
+        Origin::Embedded { distribution, .. } => Some(match distribution.as_str() {
+            "microk8s" => format!(
+                "MicroK8s's args file for {} (/var/snap/microk8s/current/args/{})",
+                kind.binary(),
+                kind.binary()
+            ),
+            _ => format!(
+                "{distribution}'s configuration (the {}-arg list of /etc/rancher/{distribution}/config.yaml)",
+                kind.binary()
+            ),
+        }),
     }
 }
 

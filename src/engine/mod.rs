@@ -83,6 +83,9 @@ impl Evidence {
 pub struct Finding {
     pub id: String,
     pub cis: Option<String>,
+    /// The rule's id in the chosen benchmark profile (CIS EKS `3.2.1`), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_id: Option<String>,
     pub section: String,
     pub title: String,
     pub severity: Severity,
@@ -353,6 +356,7 @@ fn finish(rule: &Rule, outcome: Outcome, facts: &Facts, policy: &Policy) -> Find
     Finding {
         id: rule.id.clone(),
         cis: rule.cis.clone(),
+        profile_id: None,
         section: rule.section.clone(),
         title: rule.title.clone(),
         severity: rule.severity,

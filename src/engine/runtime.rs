@@ -996,6 +996,7 @@ mod tests {
                 os: crate::host::Observed::Absent { path: "/o".into() },
                 kernel_release: crate::host::Observed::Absent { path: "/k".into() },
                 root: "/".into(),
+                platform: crate::host::platform::Platform::generic("test"),
             },
             kernel: None,
             apparmor: None,

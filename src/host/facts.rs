@@ -164,6 +164,8 @@ pub struct HostInfo {
     pub os: Observed<String>,
     pub kernel_release: Observed<String>,
     pub root: PathBuf,
+    /// The distribution this node belongs to, with the evidence it was detected from.
+    pub platform: super::platform::Platform,
 }
 
 /// The kernel build configuration, from the first source that could be used.

@@ -12,6 +12,7 @@ pub mod firewall;
 pub mod flags;
 pub mod kernel;
 pub mod manifests;
+pub mod platform;
 pub mod process;
 pub mod profile_sources;
 pub mod root;
@@ -58,6 +59,7 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
             os: os_release(root),
             kernel_release: release.clone(),
             root: root.prefix().to_path_buf(),
+            platform: platform::Platform::generic("not detected yet"),
         };
         let kernel = (!needs.kernel_options.is_empty() || !needs.status_fields.is_empty())
             .then(|| kernel::gather(root, &release, needs));
@@ -76,6 +78,12 @@ pub fn gather(root: &HostRoot, needs: &Needs) -> Facts {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             // No thread to be had (or nothing to walk): here, after the rest.
             None => gather_processes(root, needs),
+        };
+        // The walk of /proc (when one was made) decided the platform; otherwise files alone do.
+        let mut host = host;
+        host.platform = match &found.components {
+            Some(components) => components.platform.clone(),
+            None => platform::detect(root, None),
         };
         let firewall = needs
             .firewall

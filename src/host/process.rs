@@ -43,6 +43,8 @@ pub struct EmbeddedDistribution {
     pub distribution: String,
     /// `server`, `agent`, or what followed the program name.
     pub role: String,
+    /// The arguments after the program name (and the role, for k3s and rke2).
+    pub args: Vec<String>,
 }
 
 /// A container runtime daemon (`containerd`, `crio`, `dockerd`), found in the same walk.
@@ -223,10 +225,15 @@ fn scan_one(root: &HostRoot, pid: u32, scan: &mut ProcessScan, visitor: &mut imp
             args_error: None,
             args: argv.into_iter().skip(skip).collect(),
         }),
-        Identity::Embedded { distribution, role } => scan.embedded.push(EmbeddedDistribution {
+        Identity::Embedded {
+            distribution,
+            role,
+            skip,
+        } => scan.embedded.push(EmbeddedDistribution {
             pid,
             distribution,
             role,
+            args: argv.into_iter().skip(skip).collect(),
         }),
         Identity::Runtime(name) => scan.runtimes.push(RuntimeProcess {
             pid,
@@ -264,6 +271,8 @@ enum Identity {
     Embedded {
         distribution: String,
         role: String,
+        /// Arguments before the flags (program and role).
+        skip: usize,
     },
     /// A container runtime daemon, by its program basename.
     Runtime(String),
@@ -312,6 +321,13 @@ fn identify(argv: &[String]) -> Identity {
         "k3s" | "rke2" => Identity::Embedded {
             distribution: name.to_string(),
             role: argv.get(1).cloned().unwrap_or_default(),
+            skip: 2,
+        },
+        // MicroK8s runs every component in one `kubelite` process, configured by args files.
+        "kubelite" => Identity::Embedded {
+            distribution: "microk8s".into(),
+            role: "kubelite".into(),
+            skip: 1,
         },
         _ => Identity::Other,
     }

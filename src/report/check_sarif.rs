@@ -36,6 +36,7 @@ pub fn render_sarif(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                         "benchmark": report.benchmark.name,
                         "benchmarkVersion": report.benchmark.version,
                         "cis": report.benchmark.cis,
+                        "profile": report.benchmark.profile,
                     }
                 }
             },
@@ -56,6 +57,7 @@ fn invocation(report: &Report) -> Value {
             "os": report.host.os,
             "kernel": report.host.kernel,
             "root": report.host.root,
+            "platform": report.host.platform,
         }
     });
     // `machine` is a string when present; an unknown hostname leaves it out.
@@ -70,6 +72,9 @@ fn rule_descriptor(finding: &Finding) -> Value {
     if let Some(cis) = &finding.cis {
         tags.push(format!("CIS-{cis}"));
     }
+    if let Some(profile_id) = &finding.profile_id {
+        tags.push(format!("profile-{profile_id}"));
+    }
     let mut descriptor = json!({
         "id": finding.id,
         "shortDescription": { "text": finding.title },
@@ -78,6 +83,7 @@ fn rule_descriptor(finding: &Finding) -> Value {
         },
         "properties": {
             "cis": finding.cis,
+            "profileId": finding.profile_id,
             "section": finding.section,
             "severity": finding.severity.as_str(),
             "scored": finding.scored,

@@ -49,10 +49,13 @@ pub fn render_junit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn render_case(finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
-    let name = match &finding.cis {
+    let mut name = match &finding.cis {
         Some(cis) => format!("{} [CIS {cis}] {}", finding.id, finding.title),
         None => format!("{} {}", finding.id, finding.title),
     };
+    if let Some(profile_id) = &finding.profile_id {
+        name.push_str(&format!(" [profile {profile_id}]"));
+    }
     let open = format!(
         r#"    <testcase name="{}" classname="hardnode.{}""#,
         escape(&name),

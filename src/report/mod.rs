@@ -68,6 +68,9 @@ pub struct HostSummary {
     pub os: Option<String>,
     pub kernel: Option<String>,
     pub root: PathBuf,
+    /// The distribution (kubeadm, k3s, RKE2, MicroK8s, EKS, GKE, AKS, OpenShift, generic), its
+    /// version where known, and what it was detected from.
+    pub platform: crate::host::platform::Platform,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +78,19 @@ pub struct BenchmarkSummary {
     pub name: &'static str,
     pub version: &'static str,
     pub cis: &'static str,
+    /// The benchmark profile whose ids the results also carry (CIS EKS, the k3s guide).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileSummary>,
+}
+
+/// The chosen benchmark profile and why it was chosen.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileSummary {
+    pub id: String,
+    pub title: String,
+    pub version: String,
+    /// `--profile` or `auto: platform eks`.
+    pub chosen: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -122,15 +138,30 @@ impl Report {
                 os: value(&facts.host.os),
                 kernel: value(&facts.host.kernel_release),
                 root: facts.host.root.clone(),
+                platform: facts.host.platform.clone(),
             },
             benchmark: BenchmarkSummary {
                 name: BENCHMARK_NAME,
                 version: BENCHMARK_VERSION,
                 cis: CIS_VERSION,
+                profile: None,
             },
             results,
             summary,
         }
+    }
+
+    /// Labels the results with `profile`'s ids (verdicts are unchanged).
+    pub fn apply_profile(&mut self, profile: &crate::benchmark::profiles::Profile, chosen: String) {
+        for finding in &mut self.results {
+            finding.profile_id = profile.ids.get(&finding.id).cloned();
+        }
+        self.benchmark.profile = Some(ProfileSummary {
+            id: profile.id.clone(),
+            title: profile.title.clone(),
+            version: profile.version.clone(),
+            chosen,
+        });
     }
 }
 

@@ -77,7 +77,41 @@ pub fn render_prometheus(report: &Report, run: &RunInfo, out: &mut dyn Write) ->
         label(report.benchmark.name),
         label(report.benchmark.version),
         label(report.benchmark.cis)
-    )
+    )?;
+    let platform = &report.host.platform;
+    let profile = report.benchmark.profile.as_ref();
+    writeln!(
+        out,
+        "# HELP hardnode_platform_info The detected platform and the benchmark profile the results carry."
+    )?;
+    writeln!(out, "# TYPE hardnode_platform_info gauge")?;
+    writeln!(
+        out,
+        "hardnode_platform_info{{platform=\"{}\",version=\"{}\",profile=\"{}\"}} 1",
+        platform.name.as_str(),
+        label(platform.version.as_deref().unwrap_or("")),
+        label(profile.map_or("", |p| p.id.as_str()))
+    )?;
+    let Some(profile) = profile else {
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "# HELP hardnode_check_profile_id A rule's id in the benchmark profile (CIS EKS, the k3s guide)."
+    )?;
+    writeln!(out, "# TYPE hardnode_check_profile_id gauge")?;
+    for finding in &report.results {
+        if let Some(profile_id) = &finding.profile_id {
+            writeln!(
+                out,
+                "hardnode_check_profile_id{{id=\"{}\",profile=\"{}\",profile_id=\"{}\"}} 1",
+                label(&finding.id),
+                label(&profile.id),
+                label(profile_id)
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Escapes a label value as the exposition format requires: backslash, double quote, newline.

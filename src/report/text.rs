@@ -30,6 +30,20 @@ pub fn render_text(report: &Report, color: bool, out: &mut dyn Write) -> io::Res
         report.benchmark.cis,
         host.root.display()
     )?;
+    writeln!(out, "platform {}", host.platform.label())?;
+    let detected = format!("detected from {}", host.platform.detected_from.join("; "));
+    for line in wrap(&detected, 2) {
+        writeln!(out, "{line}")?;
+    }
+    if let Some(profile) = &report.benchmark.profile {
+        let text = format!(
+            "profile {} — {} {} ({}); results carry its ids",
+            profile.id, profile.title, profile.version, profile.chosen
+        );
+        for (index, line) in wrap(&text, 2).iter().enumerate() {
+            writeln!(out, "{}", if index == 0 { line.trim_start() } else { line })?;
+        }
+    }
 
     let id_width = report
         .results
@@ -137,7 +151,11 @@ fn render_finding(
     // Titles share one column; an id too long for it puts its title under it instead.
     let fits = finding.id.chars().count() <= id_width;
     let title_indent = if fits { 2 + 5 + 1 + id_width + 2 } else { 8 };
-    let title_lines = wrap_to(&finding.title, title_indent, WIDTH - title_indent);
+    let title = match &finding.profile_id {
+        Some(id) => format!("{} [profile {id}]", finding.title),
+        None => finding.title.clone(),
+    };
+    let title_lines = wrap_to(&title, title_indent, WIDTH - title_indent);
     let mut title_lines = title_lines.iter().map(|line| line.trim_start());
     if fits {
         let first = title_lines.next().unwrap_or_default();

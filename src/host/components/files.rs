@@ -79,16 +79,37 @@ pub fn gather(
             paths,
             recurse,
             glob,
-        } => (
-            paths.iter().map(PathBuf::from).collect(),
-            Walk {
-                recurse: *recurse,
-                files_only: glob.is_some(),
-                glob: glob.clone(),
-            },
-            "path named by the rule".to_string(),
-        ),
-        FileRequest::Named(name) => match resolve_named(name, facts, manifest_dir)
+        } => {
+            // On k3s, RKE2 and MicroK8s the kubeadm paths the CIS text names have counterparts.
+            let mut hows = Vec::new();
+            let mapped = paths
+                .iter()
+                .filter(|path| !super::distro::drops_path(facts, path))
+                .map(|path| match super::distro::map_path(facts, path) {
+                    Some((mapped, how)) => {
+                        hows.push(how);
+                        mapped
+                    }
+                    None => PathBuf::from(path),
+                })
+                .collect();
+            let how = if hows.is_empty() {
+                "path named by the rule".to_string()
+            } else {
+                hows.join("; ")
+            };
+            (
+                mapped,
+                Walk {
+                    recurse: *recurse,
+                    files_only: glob.is_some(),
+                    glob: glob.clone(),
+                },
+                how,
+            )
+        }
+        FileRequest::Named(name) => match super::distro::named_file(facts, name)
+            .unwrap_or_else(|| resolve_named(name, facts, manifest_dir))
             .map(|found| inside_container(root, name, facts, found))
         {
             Ok((paths, recurse, how)) => (
@@ -316,6 +337,12 @@ fn pid_of(component: &super::Component) -> String {
         super::Origin::Manifest { path } => {
             format!("{} (manifest {})", component.kind.binary(), path.display())
         }
+        super::Origin::Embedded { distribution, pid } => {
+            format!(
+                "{} (inside {distribution}, pid {pid})",
+                component.kind.binary()
+            )
+        }
     }
 }
 
@@ -325,7 +352,11 @@ fn resolve_named(
     facts: &ComponentFacts,
     manifest_dir: &Path,
 ) -> Result<(Vec<PathBuf>, bool, String), String> {
-    let default = |path: &str, why: &str| Ok((vec![PathBuf::from(path)], false, why.to_string()));
+    // A kubeadm default path is a fact only on kubeadm (or an unknown) node.
+    let default = |path: &str, why: &str| {
+        super::distro::kubeadm_defaults_apply(facts).map_err(|not| format!("{why}: {not}"))?;
+        Ok((vec![PathBuf::from(path)], false, why.to_string()))
+    };
     // A path-valued setting of a component that runs, or `fallback` when it does not run.
     let from_setting = |kind: ComponentKind,
                         key: &str,

@@ -12,8 +12,12 @@
 //!
 //! Relative paths are resolved against `/proc/<pid>/cwd`, as the process itself would.
 
+pub mod distro;
 pub mod document;
 pub mod files;
+pub mod k3s;
+pub mod managed;
+pub mod microk8s;
 mod tables;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,6 +26,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::flags::{self, ParsedArgs};
+use super::platform::Platform;
 use super::process::{self, ProcessScan};
 use super::root::{HostRoot, ReadError};
 use crate::value::Value;
@@ -39,6 +44,8 @@ pub enum Source {
     Manifest,
     Default,
     Env,
+    /// An argument a distribution passes to the component it embeds (k3s's built-ins).
+    Builtin,
 }
 
 impl Source {
@@ -50,6 +57,7 @@ impl Source {
             Source::Manifest => "manifest",
             Source::Default => "default",
             Source::Env => "env",
+            Source::Builtin => "builtin",
         }
     }
 }
@@ -69,8 +77,18 @@ pub struct Setting {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Origin {
-    Process { pid: u32, other_pids: Vec<u32> },
-    Manifest { path: PathBuf },
+    Process {
+        pid: u32,
+        other_pids: Vec<u32>,
+    },
+    Manifest {
+        path: PathBuf,
+    },
+    /// Run inside a distribution's own process (k3s, MicroK8s kubelite).
+    Embedded {
+        distribution: String,
+        pid: u32,
+    },
 }
 
 /// One config file the component read (`--config`, a drop-in, a manifest).
@@ -159,6 +177,11 @@ pub struct ComponentFacts {
     pub files: BTreeMap<String, FileSet>,
     /// Documents named checks need (encryption config, audit policy), by name.
     pub documents: BTreeMap<String, DocumentFact>,
+    /// The distribution, detected from the walk of `/proc` and the distribution's files.
+    pub platform: Platform,
+    /// k3s/RKE2: the configuration layers, with the file and key of every value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution_config: Option<k3s::DistroConfig>,
 }
 
 impl ComponentFacts {
@@ -242,15 +265,24 @@ pub fn gather_with(
     } else {
         walk_proc()
     };
+    let platform = super::platform::detect(root, Some(&processes));
     let mut facts = ComponentFacts {
         processes,
+        platform,
         ..Default::default()
     };
+    facts.distribution_config = distro::read_layers(root, &facts);
     // The kubelet first: its staticPodPath says where the manifests are.
     let mut manifest_dir = PathBuf::from(tables::DEFAULT_MANIFEST_DIR);
     for kind in wanted {
         let pairs = needs.settings.get(&kind).cloned().unwrap_or_default();
-        let state = resolve(root, &facts.processes, kind, &pairs, &manifest_dir);
+        // A distribution that embeds the component, or a provider that runs it, decides first
+        // when no process of its own runs.
+        let mut state = match distro::before_resolve(root, &facts, kind, &pairs) {
+            Some(state) => state,
+            None => resolve(root, &facts.processes, kind, &pairs, &manifest_dir),
+        };
+        distro::after_resolve(&facts, &mut state);
         if let ComponentState::Found(kubelet) = &state
             && kind == ComponentKind::Kubelet
             && let Some(dir) = kubelet.host_path("staticPodPath")
@@ -650,6 +682,7 @@ pub fn resolve_relative(origin: &Origin, given: &str) -> PathBuf {
         Origin::Process { pid, .. } => Path::new(&format!("/proc/{pid}/cwd")).join(path),
         // A container's working directory is not known from the manifest; kubeadm's are `/`.
         Origin::Manifest { .. } => Path::new("/").join(path),
+        Origin::Embedded { pid, .. } => Path::new(&format!("/proc/{pid}/cwd")).join(path),
     }
 }
 
@@ -1057,7 +1090,7 @@ fn apply_defaults(component: &mut Component) {
                 "{shown_flag} is not set in the manifest; {} default",
                 component.kind.binary()
             ),
-            (Origin::Process { .. }, false) => format!(
+            (Origin::Process { .. } | Origin::Embedded { .. }, false) => format!(
                 "{shown_flag} is not set; {} default ({why})",
                 component.kind.binary()
             ),
