@@ -854,3 +854,20 @@ fn token_finding_says_whether_the_apiserver_firewall_is_in_place() {
     assert!(reason.contains("firewall is in place"), "{reason}");
     assert!(!report.to_string().contains("FAKE-TOKEN"));
 }
+
+/// The sockets of distributions' own containerd — k3s/RKE2 (`/run/k3s/containerd`) and MicroK8s
+/// (`/var/snap/microk8s/common/run`) — are judged like the default one.
+#[test]
+fn distribution_containerd_sockets_are_judged_too() {
+    let root = Root::new();
+    root.dir("/var/snap/microk8s/common/run");
+    let _microk8s = UnixListener::bind(root.real("/var/snap/microk8s/common/run/containerd.sock"))
+        .expect("bind");
+    root.chmod("/var/snap/microk8s/common/run/containerd.sock", 0o666);
+    let (_, report) = root.check_json(&["--only", "runtime.socket-mode"]);
+    assert_eq!(status(&report, "runtime.socket-mode"), "fail");
+    assert_eq!(
+        result(&report, "runtime.socket-mode")["actual"],
+        "/var/snap/microk8s/common/run/containerd.sock 0666"
+    );
+}

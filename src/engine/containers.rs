@@ -86,6 +86,7 @@ pub const RUNTIME_SOCKETS: &[&str] = &[
     "/run/containerd/containerd.sock",
     "/run/crio/crio.sock",
     "/run/k3s/containerd/containerd.sock",
+    "/var/snap/microk8s/common/run/containerd.sock",
     "/run/dockershim.sock",
     "/run/cri-dockerd.sock",
 ];
@@ -996,7 +997,10 @@ mod tests {
         let sockets = listed("pod.host-path-runtime-socket");
         let dirs = listed("pod.host-path-system-dir");
         for path in RUNTIME_SOCKETS.iter().chain(SENSITIVE_HOST_PATHS) {
-            let var_run = path.replacen("/run", "/var/run", 1);
+            let var_run = match path.strip_prefix("/run") {
+                Some(rest) => format!("/var/run{rest}"),
+                None => path.to_string(),
+            };
             for spelling in [path.to_string(), var_run] {
                 assert!(
                     sockets.contains(&spelling) || dirs.contains(&spelling),
