@@ -34,6 +34,9 @@ have runc || need_packages+=(runc)
 have busybox || need_packages+=(busybox-static)
 # dockerd (tests/dockerd_live.rs: --iptables=false --ip6tables=false --bridge=none, its own roots).
 have dockerd || need_packages+=(docker.io)
+# etcd's TLS material and a certificate-less client (tests/etcd_live.rs).
+have openssl || need_packages+=(openssl)
+have curl || need_packages+=(curl)
 have chromium || need_packages+=(chromium)
 have shellcheck || need_packages+=(shellcheck)
 have script || need_packages+=(util-linux)
