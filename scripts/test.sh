@@ -35,6 +35,10 @@ have flock || need_packages+=(util-linux)
 have readelf || need_packages+=(binutils)
 have file || need_packages+=(file)
 have vagrant || need_packages+=(vagrant)
+# The formats read back by their real consumers: promtool (Debian's prometheus) checks the metrics
+# and the example alert rules; xmllint validates JUnit against the Jenkins xunit and Ant schemas.
+have promtool || need_packages+=(prometheus)
+have xmllint || need_packages+=(libxml2-utils)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && have apt-get; then
     echo "test.sh: installing ${need_packages[*]}" >&2
