@@ -218,11 +218,13 @@ fn role_remediates_before_the_gate_and_check_diff_changes_nothing() {
     let (exit, output) = lab.play_with(fix.clone(), &[]);
     assert_eq!(exit, 0, "the remediated node passes the gate:\n{output}");
     assert_eq!(mode(&config), 0o600, "fix files ran");
-    let fetched: serde_json::Value = serde_json::from_slice(
-        &fs::read(lab.path("reports/node-c.json")).expect("fetched report"),
-    )
-    .expect("JSON");
-    assert_eq!(fetched["summary"]["fail"], 0, "the gate's report is after the fix");
+    let fetched: serde_json::Value =
+        serde_json::from_slice(&fs::read(lab.path("reports/node-c.json")).expect("fetched report"))
+            .expect("JSON");
+    assert_eq!(
+        fetched["summary"]["fail"], 0,
+        "the gate's report is after the fix"
+    );
     assert_eq!(
         common::status(&fetched, "kubelet.config-file-mode"),
         "pass",
@@ -232,7 +234,11 @@ fn role_remediates_before_the_gate_and_check_diff_changes_nothing() {
     // Second run: nothing changes (molecule's idempotence test).
     let (exit, output) = lab.play_with(fix.clone(), &[]);
     assert_eq!(exit, 0, "{output}");
-    assert_eq!(recap(&output, "node-c")["changed"], 0, "second run:\n{output}");
+    assert_eq!(
+        recap(&output, "node-c")["changed"],
+        0,
+        "second run:\n{output}"
+    );
 
     // --check --diff on the installed node: the check runs, nothing changes, the node's report is
     // the last real run's, byte for byte.
@@ -249,7 +255,11 @@ fn role_remediates_before_the_gate_and_check_diff_changes_nothing() {
         "check mode names what the gate would see:\n{output}"
     );
     assert_eq!(mode(&config), 0o644, "--check fixed the file");
-    assert_eq!(fs::read(&report).expect("node report"), before, "--check rewrote the report");
+    assert_eq!(
+        fs::read(&report).expect("node report"),
+        before,
+        "--check rewrote the report"
+    );
 }
 
 #[test]

@@ -1250,7 +1250,10 @@ fn scheduler_config_file_and_etcd_config_file_replace_their_flags() {
     assert_eq!(status(&report, "etcd.cert-file"), "pass");
     assert_eq!(status(&report, "etcd.peer-client-cert-auth"), "pass");
     let peer = evidence_text(&report, "etcd.peer-client-cert-auth");
-    assert!(peer.contains("peer-transport-security.client-cert-auth"), "{peer}");
+    assert!(
+        peer.contains("peer-transport-security.client-cert-auth"),
+        "{peer}"
+    );
     assert_eq!(status(&report, "etcd.peer-cert-file"), "pass");
 }
 

@@ -97,7 +97,16 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> 
     let needs = engine::needs(to_evaluate, &policy);
     restrict_for(&needs);
     let facts = host::gather(&root, &needs);
-    let findings = selected
+    if !policy.waivers.is_empty() {
+        // Against every rule, not only the selected ones: `--only` does not make a waiver a typo.
+        let all = super::load_rules(&args.select.benchmark)?;
+        let known: Vec<(&str, Option<&str>)> = all
+            .iter()
+            .map(|rule| (rule.id.as_str(), rule.cis.as_deref()))
+            .collect();
+        check_waivers(global, &policy, &known)?;
+    }
+    let mut findings: Vec<_> = selected
         .iter()
         .map(|(rule, decision)| match decision {
             Decision::Deselected(reason) => {
@@ -106,6 +115,7 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> 
             _ => engine::evaluate(rule, &facts, &policy),
         })
         .collect();
+    engine::waivers::apply(&mut findings, &policy.waivers, today(started));
     let report = Report::new(&facts, findings);
     let run = report::RunInfo {
         started_unix_seconds: started
@@ -129,7 +139,8 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> 
     })?;
     emit(&buffer, args.output.as_deref())?;
 
-    let counts = |status| report.summary.count(status);
+    // A result under a current waiver does not count (it keeps its status in the report).
+    let counts = |status| report.counted(status);
     // `fail` always counts; --fail-on adds warn and/or error.
     let failing = counts(Status::Fail) > 0
         || args.fail_on.iter().any(|level| match level {
@@ -149,6 +160,44 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> 
     std::mem::forget(facts);
     std::mem::forget(selected);
     Ok(if failing { EXIT_FAIL } else { EXIT_OK })
+}
+
+/// Today's date (UTC) for waiver expiry.
+fn today(now: std::time::SystemTime) -> crate::date::Date {
+    let seconds = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        });
+    crate::date::Date::from_unix(seconds)
+}
+
+/// A waiver that names no rule of this benchmark is a config error: it would silently waive
+/// nothing (a typo), or outlive the rule it was written for.
+fn check_waivers(
+    global: &GlobalArgs,
+    policy: &crate::config::Policy,
+    rules: &[(&str, Option<&str>)],
+) -> Result<(), Error> {
+    let unknown = crate::config::waiver::unknown_rules(&policy.waivers, rules);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Config {
+        path: policy
+            .source
+            .clone()
+            .or_else(|| global.config.clone())
+            .unwrap_or_else(|| crate::config::DEFAULT_CONFIG_PATH.into()),
+        message: format!(
+            "[[waiver]] for unknown rule(s): {} (a rule id or CIS id from `hardnode rules`)",
+            unknown
+                .iter()
+                .map(|waiver| waiver.rule.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })
 }
 
 pub(super) fn facts(global: &GlobalArgs, args: &FactsArgs) -> Result<u8, Error> {

@@ -143,6 +143,17 @@ fn result(index: usize, finding: &Finding) -> Value {
     if !locations.is_empty() {
         result["locations"] = Value::Array(locations);
     }
+    if let Some(waiver) = &finding.waiver {
+        result["properties"]["waiver"] = json!(waiver);
+        // SARIF's own notion of an accepted exception: code-scanning UIs hide suppressed results.
+        if !waiver.expired {
+            result["suppressions"] = json!([{
+                "kind": "external",
+                "status": "accepted",
+                "justification": format!("waived until {}: {}", waiver.expires, waiver.reason),
+            }]);
+        }
+    }
     result
 }
 

@@ -83,6 +83,16 @@ pub struct Summary {
     pub warn: usize,
     pub skip: usize,
     pub error: usize,
+    /// Fail, warn and error results under a current waiver: they do not count for the exit code.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub waived: usize,
+    /// Results whose waiver has expired (they count again).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub waivers_expired: usize,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 impl Summary {
@@ -98,6 +108,15 @@ impl Summary {
 }
 
 impl Report {
+    /// How many results of `status` count for the exit code (a current waiver takes a result
+    /// out; an expired one does not).
+    pub fn counted(&self, status: Status) -> usize {
+        self.results
+            .iter()
+            .filter(|finding| crate::engine::waivers::counts(finding, status))
+            .count()
+    }
+
     pub fn new(facts: &Facts, results: Vec<Finding>) -> Self {
         let mut summary = Summary::default();
         for finding in &results {
@@ -107,6 +126,15 @@ impl Report {
                 Status::Warn => summary.warn += 1,
                 Status::Skip => summary.skip += 1,
                 Status::Error => summary.error += 1,
+            }
+            match &finding.waiver {
+                Some(waiver) if waiver.expired => summary.waivers_expired += 1,
+                Some(_)
+                    if matches!(finding.status, Status::Fail | Status::Warn | Status::Error) =>
+                {
+                    summary.waived += 1;
+                }
+                _ => {}
             }
         }
         let value = |observed: &Observed<String>| observed.value().cloned();

@@ -32,6 +32,28 @@ pub fn render_prometheus(report: &Report, run: &RunInfo, out: &mut dyn Write) ->
             )?;
         }
     }
+    let waived: Vec<_> = report
+        .results
+        .iter()
+        .filter_map(|finding| finding.waiver.as_ref().map(|waiver| (finding, waiver)))
+        .collect();
+    if !waived.is_empty() {
+        writeln!(
+            out,
+            "# HELP hardnode_check_waived A site waiver names this rule: 1 while current, 0 once expired."
+        )?;
+        writeln!(out, "# TYPE hardnode_check_waived gauge")?;
+        for (finding, waiver) in waived {
+            writeln!(
+                out,
+                "hardnode_check_waived{{id=\"{}\",cis=\"{}\",expires=\"{}\"}} {}",
+                label(&finding.id),
+                label(finding.cis.as_deref().unwrap_or("")),
+                label(&waiver.expires),
+                u8::from(!waiver.expired)
+            )?;
+        }
+    }
     writeln!(
         out,
         "# HELP hardnode_checks_total Rules with each status in the last run."

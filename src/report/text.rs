@@ -106,7 +106,19 @@ pub fn render_text(report: &Report, color: bool, out: &mut dyn Write) -> io::Res
             }
         })
         .collect();
-    writeln!(out, "{} rules: {}", report.results.len(), counts.join(", "))
+    let mut waivers = String::new();
+    if summary.waived > 0 {
+        waivers.push_str(&format!("; {} waived (not counted)", summary.waived));
+    }
+    if summary.waivers_expired > 0 {
+        waivers.push_str(&format!("; {} waiver(s) expired", summary.waivers_expired));
+    }
+    writeln!(
+        out,
+        "{} rules: {}{waivers}",
+        report.results.len(),
+        counts.join(", ")
+    )
 }
 
 /// Skips that share one reason ("kubelet is not running on this node") three times or more are
@@ -152,6 +164,9 @@ fn render_finding(
         return Ok(());
     }
     let mut lines = Vec::new();
+    if let Some(waiver) = &finding.waiver {
+        lines.push(waiver_line(waiver));
+    }
     if let Some(reason) = &finding.reason {
         lines.push(reason.clone());
     }
@@ -176,6 +191,18 @@ fn render_finding(
         }
     }
     Ok(())
+}
+
+/// `waived until 2027-03-31: reason` or `waiver EXPIRED 2026-01-01 (counts again): reason`.
+pub(super) fn waiver_line(waiver: &crate::engine::waivers::AppliedWaiver) -> String {
+    if waiver.expired {
+        format!(
+            "waiver EXPIRED {} (counts again): {}",
+            waiver.expires, waiver.reason
+        )
+    } else {
+        format!("waived until {}: {}", waiver.expires, waiver.reason)
+    }
 }
 
 fn status_style(status: Status, text: &str) -> String {
