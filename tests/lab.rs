@@ -184,7 +184,7 @@ fn lab_provisioning_installs_profiles_and_runs_hardnode_on_a_fixture_root() {
     );
     let textfile =
         fs::read_to_string(root.real("/var/lib/hardnode/hardnode.prom")).expect("textfile");
-    assert!(textfile.contains("hardnode_checks_total{status=\"fail\"} 0"));
+    assert!(textfile.contains("hardnode_checks{status=\"fail\"} 0"));
 
     // Without the binary the step says what to do.
     let missing = Command::new("bash")

@@ -44,6 +44,9 @@ pub struct CheckArgs {
     /// (fail and error). Comma-separated to combine.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "fail")]
     pub fail_on: Vec<FailOn>,
+    /// Prometheus: per-section counts instead of five series per rule (large fleets).
+    #[arg(long)]
+    pub low_cardinality: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -116,7 +119,12 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> 
         })
         .collect();
     engine::waivers::apply(&mut findings, &policy.waivers, today(started));
-    let report = Report::new(&facts, findings);
+    let mut report = Report::new(&facts, findings);
+    report.generated = Some(crate::date::rfc3339(
+        started
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| i64::try_from(since.as_secs()).unwrap_or(0)),
+    ));
     let run = report::RunInfo {
         started_unix_seconds: started
             .duration_since(std::time::UNIX_EPOCH)
@@ -130,7 +138,9 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> 
         CheckFormat::Text => report::render_text(&report, color, &mut buffer),
         CheckFormat::Json => report::render_json(&report, &mut buffer),
         CheckFormat::Junit => report::render_junit(&report, &mut buffer),
-        CheckFormat::Prometheus => report::render_prometheus(&report, &run, &mut buffer),
+        CheckFormat::Prometheus => {
+            report::render_prometheus(&report, &run, args.low_cardinality, &mut buffer)
+        }
         CheckFormat::Sarif => report::render_sarif(&report, &mut buffer),
     };
     rendered.map_err(|source| Error::Output {

@@ -55,10 +55,20 @@ Examples:
 Exit codes: 0 no failure, 1 a rule failed (see --fail-on), 2 usage or config error,
 3 runtime error (host root unreadable).";
 
+/// `hardnode --version`: the version, the commit and the target it was built for.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("HARDNODE_COMMIT"),
+    ", ",
+    env!("HARDNODE_TARGET"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "hardnode",
-    version,
+    version = VERSION,
     about = "Benchmark and harden a Kubernetes node: kernel, AppArmor, seccomp, components, containers.",
     after_help = EXAMPLES
 )]

@@ -48,6 +48,10 @@ pub const SCHEMA: &str = "hardnode.report/v1";
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub schema: &'static str,
+    /// When the report was made (RFC 3339, UTC), set by the CLI; `None` only in tests that
+    /// render a report without running a check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated: Option<String>,
     pub tool: Tool,
     pub host: HostSummary,
     pub benchmark: BenchmarkSummary,
@@ -59,7 +63,25 @@ pub struct Report {
 pub struct Tool {
     pub name: &'static str,
     pub version: &'static str,
+    pub build: Build,
 }
+
+/// Which build made a report: enough to find the exact source and binary.
+#[derive(Debug, Clone, Serialize)]
+pub struct Build {
+    pub version: &'static str,
+    /// The git commit the binary was built from (`unknown` outside a git checkout).
+    pub commit: &'static str,
+    /// The Rust target triple (`x86_64-unknown-linux-musl`).
+    pub target: &'static str,
+}
+
+/// This binary's build identity.
+pub const BUILD: Build = Build {
+    version: env!("CARGO_PKG_VERSION"),
+    commit: env!("HARDNODE_COMMIT"),
+    target: env!("HARDNODE_TARGET"),
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HostSummary {
@@ -140,9 +162,11 @@ impl Report {
         let value = |observed: &Observed<String>| observed.value().cloned();
         Report {
             schema: SCHEMA,
+            generated: None,
             tool: Tool {
                 name: "hardnode",
                 version: env!("CARGO_PKG_VERSION"),
+                build: BUILD,
             },
             host: HostSummary {
                 hostname: value(&facts.host.hostname),
