@@ -372,13 +372,29 @@ fn sarif_validates_against_the_2_1_0_schema() {
     let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
     let results = run["results"].as_array().expect("results");
     let findings = report["results"].as_array().expect("findings");
-    assert_eq!(results.len(), findings.len());
-    for (result, finding) in results.iter().zip(findings) {
-        assert_eq!(result["ruleId"], finding["id"]);
-        let index = result["ruleIndex"].as_u64().expect("ruleIndex") as usize;
-        assert_eq!(
-            rules[index]["id"], finding["id"],
-            "ruleIndex points at its rule"
+    // Only findings by default: fail, warn and error, in rule order.
+    let wanted: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| matches!(f["status"].as_str(), Some("fail" | "warn" | "error")))
+        .collect();
+    assert!(wanted.len() < findings.len());
+    assert_eq!(results.len(), wanted.len());
+    assert_eq!(
+        run["automationDetails"]["id"],
+        format!(
+            "hardnode/sarif-node/{}",
+            report["generated"].as_str().expect("time")
+        ),
+        "one automation category per node"
+    );
+    let mut fingerprints = std::collections::BTreeSet::new();
+    for (result, finding) in results.iter().zip(wanted) {
+        let fingerprint = result["partialFingerprints"]["hardnodeFinding/v1"]
+            .as_str()
+            .expect("partialFingerprints");
+        assert!(
+            fingerprints.insert(fingerprint.to_string()),
+            "unique per rule"
         );
         let (kind, level) = match finding["status"].as_str().expect("status") {
             "pass" => ("pass", "none"),
@@ -397,6 +413,45 @@ fn sarif_validates_against_the_2_1_0_schema() {
     assert_eq!(
         seccomp_filter["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "file:///boot/config-5.15.0-105-generic"
+    );
+
+    // --sarif-all: every result, still valid; the same rule on the same node keeps its
+    // fingerprint across runs, and another node's differs.
+    let output = root
+        .hardnode(&["check", "--format", "sarif", "--sarif-all"])
+        .output()
+        .expect("run");
+    let all_text = String::from_utf8(output.stdout).expect("utf-8");
+    assert_valid_sarif(&all_text);
+    let all: serde_json::Value = serde_json::from_str(&all_text).expect("JSON");
+    let all_results = all["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(
+        all_results.len(),
+        findings.len() - 1,
+        "every rule but the hostile one (not in this run)"
+    );
+    let print = |sarif: &serde_json::Value, id: &str| {
+        sarif["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|r| r["ruleId"] == id)
+            .map(|r| r["partialFingerprints"]["hardnodeFinding/v1"].clone())
+            .expect("result")
+    };
+    assert_eq!(
+        print(&all, "kernel.seccomp-filter"),
+        print(&sarif, "kernel.seccomp-filter")
+    );
+    let other = mixed_node("other-node", true);
+    let output = other
+        .hardnode(&["check", "--format", "sarif"])
+        .output()
+        .expect("run");
+    let other: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_ne!(
+        print(&other, "kernel.seccomp-filter"),
+        print(&sarif, "kernel.seccomp-filter")
     );
 }
 

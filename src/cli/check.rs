@@ -47,6 +47,9 @@ pub struct CheckArgs {
     /// Prometheus: per-section counts instead of five series per rule (large fleets).
     #[arg(long)]
     pub low_cardinality: bool,
+    /// SARIF: include pass and skip results too (default: only fail, warn and error).
+    #[arg(long)]
+    pub sarif_all: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -141,7 +144,7 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> 
         CheckFormat::Prometheus => {
             report::render_prometheus(&report, &run, args.low_cardinality, &mut buffer)
         }
-        CheckFormat::Sarif => report::render_sarif(&report, &mut buffer),
+        CheckFormat::Sarif => report::render_sarif(&report, args.sarif_all, &mut buffer),
     };
     rendered.map_err(|source| Error::Output {
         what: "report".into(),
