@@ -396,6 +396,12 @@ fn sarif_validates_against_the_2_1_0_schema() {
             fingerprints.insert(fingerprint.to_string()),
             "unique per rule"
         );
+        assert_eq!(result["ruleId"], finding["id"]);
+        let index = result["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(
+            rules[index]["id"], finding["id"],
+            "ruleIndex points at its rule"
+        );
         let (kind, level) = match finding["status"].as_str().expect("status") {
             "pass" => ("pass", "none"),
             "fail" => ("fail", "error"),
