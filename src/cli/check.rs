@@ -50,6 +50,9 @@ pub struct CheckArgs {
     /// SARIF: include pass and skip results too (default: only fail, warn and error).
     #[arg(long)]
     pub sarif_all: bool,
+    /// Text: print only fail, warn and error results and the summary.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -138,7 +141,15 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> 
     let color = use_color(global.color, args.output.is_some());
     let mut buffer = Vec::new();
     let rendered = match args.format {
-        CheckFormat::Text => report::render_text(&report, color, &mut buffer),
+        CheckFormat::Text => report::render_text(
+            &report,
+            &report::TextOptions {
+                color,
+                width: super::text_width(args.output.is_some()),
+                quiet: args.quiet,
+            },
+            &mut buffer,
+        ),
         CheckFormat::Json => report::render_json(&report, &mut buffer),
         CheckFormat::Junit => report::render_junit(&report, &mut buffer),
         CheckFormat::Prometheus => {

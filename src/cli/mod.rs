@@ -266,6 +266,26 @@ fn print(what: &str, render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> Res
     emit(&buffer, None)
 }
 
+/// The width text output wraps to: `COLUMNS` when set to a number, else the terminal's when
+/// stdout is one (and not going to a file), else 80.
+fn text_width(to_file: bool) -> usize {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|value| value.trim().parse::<usize>().ok())
+        .filter(|columns| *columns > 0)
+    {
+        return columns;
+    }
+    if !to_file
+        && let Some((terminal_size::Width(width), _)) =
+            terminal_size::terminal_size_of(io::stdout())
+        && width > 0
+    {
+        return usize::from(width);
+    }
+    80
+}
+
 fn use_color(choice: ColorChoice, to_file: bool) -> bool {
     match choice {
         ColorChoice::Always => true,

@@ -33,7 +33,7 @@ pub use profiles::{
     render_fix_files_text, render_profiles_install_text, render_profiles_status_text,
 };
 pub use prometheus::render_prometheus;
-pub use text::render_text;
+pub use text::{TextOptions, render_text};
 
 /// When a run happened and how long it took: measured at the CLI edge, rendered by the
 /// Prometheus format (the report itself stays the same for the same host).
