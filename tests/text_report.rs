@@ -133,12 +133,9 @@ fn quiet_prints_only_fail_warn_error_and_the_summary() {
     for result in json["results"].as_array().expect("results") {
         let id = result["id"].as_str().expect("id");
         let status = result["status"].as_str().expect("status");
-        let listed = quiet.lines().any(|l| {
-            l.trim_start()
-                .split_whitespace()
-                .nth(1)
-                .is_some_and(|word| word == id)
-        });
+        let listed = quiet
+            .lines()
+            .any(|l| l.split_whitespace().nth(1).is_some_and(|word| word == id));
         assert_eq!(
             listed,
             matches!(status, "fail" | "warn" | "error"),
