@@ -118,7 +118,7 @@ pub enum Command {
     /// Block the container CIDR from the kube-apiserver with iptables, persisted across reboots.
     #[command(subcommand, after_help = FIREWALL_EXAMPLES)]
     Firewall(FirewallCommand),
-    /// Work with saved reports: merge many nodes' JSON reports into one fleet view.
+    /// Work with saved reports: merge many nodes' JSON reports into one fleet view; diff two runs.
     #[command(subcommand)]
     Report(ReportCommand),
     /// Install AppArmor and seccomp profiles on this node; show what is installed and loaded.
@@ -174,6 +174,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Manifest(ManifestCommand::Rules(args)) => manifest::manifest_rules(args),
         Command::Firewall(command) => firewall::firewall_command(&cli.global, command),
         Command::Report(ReportCommand::Merge(args)) => report::merge_reports(args),
+        Command::Report(ReportCommand::Diff(args)) => report::diff_reports(args),
         Command::Profiles(ProfilesCommand::Install(args)) => {
             profiles::profiles_install(&cli.global, args)
         }

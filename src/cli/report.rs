@@ -1,4 +1,5 @@
-//! `hardnode report merge`: many nodes' JSON reports into one fleet view.
+//! `hardnode report merge`: many nodes' JSON reports into one fleet view; `hardnode report diff`:
+//! the drift between two runs.
 
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
@@ -15,6 +16,49 @@ pub enum ReportCommand {
     /// Merge `hardnode check --format json` reports (one per node) into a rules × nodes matrix,
     /// failing rules first. Exit 1 when any node has a `fail`.
     Merge(MergeArgs),
+    /// Compare two `hardnode check --format json` reports of one node: the rules that got worse,
+    /// got better, appeared or disappeared. Exit 1 when anything got worse.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier report (hardnode.report/v1 JSON).
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The later report.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// `text` for a terminal, `json` (hardnode.report-diff/v1).
+    #[arg(long, value_enum, default_value_t = super::ReportFormat::Text)]
+    pub format: super::ReportFormat,
+}
+
+/// Reads and parses one report file; an unreadable or foreign file is named in the error.
+fn read_report(file: &std::path::Path) -> Result<report::merge::NodeReport, Error> {
+    let text = std::fs::read_to_string(file).map_err(|error| Error::Config {
+        path: file.to_path_buf(),
+        message: format!("cannot read report: {error}"),
+    })?;
+    report::merge::parse_report(&file.display().to_string(), &text).map_err(Error::Usage)
+}
+
+/// `hardnode report diff OLD NEW`.
+pub(super) fn diff_reports(args: &DiffArgs) -> Result<u8, Error> {
+    let old = read_report(&args.old)?;
+    let new = read_report(&args.new)?;
+    let diff = report::diff::diff(&old, &new);
+    if diff.different_nodes() {
+        eprintln!(
+            "hardnode: warning: comparing reports of different nodes ({} and {})",
+            diff.old.node, diff.new.node
+        );
+    }
+    super::print("report diff", |buffer| match args.format {
+        super::ReportFormat::Text => report::diff::render_diff_text(&diff, buffer),
+        super::ReportFormat::Json => report::render_json(&diff, buffer),
+    })?;
+    Ok(if diff.got_worse() { EXIT_FAIL } else { EXIT_OK })
 }
 
 #[derive(Debug, Args)]

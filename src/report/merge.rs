@@ -24,6 +24,8 @@ pub struct NodeReport {
     pub os: Option<String>,
     pub kernel: Option<String>,
     pub version: Option<String>,
+    /// When the report was made (its `generated`, RFC 3339); older reports have none.
+    pub generated: Option<String>,
     pub results: Vec<NodeResult>,
 }
 
@@ -44,6 +46,8 @@ pub struct NodeResult {
 #[derive(Deserialize)]
 struct ReportDoc {
     schema: String,
+    #[serde(default)]
+    generated: Option<String>,
     #[serde(default)]
     tool: Option<ToolDoc>,
     #[serde(default)]
@@ -144,6 +148,7 @@ pub fn parse_report(file: &str, text: &str) -> Result<NodeReport, String> {
         os: host.as_ref().and_then(|host| host.os.clone()),
         kernel: host.as_ref().and_then(|host| host.kernel.clone()),
         version: doc.tool.and_then(|tool| tool.version),
+        generated: doc.generated,
         results,
     })
 }

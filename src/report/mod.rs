@@ -3,6 +3,7 @@
 
 mod check_sarif;
 mod containers;
+pub mod diff;
 mod firewall;
 mod junit;
 mod lint;
