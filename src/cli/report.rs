@@ -66,40 +66,85 @@ pub struct MergeArgs {
     /// Report files (hardnode.report/v1 JSON), one per node.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// `text` for a terminal, `html` for one self-contained page (no external assets).
+    /// `text` for a terminal, `html` for one self-contained page (no external assets), `json`
+    /// (hardnode.fleet/v1) for scripts and dashboards.
     #[arg(long, value_enum, default_value_t = MergeFormat::Text)]
     pub format: MergeFormat,
     /// Write to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// A report older than this many hours (or without a time) is flagged stale.
+    #[arg(long, value_name = "HOURS", default_value_t = 26)]
+    pub stale_after: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MergeFormat {
     Text,
     Html,
+    Json,
 }
 
 /// `hardnode report merge`: reads the reports (showing progress on a terminal), merges, renders.
+/// A file that cannot be read as a report is named on stderr and in the output, and skipped: one
+/// empty file does not stop a fleet's view. Exit 2 only when no report could be read.
 pub(super) fn merge_reports(args: &MergeArgs) -> Result<u8, Error> {
     let mut progress = Progress::new("reading reports", args.files.len());
-    let mut reports = Vec::with_capacity(args.files.len());
+    let mut texts = Vec::with_capacity(args.files.len());
+    let mut skipped = Vec::new();
     for (done, file) in args.files.iter().enumerate() {
         progress.update(done);
-        let label = file.display().to_string();
-        let text = std::fs::read_to_string(file).map_err(|error| Error::Config {
-            path: file.clone(),
-            message: format!("cannot read report: {error}"),
-        })?;
-        let report = report::merge::parse_report(&label, &text).map_err(Error::Usage)?;
-        reports.push(report);
+        match std::fs::read_to_string(file) {
+            Ok(text) => texts.push((file.display().to_string(), text)),
+            Err(error) => skipped.push(format!("{}: cannot read report: {error}", file.display())),
+        }
     }
     progress.finish();
-    let fleet = report::merge::merge(reports);
+    // Parsing is most of the time for thousands of reports: split across the CPUs, results in
+    // file order.
+    let parsed = crate::parallel::for_each_block(
+        &texts,
+        &crate::parallel::Split {
+            per_block: 16,
+            min_per_thread: 32,
+            thread_name: "hardnode-merge",
+        },
+        Vec::new,
+        |parsed: &mut Vec<Result<report::merge::NodeReport, String>>, (label, text)| {
+            parsed.push(report::merge::parse_report(label, text));
+        },
+    );
+    drop(texts);
+    let mut reports = Vec::with_capacity(args.files.len());
+    for result in parsed.into_iter().flatten() {
+        match result {
+            Ok(report) => reports.push(report),
+            Err(reason) => skipped.push(reason),
+        }
+    }
+    for reason in &skipped {
+        eprintln!("hardnode: skipping {reason}");
+    }
+    if reports.is_empty() {
+        return Err(Error::Usage(format!(
+            "no report could be read ({} file(s) skipped)",
+            skipped.len()
+        )));
+    }
+    let mut fleet = report::merge::merge(reports);
+    fleet.skipped = skipped;
+    fleet.stale_after = i64::from(args.stale_after) * 3600;
+    fleet.now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|since| i64::try_from(since.as_secs()).ok());
     let mut buffer = Vec::new();
     match args.format {
         MergeFormat::Text => report::merge::render_fleet_text(&fleet, &mut buffer),
         MergeFormat::Html => report::merge::render_fleet_html(&fleet, &mut buffer),
+        MergeFormat::Json => {
+            report::render_json(&report::fleet_json::fleet_doc(&fleet), &mut buffer)
+        }
     }
     .map_err(|source| Error::Output {
         what: "fleet report".into(),

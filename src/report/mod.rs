@@ -5,6 +5,7 @@ mod check_sarif;
 mod containers;
 pub mod diff;
 mod firewall;
+pub mod fleet_json;
 mod junit;
 mod lint;
 mod manifest;
