@@ -90,38 +90,37 @@ pub enum MergeFormat {
 /// empty file does not stop a fleet's view. Exit 2 only when no report could be read.
 pub(super) fn merge_reports(args: &MergeArgs) -> Result<u8, Error> {
     let mut progress = Progress::new("reading reports", args.files.len());
-    let mut texts = Vec::with_capacity(args.files.len());
+    let mut reports = Vec::with_capacity(args.files.len());
     let mut skipped = Vec::new();
-    for (done, file) in args.files.iter().enumerate() {
-        progress.update(done);
-        match std::fs::read_to_string(file) {
-            Ok(text) => texts.push((file.display().to_string(), text)),
-            Err(error) => skipped.push(format!("{}: cannot read report: {error}", file.display())),
+    // Reading and parsing is most of the time for thousands of reports: each batch is split
+    // across the CPUs (results in file order), and only one batch's text is held at a time.
+    const BATCH: usize = 256;
+    for (batch, files) in args.files.chunks(BATCH).enumerate() {
+        progress.update(batch * BATCH);
+        let parsed = crate::parallel::for_each_block(
+            files,
+            &crate::parallel::Split {
+                per_block: 8,
+                min_per_thread: 16,
+                thread_name: "hardnode-merge",
+            },
+            Vec::new,
+            |parsed: &mut Vec<Result<report::merge::NodeReport, String>>, file| {
+                let label = file.display().to_string();
+                parsed.push(match std::fs::read_to_string(file) {
+                    Ok(text) => report::merge::parse_report(&label, &text),
+                    Err(error) => Err(format!("{label}: cannot read report: {error}")),
+                });
+            },
+        );
+        for result in parsed.into_iter().flatten() {
+            match result {
+                Ok(report) => reports.push(report),
+                Err(reason) => skipped.push(reason),
+            }
         }
     }
     progress.finish();
-    // Parsing is most of the time for thousands of reports: split across the CPUs, results in
-    // file order.
-    let parsed = crate::parallel::for_each_block(
-        &texts,
-        &crate::parallel::Split {
-            per_block: 16,
-            min_per_thread: 32,
-            thread_name: "hardnode-merge",
-        },
-        Vec::new,
-        |parsed: &mut Vec<Result<report::merge::NodeReport, String>>, (label, text)| {
-            parsed.push(report::merge::parse_report(label, text));
-        },
-    );
-    drop(texts);
-    let mut reports = Vec::with_capacity(args.files.len());
-    for result in parsed.into_iter().flatten() {
-        match result {
-            Ok(report) => reports.push(report),
-            Err(reason) => skipped.push(reason),
-        }
-    }
     for reason in &skipped {
         eprintln!("hardnode: skipping {reason}");
     }
