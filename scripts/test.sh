@@ -39,6 +39,8 @@ have vagrant || need_packages+=(vagrant)
 # and the example alert rules; xmllint validates JUnit against the Jenkins xunit and Ant schemas.
 have promtool || need_packages+=(prometheus)
 have xmllint || need_packages+=(libxml2-utils)
+# The generated man page is rendered by man-db (groff) with warnings on (tests/completions.rs).
+have man || need_packages+=(man-db)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && have apt-get; then
     echo "test.sh: installing ${need_packages[*]}" >&2

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod check;
+mod completions;
 mod error;
 mod firewall;
 mod fix;
@@ -127,6 +128,10 @@ pub enum Command {
     /// Remediate what the file rules found: tighten modes and owners.
     #[command(subcommand)]
     Fix(FixCommand),
+    /// Print shell completions (`hardnode completions bash > /etc/bash_completion.d/hardnode`).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (`hardnode man > /usr/local/share/man/man1/hardnode.1`).
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -145,6 +150,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Rules(_) | Command::Containers(_) | Command::Seccomp(_) | Command::Report(_) => {
             Some(privilege::READ_CAPABILITIES)
         }
+        Command::Completions(_) | Command::Man => Some(privilege::READ_CAPABILITIES),
         // Listing the kernel's iptables rules needs CAP_NET_ADMIN (nf_tables netlink) and
         // CAP_NET_RAW (legacy's raw socket).
         Command::Firewall(FirewallCommand::Plan(_) | FirewallCommand::Status(_)) => {
@@ -182,6 +188,8 @@ pub fn run(cli: Cli) -> ExitCode {
             profiles::profiles_status(&cli.global, args)
         }
         Command::Fix(FixCommand::Files(args)) => fix::fix_files(&cli.global, args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man => completions::man(),
     };
     match result {
         Ok(code) => ExitCode::from(code),
