@@ -35,6 +35,8 @@ have flock || need_packages+=(util-linux)
 have readelf || need_packages+=(binutils)
 have file || need_packages+=(file)
 have vagrant || need_packages+=(vagrant)
+# `vagrant validate` with the libvirt provider's own checks (tests/lab.rs).
+compgen -G '/usr/share/rubygems-integration/all/gems/vagrant-libvirt-*' >/dev/null || need_packages+=(vagrant-libvirt)
 # The formats read back by their real consumers: promtool (Debian's prometheus) checks the metrics
 # and the example alert rules; xmllint validates JUnit against the Jenkins xunit and Ant schemas.
 have promtool || need_packages+=(prometheus)
