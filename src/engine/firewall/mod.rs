@@ -12,6 +12,9 @@ use crate::netfilter;
 pub use state::{Built, FamilyStatus, Persisted, Status, boot_lines, build, status};
 
 pub fn apiserver_blocked(facts: &FirewallFacts) -> Outcome {
+    if let Some(note) = &facts.foreign_netns {
+        return Outcome::undecided(note.clone());
+    }
     let built = match build(facts) {
         Ok(built) => built,
         Err(reason) => {
