@@ -263,6 +263,42 @@ fn role_remediates_before_the_gate_and_check_diff_changes_nothing() {
 }
 
 #[test]
+fn the_gate_does_not_count_a_current_waiver_and_counts_an_expired_one() {
+    let test = "the_gate_does_not_count_a_current_waiver_and_counts_an_expired_one";
+    if !require_tool(test, "ansible-playbook") {
+        return;
+    }
+    // Fails only 4.1.9 (kubelet.config-file-mode); no fix: the waiver decides.
+    let node = mixed_node("node-w", false);
+    node.file_mode(
+        "/var/lib/kubelet/config.yaml",
+        "kind: KubeletConfiguration\n",
+        0o644,
+    );
+    let lab = Lab::new(&[("node-w", node.path())]);
+    let with_waiver = |expires: &str| {
+        let config = node.file(
+            "/etc/hardnode/waivers.toml",
+            format!(
+                "[[waiver]]\nrule = \"4.1.9\"\nreason = \"managed by the legacy agent, OPS-1\"\nexpires = \"{expires}\"\n"
+            ),
+        );
+        lab.play_with(
+            serde_json::json!({"hardnode_check_args": ["--config", config.display().to_string()]}),
+            &[],
+        )
+    };
+    let (exit, output) = with_waiver("2099-12-31");
+    assert_eq!(exit, 0, "a current waiver does not count:\n{output}");
+    let (exit, output) = with_waiver("2020-01-01");
+    assert_eq!(exit, 2, "an expired waiver counts again:\n{output}");
+    assert!(
+        output.contains("1 failing rule(s) (allowed 0): kubelet.config-file-mode"),
+        "{output}"
+    );
+}
+
+#[test]
 fn example_playbook_enables_no_firewall_without_the_operators_addresses() {
     let test = "example_playbook_enables_no_firewall_without_the_operators_addresses";
     if !require_tool(test, "ansible-playbook") {
