@@ -11,6 +11,20 @@
 #   -t SECONDS   time allowed per host, copy + check (default 120)
 #   -F FILE      ssh config file (ports, users, keys, jump hosts), passed to ssh and scp
 #   -i KEY       ssh identity file
+#   -r DIR, --remote-dir DIR
+#                where the binary is copied on each host (a fresh directory made inside DIR,
+#                removed afterwards; default: the remote user's $TMPDIR or /tmp). Use it when
+#                /tmp is mounted noexec, as CIS recommends: e.g. --remote-dir /var/lib/hardnode
+#   -u PATH, --use-installed PATH
+#                run the hardnode already installed at PATH on every host (nothing is copied),
+#                e.g. by the Ansible role; the only form a sudo rule can name safely (see below)
+#
+# Privileges: the check runs as root directly, or through `sudo -n` (never prompts). Rather than
+# passwordless sudo for everything (which the `accounts.sudo-nopasswd` rule flags), install the
+# binary root-owned and allow only it, with --use-installed:
+#   # /etc/sudoers.d/hardnode (visudo -f /etc/sudoers.d/hardnode)
+#   ops ALL=(root) NOPASSWD: /usr/local/bin/hardnode check --format json, /usr/local/bin/hardnode check --format json *
+# A copied binary lives in a directory the SSH user owns: never name it in a sudo rule.
 #
 # HOSTS_FILE: one host per line, `[user@]host[:port]` or a Host alias from your ssh config,
 # optionally followed by extra arguments for that host's `hardnode check` (e.g.
@@ -23,13 +37,30 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
+# Long options as their short forms (getopts knows only short ones).
+arguments=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --remote-dir) arguments+=(-r "${2:-}"); shift 2 || shift ;;
+    --remote-dir=*) arguments+=(-r "${1#*=}"); shift ;;
+    --use-installed) arguments+=(-u "${2:-}"); shift 2 || shift ;;
+    --use-installed=*) arguments+=(-u "${1#*=}"); shift ;;
+    --help) arguments+=(-h); shift ;;
+    --) arguments+=("$@"); break ;;
+    *) arguments+=("$1"); shift ;;
+  esac
+done
+set -- "${arguments[@]}"
+
 binary=""
 outdir=""
 jobs=8
 per_host_timeout=120
 ssh_config=""
 identity=""
-while getopts ":b:o:j:t:F:i:h" option; do
+remote_parent=""
+installed=""
+while getopts ":b:o:j:t:F:i:r:u:h" option; do
   case "$option" in
     b) binary="$OPTARG" ;;
     o) outdir="$OPTARG" ;;
@@ -37,6 +68,8 @@ while getopts ":b:o:j:t:F:i:h" option; do
     t) per_host_timeout="$OPTARG" ;;
     F) ssh_config="$OPTARG" ;;
     i) identity="$OPTARG" ;;
+    r) remote_parent="$OPTARG" ;;
+    u) installed="$OPTARG" ;;
     h) usage ;;
     *) echo "fleet-check.sh: bad option -$OPTARG" >&2; usage ;;
   esac
@@ -48,6 +81,10 @@ hosts_file="$1"
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "fleet-check.sh: -j needs a positive number" >&2; exit 2; }
 [[ "$per_host_timeout" =~ ^[1-9][0-9]*$ ]] || { echo "fleet-check.sh: -t needs seconds" >&2; exit 2; }
 
+[ -z "$remote_parent" ] || [[ "$remote_parent" = /* ]] || { echo "fleet-check.sh: --remote-dir needs an absolute path" >&2; exit 2; }
+[ -z "$installed" ] || [[ "$installed" = /* ]] || { echo "fleet-check.sh: --use-installed needs an absolute path" >&2; exit 2; }
+[ -z "$remote_parent" ] || [ -z "$installed" ] || { echo "fleet-check.sh: --remote-dir and --use-installed exclude each other" >&2; exit 2; }
+
 here="$(cd "$(dirname "$0")/.." && pwd)"
 if [ -z "$binary" ]; then
   if [ -x "$here/dist/hardnode-x86_64-linux" ]; then
@@ -56,7 +93,7 @@ if [ -z "$binary" ]; then
     binary="$(command -v hardnode || true)"
   fi
 fi
-if [ -z "$binary" ] || [ ! -x "$binary" ]; then
+if [ -z "$installed" ] && { [ -z "$binary" ] || [ ! -x "$binary" ]; }; then
   echo "fleet-check.sh: no hardnode binary (build one with scripts/build-release.sh, or pass -b)" >&2
   exit 2
 fi
@@ -111,7 +148,19 @@ check_host() {
   timed_out() { [ "$1" -eq 124 ] || [ "$1" -eq 137 ]; }
 
   set +e
-  remote_dir=$(run_ssh 'mktemp -d -t hardnode.XXXXXX' 2>"$log")
+  local program
+  if [ -n "$installed" ]; then
+    program="$(printf '%q' "$installed")"
+    remote_dir=""
+    # Reachability is checked by the run itself.
+    check_run "$spec" "$program" "" "${extra[@]}"
+    return
+  fi
+  if [ -n "$remote_parent" ]; then
+    remote_dir=$(run_ssh "mkdir -p $(printf '%q' "$remote_parent") && mktemp -d $(printf '%q' "$remote_parent")/hardnode.XXXXXX" 2>"$log")
+  else
+    remote_dir=$(run_ssh 'mktemp -d -t hardnode.XXXXXX' 2>"$log")
+  fi
   rc=$?
   if [ "$rc" -ne 0 ]; then
     if timed_out "$rc"; then report_line "$spec" "timed out after ${per_host_timeout}s (connecting)"
@@ -126,12 +175,21 @@ check_host() {
     run_ssh "rm -rf '$remote_dir'" 2>/dev/null
     return
   fi
-  local quoted_args="" argument
-  for argument in "${extra[@]}"; do quoted_args+=" $(printf '%q' "$argument")"; done
+  check_run "$spec" "$(printf '%q' "$remote_dir/hardnode")" "$remote_dir" "${extra[@]}"
+}
+
+# Runs the check on a host (the program at $2; $3 the copied binary's directory, removed
+# afterwards whatever the outcome, or empty) and files its report and status line.
+check_run() {
+  local spec="$1" program="$2" cleanup="$3" quoted_args="" argument rc
+  shift 3
+  for argument in "$@"; do quoted_args+=" $(printf '%q' "$argument")"; done
   # Root runs it directly; anyone else through sudo -n (never prompts: a missing sudo rule is a
-  # clear error rather than a hang). The copied binary is removed whatever the check's outcome.
+  # clear error rather than a hang).
+  local remove=""
+  [ -n "$cleanup" ] && remove="rm -rf $(printf '%q' "$cleanup");"
   local command="if [ \"\$(id -u)\" -eq 0 ]; then as=''; else as='sudo -n'; fi; \
-\$as '$remote_dir/hardnode' check --format json$quoted_args; rc=\$?; rm -rf '$remote_dir'; exit \$rc"
+\$as $program check --format json$quoted_args; rc=\$?; $remove exit \$rc"
   output="$work/$name.json"
   run_ssh "$command" > "$output" 2>"$log"
   rc=$?
@@ -148,6 +206,14 @@ check_host() {
       ;;
     124 | 137) report_line "$spec" "timed out after ${per_host_timeout}s (checking)" ;;
     255) report_line "$spec" "unreachable: $(tail -n 1 "$log")" ;;
+    126)
+      if [ -n "$cleanup" ]; then
+        report_line "$spec" "cannot execute the copied binary in ${cleanup%/*} (mounted noexec?): use --remote-dir DIR on an exec mount, or --use-installed PATH"
+      else
+        report_line "$spec" "cannot execute $program (exit 126): $(tail -n 1 "$log")"
+      fi
+      ;;
+    127) report_line "$spec" "no hardnode at $program (exit 127): $(tail -n 1 "$log")" ;;
     *) report_line "$spec" "hardnode exit $rc: $(tail -n 1 "$log")" ;;
   esac
 }
@@ -175,7 +241,7 @@ echo "fleet-check.sh: $((total - problems))/$total hosts reported into $outdir" 
 # Merge with the copied binary when it runs here, else with the `hardnode` on PATH (a controller
 # of another architecture).
 merger="$binary"
-if ! "$merger" --version >/dev/null 2>&1; then
+if [ -z "$merger" ] || ! "$merger" --version >/dev/null 2>&1; then
   merger="$(command -v hardnode || true)"
 fi
 if [ -z "$merger" ]; then

@@ -44,6 +44,14 @@ have flock || need_packages+=(util-linux)
 have readelf || need_packages+=(binutils)
 have file || need_packages+=(file)
 have vagrant || need_packages+=(vagrant)
+# `vagrant validate` with the libvirt provider's own checks (tests/lab.rs).
+compgen -G '/usr/share/rubygems-integration/all/gems/vagrant-libvirt-*' >/dev/null || need_packages+=(vagrant-libvirt)
+# The formats read back by their real consumers: promtool (Debian's prometheus) checks the metrics
+# and the example alert rules; xmllint validates JUnit against the Jenkins xunit schema.
+have promtool || need_packages+=(prometheus)
+have xmllint || need_packages+=(libxml2-utils)
+# The generated man page is rendered by man-db (groff) with warnings on (tests/completions.rs).
+have man || need_packages+=(man-db)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && have apt-get; then
     echo "test.sh: installing ${need_packages[*]}" >&2

@@ -2,6 +2,8 @@
 //! site requires beyond the benchmark's defaults. Unknown keys are errors naming the key and the
 //! line, because a misspelt requirement that is silently ignored is a hole in the audit.
 
+pub mod waiver;
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -33,6 +35,9 @@ pub struct Policy {
     /// rules require what they declare.
     #[serde(default)]
     pub profiles: ProfilesPolicy,
+    /// `[[waiver]]`: accepted exceptions, each with a reason and an expiry (see `waiver.rs`).
+    #[serde(default, rename = "waiver")]
+    pub waivers: Vec<waiver::Waiver>,
     /// Why a `[profiles]` source could not be read when the policy was loaded for a check; the
     /// profile rules become `error` with these reasons rather than passing on a partial list.
     #[serde(skip)]
@@ -196,6 +201,7 @@ impl Policy {
                 "[apparmor] required_profiles: empty name {name:?}"
             )));
         }
+        waiver::validate(&self.waivers).map_err(refuse)?;
         Ok(())
     }
 }

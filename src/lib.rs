@@ -30,6 +30,7 @@
 // Primitives.
 pub mod cidr;
 pub mod command;
+pub mod date;
 pub mod error;
 pub mod lines;
 pub mod names;

@@ -1,7 +1,9 @@
 //! The Ansible role (`scripts/ansible/roles/hardnode`) run for real by `ansible-playbook` with
 //! `connection: local`, two inventory hosts checking two fixture roots: the check, the threshold
 //! that fails the play, the reports fetched to the controller, idempotence (a second run changes
-//! nothing) and check mode (changes nothing).
+//! nothing) and check mode (changes nothing); remediation before the gate (a node that fails only
+//! what `fix files` repairs passes the play), and `--check --diff` on a fresh and on an installed
+//! node (nothing written, the node's report untouched).
 
 mod common;
 
@@ -56,7 +58,11 @@ impl Lab {
     }
 
     fn play(&self, extra: &[&str]) -> (i32, String) {
-        let vars = serde_json::json!({
+        self.play_with(serde_json::json!({}), extra)
+    }
+
+    fn play_with(&self, more: serde_json::Value, extra: &[&str]) -> (i32, String) {
+        let mut vars = serde_json::json!({
             "hardnode_become": false,
             "hardnode_firewall_enabled": false,
             "hardnode_binary_src": env!("CARGO_BIN_EXE_hardnode"),
@@ -64,6 +70,16 @@ impl Lab {
             "hardnode_report_dir": self.path("nodes/{{ inventory_hostname }}/var/lib/hardnode"),
             "hardnode_fetch_dir": self.path("reports"),
         });
+        if let (Some(vars), Some(more)) = (vars.as_object_mut(), more.as_object()) {
+            for (key, value) in more {
+                // null: leave the variable to the playbook and the role.
+                if value.is_null() {
+                    vars.remove(key);
+                } else {
+                    vars.insert(key.clone(), value.clone());
+                }
+            }
+        }
         let output = Command::new("timeout")
             .args(["300", "ansible-playbook", "-i"])
             .arg(self.dir.path().join("inventory.ini"))
@@ -161,6 +177,155 @@ fn role_checks_nodes_fetches_reports_and_is_idempotent() {
             .modified()
             .expect("mtime"),
         before
+    );
+}
+
+/// The mode bits of a file.
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).expect("stat").permissions().mode() & 0o7777
+}
+
+#[test]
+fn role_remediates_before_the_gate_and_check_diff_changes_nothing() {
+    let test = "role_remediates_before_the_gate_and_check_diff_changes_nothing";
+    if !require_tool(test, "ansible-playbook") || !common::require_root(test) {
+        return;
+    }
+    // A node whose only failing rule is one `fix files` repairs: kubelet.config-file-mode (4.1.9).
+    let node = mixed_node("node-c", false);
+    node.file_mode(
+        "/var/lib/kubelet/config.yaml",
+        "kind: KubeletConfiguration\n",
+        0o644,
+    );
+    let config = node.real("/var/lib/kubelet/config.yaml");
+    let lab = Lab::new(&[("node-c", node.path())]);
+    let fix = serde_json::json!({"hardnode_fix_files_enabled": true});
+    let installed = lab.path("nodes/node-c/bin/hardnode");
+    let report = lab.path("nodes/node-c/var/lib/hardnode/report.json");
+
+    // --check --diff on a fresh node: succeeds, installs nothing, writes no report, fixes nothing.
+    let (exit, output) = lab.play_with(fix.clone(), &["--check", "--diff"]);
+    assert_eq!(exit, 0, "--check --diff on a fresh node:\n{output}");
+    assert!(!Path::new(&installed).exists(), "{output}");
+    assert!(!Path::new(&lab.path("nodes/node-c")).exists(), "{output}");
+    assert!(!Path::new(&lab.path("reports/node-c.json")).exists());
+    assert_eq!(mode(&config), 0o644);
+
+    // A real run with the default threshold (0): the fix runs before the gate, which judges
+    // the repaired node and passes.
+    let (exit, output) = lab.play_with(fix.clone(), &[]);
+    assert_eq!(exit, 0, "the remediated node passes the gate:\n{output}");
+    assert_eq!(mode(&config), 0o600, "fix files ran");
+    let fetched: serde_json::Value =
+        serde_json::from_slice(&fs::read(lab.path("reports/node-c.json")).expect("fetched report"))
+            .expect("JSON");
+    assert_eq!(
+        fetched["summary"]["fail"], 0,
+        "the gate's report is after the fix"
+    );
+    assert_eq!(
+        common::status(&fetched, "kubelet.config-file-mode"),
+        "pass",
+        "{fetched}"
+    );
+
+    // Second run: nothing changes (molecule's idempotence test).
+    let (exit, output) = lab.play_with(fix.clone(), &[]);
+    assert_eq!(exit, 0, "{output}");
+    assert_eq!(
+        recap(&output, "node-c")["changed"],
+        0,
+        "second run:\n{output}"
+    );
+
+    // --check --diff on the installed node: the check runs, nothing changes, the node's report is
+    // the last real run's, byte for byte.
+    let before = fs::read(&report).expect("node report");
+    node.chmod("/var/lib/kubelet/config.yaml", 0o644);
+    let (exit, output) = lab.play_with(fix, &["--check", "--diff"]);
+    assert_eq!(exit, 0, "--check --diff on an installed node:\n{output}");
+    assert!(
+        recap(&output, "node-c")["changed"] >= 1,
+        "the planned fix is shown as a change:\n{output}"
+    );
+    assert!(
+        output.contains("kubelet.config-file-mode"),
+        "check mode names what the gate would see:\n{output}"
+    );
+    assert_eq!(mode(&config), 0o644, "--check fixed the file");
+    assert_eq!(
+        fs::read(&report).expect("node report"),
+        before,
+        "--check rewrote the report"
+    );
+}
+
+#[test]
+fn the_gate_does_not_count_a_current_waiver_and_counts_an_expired_one() {
+    let test = "the_gate_does_not_count_a_current_waiver_and_counts_an_expired_one";
+    if !require_tool(test, "ansible-playbook") {
+        return;
+    }
+    // Fails only 4.1.9 (kubelet.config-file-mode); no fix: the waiver decides.
+    let node = mixed_node("node-w", false);
+    node.file_mode(
+        "/var/lib/kubelet/config.yaml",
+        "kind: KubeletConfiguration\n",
+        0o644,
+    );
+    let lab = Lab::new(&[("node-w", node.path())]);
+    let with_waiver = |expires: &str| {
+        let config = node.file(
+            "/etc/hardnode/waivers.toml",
+            format!(
+                "[[waiver]]\nrule = \"4.1.9\"\nreason = \"managed by the legacy agent, OPS-1\"\nexpires = \"{expires}\"\n"
+            ),
+        );
+        lab.play_with(
+            serde_json::json!({"hardnode_check_args": ["--config", config.display().to_string()]}),
+            &[],
+        )
+    };
+    let (exit, output) = with_waiver("2099-12-31");
+    assert_eq!(exit, 0, "a current waiver does not count:\n{output}");
+    let (exit, output) = with_waiver("2020-01-01");
+    assert_eq!(exit, 2, "an expired waiver counts again:\n{output}");
+    assert!(
+        output.contains("1 failing rule(s) (allowed 0): kubelet.config-file-mode"),
+        "{output}"
+    );
+}
+
+#[test]
+fn example_playbook_enables_no_firewall_without_the_operators_addresses() {
+    let test = "example_playbook_enables_no_firewall_without_the_operators_addresses";
+    if !require_tool(test, "ansible-playbook") {
+        return;
+    }
+    let node = mixed_node("node-d", false);
+    let lab = Lab::new(&[("node-d", node.path())]);
+    // The play's own `hardnode_firewall_enabled` (the lab's `false` removed), one address list
+    // given: the firewall task is skipped, never run with a guessed address.
+    let (exit, output) = lab.play_with(
+        serde_json::json!({
+            "hardnode_firewall_enabled": null,
+            "hardnode_firewall_container_cidrs": ["10.244.0.0/16"],
+        }),
+        &[],
+    );
+    assert_eq!(exit, 0, "{output}");
+    let firewall = output
+        .lines()
+        .skip_while(|line| !line.starts_with("TASK [hardnode : Apply the API-server firewall]"))
+        .nth(1)
+        .unwrap_or_default();
+    assert_eq!(firewall, "skipping: [node-d]", "{output}");
+    let text = fs::read_to_string(repo_file("scripts/ansible/playbook.yml")).expect("playbook");
+    assert!(
+        !text.contains("hardnode_firewall_apiservers: ["),
+        "the example playbook sets no addresses:\n{text}"
     );
 }
 

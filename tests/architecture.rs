@@ -16,6 +16,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "primitives",
         &[
             "lines",
+            "date",
             "parallel",
             "cidr",
             "value",

@@ -342,7 +342,9 @@ fn no_containers_skip_and_apparmor_off_skips_its_rule() {
         );
     }
 
-    // Containers but no AppArmor: only containers.apparmor skips, and says why.
+    // Containers but no AppArmor (a mounted sysfs without /sys/module/apparmor; without any sysfs
+    // the rule could not tell, see tests/sysfs_missing.rs): only containers.apparmor skips.
+    root.dir("/sys/kernel");
     let cg = format!("0::/kubepods/pod{UID_A}/{}\n", id(9));
     root.container_process(
         900,

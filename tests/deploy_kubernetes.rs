@@ -216,7 +216,7 @@ fn daemonset_command_writes_the_textfile_for_a_fixture_root() {
     let (_, report) = root.check_json(&[]);
     for status in ["pass", "fail", "warn", "skip", "error"] {
         let line = format!(
-            "hardnode_checks_total{{status=\"{status}\"}} {}\n",
+            "hardnode_checks{{status=\"{status}\"}} {}\n",
             report["summary"][status]
         );
         assert!(text.contains(&line), "{line} in:\n{text}");

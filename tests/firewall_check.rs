@@ -204,3 +204,41 @@ fn a_cilium_node_is_told_the_block_is_not_enforceable() {
         "in place, but the dataplane may bypass iptables"
     );
 }
+
+#[test]
+fn a_network_namespace_other_than_pid_1s_is_not_judged_as_the_hosts() {
+    let test = "a_network_namespace_other_than_pid_1s_is_not_judged_as_the_hosts";
+    if !require_netns(test) {
+        return;
+    }
+    let ns = NetNs::new("chk-podns");
+    // The namespace hardnode will run in, as the kernel names it.
+    let own = ns.run_ok("readlink", &["/proc/self/ns/net"]);
+    let own = own.trim();
+    assert!(own.starts_with("net:["), "{own}");
+
+    // PID 1 under the root is in another namespace (a pod without hostNetwork): `error`, saying so.
+    let root = Root::new();
+    root.file("/etc/hardnode/config.toml", POLICY);
+    root.symlink("net:[4026531840]", "/proc/1/ns/net");
+    assert_ne!(
+        own, "net:[4026531840]",
+        "the test namespace is not the fixture's"
+    );
+    let (exit, report) = check(&ns, &root);
+    assert_eq!(exit, 0, "an error is not a fail: {report:#}");
+    assert_eq!(status(&report, "firewall.apiserver-blocked"), "error");
+    let reason = result(&report, "firewall.apiserver-blocked")["reason"].to_string();
+    assert!(
+        reason.contains(own) && reason.contains("not the host's") && reason.contains("hostNetwork"),
+        "{reason}"
+    );
+
+    // PID 1 in the same namespace: judged as before (not in place: fail).
+    let same = Root::new();
+    same.file("/etc/hardnode/config.toml", POLICY);
+    same.symlink(own, "/proc/1/ns/net");
+    let (exit, report) = check(&ns, &same);
+    assert_eq!(exit, 1, "{report:#}");
+    assert_eq!(status(&report, "firewall.apiserver-blocked"), "fail");
+}

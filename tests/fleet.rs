@@ -104,7 +104,7 @@ fn text_matrix_lists_failing_rules_first_and_exit_code_follows_fails() {
 }
 
 #[test]
-fn bad_input_files_are_named_with_exit_2() {
+fn bad_input_files_are_named_on_stderr_and_skipped() {
     let dir = tempfile::tempdir().expect("tempdir");
     let files = write_reports(dir.path(), &[("node-a", false)]);
     let broken = dir.path().join("broken.json");
@@ -113,20 +113,93 @@ fn bad_input_files_are_named_with_exit_2() {
         "{\"schema\": \"hardnode.report/v1\", \"results\": [",
     )
     .expect("write");
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, "").expect("write");
     let facts = dir.path().join("facts.json");
     std::fs::write(&facts, "{\"schema\": \"other\", \"results\": []}").expect("write");
-    for bad in [&broken, &facts, &dir.path().join("missing.json")] {
-        let output = hardnode()
-            .args(["report", "merge"])
-            .arg(&files[0])
-            .arg(bad)
-            .output()
-            .expect("run merge");
-        assert_eq!(code(&output), 2, "{}", bad.display());
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(&bad.display().to_string()), "{stderr}");
-        assert!(output.stdout.is_empty());
+    let missing = dir.path().join("missing.json");
+    for bad in [&broken, &empty, &facts, &missing] {
+        for format in ["text", "json", "html"] {
+            let output = hardnode()
+                .args(["report", "merge", "--format", format])
+                .arg(&files[0])
+                .arg(bad)
+                .output()
+                .expect("run merge");
+            // The good node passes: the merge goes on without the bad file, naming it.
+            assert_eq!(code(&output), 0, "{} {format}", bad.display());
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(stderr.contains(&bad.display().to_string()), "{stderr}");
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert!(stdout.contains("node-a"), "{stdout}");
+            assert!(
+                stdout.contains(&bad.display().to_string()),
+                "the output names the skipped file too: {stdout}"
+            );
+        }
     }
+    // Nothing readable at all: exit 2.
+    let output = hardnode()
+        .args(["report", "merge"])
+        .arg(&broken)
+        .arg(&empty)
+        .output()
+        .expect("run merge");
+    assert_eq!(code(&output), 2);
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn json_fleet_lists_nodes_by_failures_with_age_and_rules_with_their_nodes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = write_reports(
+        dir.path(),
+        &[("node-a", false), ("node-b", true), ("node-c", true)],
+    );
+    // node-c's report is three days old: stale.
+    let mut old = read_json(&files[2]);
+    old["generated"] = serde_json::json!("2020-01-01T00:00:00Z");
+    std::fs::write(&files[2], old.to_string()).expect("write");
+    let output = hardnode()
+        .args(["report", "merge", "--format", "json"])
+        .args(&files)
+        .output()
+        .expect("run merge");
+    assert_eq!(code(&output), 1);
+    let fleet: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(fleet["schema"], "hardnode.fleet/v1");
+    let names: Vec<&str> = fleet["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["node-b", "node-c", "node-a"], "most failures first");
+    let node = |name: &str| {
+        fleet["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .find(|n| n["name"] == name)
+            .expect("node")
+            .clone()
+    };
+    assert_eq!(node("node-c")["stale"], true);
+    assert_eq!(node("node-a")["stale"], false);
+    assert!(
+        node("node-a")["age_seconds"]
+            .as_i64()
+            .is_some_and(|age| (0..600).contains(&age))
+    );
+    assert_eq!(fleet["summary"]["stale_nodes"], 1);
+    assert_eq!(fleet["summary"]["failing_nodes"], 2);
+    let rule = &fleet["rules"][0];
+    assert_eq!(rule["id"], "kernel.seccomp-filter");
+    assert_eq!(
+        rule["failing_nodes"],
+        serde_json::json!(["node-b", "node-c"])
+    );
+    assert_eq!(rule["counts"]["fail"], 2);
 }
 
 /// Reads the DOM Chromium rendered: the summary cards, each node row's fields, each matrix cell.
@@ -134,9 +207,12 @@ const READ_DOM: &str = r#"
 import json, sys
 from html.parser import HTMLParser
 
+STATUS = {"p": "pass", "f": "fail", "w": "warn", "s": "skip", "e": "error", "n": "none"}
+
 class Dom(HTMLParser):
     def __init__(self):
         super().__init__()
+        self.columns, self.order, self.bars, self.column, self.tip = [], [], [], 0, False
         self.stack = []          # (tag, attrs) of open elements
         self.counts, self.nodes, self.cells, self.rows = {}, {}, [], []
         self.capture = None      # (kind, key, field) for text being collected
@@ -152,14 +228,25 @@ class Dom(HTMLParser):
             node = next((a["data-node"] for t, a in reversed(self.stack) if t == "tr" and "data-node" in a), None)
             if node is not None:
                 self.capture, self.text = ("node", node, attrs["data-field"]), ""
+        if tag == "th" and "data-node" in attrs and self.inside("table", "matrix"):
+            self.columns.append(attrs["data-node"])
         if tag == "tr" and "data-rule" in attrs and self.inside("table", "matrix"):
             self.rows.append(attrs["data-rule"])
-        if tag == "td" and "data-status" in attrs:
-            self.cells.append({"rule": self.rows[-1], "node": attrs["data-node"], "status": attrs["data-status"],
-                               "title": attrs.get("title", "")})
+            self.column = 0
+        if tag == "tr" and "data-node" in attrs and self.inside("table", "nodes"):
+            self.order.append(attrs["data-node"])
+        if tag == "span" and "bar" in attrs.get("class", "") and self.inside("table", "nodes"):
+            self.bars.append(attrs["class"])
+        if tag == "td" and self.inside("table", "matrix") and attrs.get("class") in STATUS:
+            self.cells.append({"rule": self.rows[-1], "node": self.columns[self.column],
+                               "status": STATUS[attrs["class"]], "focusable": "tabindex" in attrs, "tip": ""})
+            self.column += 1
+            self.tip = True
     def inside(self, tag, ident):
         return any(t == tag and a.get("id") == ident for t, a in self.stack)
     def handle_endtag(self, tag):
+        if tag == "td":
+            self.tip = False
         if self.capture and self.stack and self.stack[-1][0] == tag and (
                 "data-count" in self.stack[-1][1] or "data-field" in self.stack[-1][1]):
             kind, key, field = self.capture
@@ -174,10 +261,13 @@ class Dom(HTMLParser):
     def handle_data(self, data):
         if self.capture:
             self.text += data
+        if self.tip and self.cells:
+            self.cells[-1]["tip"] += data
 
 dom = Dom()
 dom.feed(sys.stdin.read())
-print(json.dumps({"counts": dom.counts, "nodes": dom.nodes, "cells": dom.cells, "rows": dom.rows}))
+print(json.dumps({"counts": dom.counts, "nodes": dom.nodes, "cells": dom.cells, "rows": dom.rows,
+                  "order": dom.order, "bars": dom.bars}))
 "#;
 
 fn chromium(args: &[&str], profile: &Path) -> std::process::Output {
@@ -323,7 +413,8 @@ fn html_page_renders_in_chromium_with_counts_matching_the_input() {
         let shown = format!("{:.0}%", rate * 100.0);
         assert_eq!(dom["nodes"][node]["pass-rate"], shown.as_str(), "{node}");
     }
-    // Every cell of the matrix has the status of that node's result, and its evidence on hover.
+    // Every cell of the matrix has the status of that node's result; fail, warn and error cells
+    // are focusable and carry their evidence (or name the node whose identical evidence is shown).
     let cells = dom["cells"].as_array().expect("cells");
     assert_eq!(cells.len(), all_results.len());
     for (node, result) in &all_results {
@@ -332,15 +423,37 @@ fn html_page_renders_in_chromium_with_counts_matching_the_input() {
             .find(|c| c["node"] == *node && c["rule"] == result["id"])
             .unwrap_or_else(|| panic!("no cell {node} {}", result["id"]));
         assert_eq!(cell["status"], result["status"]);
+        let finding = matches!(result["status"].as_str(), Some("fail" | "warn" | "error"));
+        assert_eq!(cell["focusable"], finding, "{node} {}", result["id"]);
+        if !finding {
+            continue;
+        }
+        let tip = cell["tip"].as_str().expect("tip");
         if let Some(evidence) = result["evidence"].as_array().and_then(|e| e.first()) {
             let detail = evidence["detail"].as_str().expect("detail");
+            let shared = tip.contains("same evidence as on ");
             assert!(
-                cell["title"].as_str().is_some_and(|t| t.contains(detail)),
-                "{node} {}: evidence not in hover text",
+                tip.contains(detail) || shared,
+                "{node} {}: evidence not in the cell: {tip}",
                 result["id"]
             );
         }
     }
+    // Nodes by failures (the weak nodes first), bars coloured by value.
+    let order: Vec<&str> = dom["order"]
+        .as_array()
+        .expect("order")
+        .iter()
+        .map(|n| n.as_str().expect("name"))
+        .collect();
+    assert_eq!(order, ["worker-1", "worker-2", "control-plane", "worker-3"]);
+    let bars: Vec<&str> = dom["bars"]
+        .as_array()
+        .expect("bars")
+        .iter()
+        .map(|b| b.as_str().expect("class"))
+        .collect();
+    assert!(bars.iter().any(|b| *b != "bar good"), "{bars:?}");
     assert_eq!(
         dom["rows"][0], "kernel.seccomp-filter",
         "failing rule first"
@@ -460,5 +573,102 @@ print(parser.tags.count("script"), parser.tags.count("img"), int("<script>docume
         String::from_utf8_lossy(&counts.stdout).trim(),
         "0 0 1",
         "no <script> or <img> element; the markup shows as text"
+    );
+}
+
+/// `count` copies of the given reports, each with its own hostname (`node-0001`, …).
+fn fleet_of(dir: &Path, sources: &[PathBuf], count: usize) -> Vec<PathBuf> {
+    let templates: Vec<serde_json::Value> = sources.iter().map(|path| read_json(path)).collect();
+    (0..count)
+        .map(|index| {
+            let mut report = templates[index % templates.len()].clone();
+            report["host"]["hostname"] = serde_json::json!(format!("node-{index:04}"));
+            let path = dir.join(format!("node-{index:04}.json"));
+            std::fs::write(&path, report.to_string()).expect("write");
+            path
+        })
+        .collect()
+}
+
+#[test]
+fn html_page_stays_under_10_kb_per_node_for_300_nodes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sources = write_reports(dir.path(), &[("weak", true), ("healthy", false)]);
+    let nodes = tempfile::tempdir().expect("tempdir");
+    let files = fleet_of(nodes.path(), &sources, 300);
+    let page = dir.path().join("fleet.html");
+    let output = hardnode()
+        .args(["report", "merge", "--format", "html", "--output"])
+        .arg(&page)
+        .args(&files)
+        .output()
+        .expect("run merge");
+    assert_eq!(code(&output), 1);
+    let size = std::fs::metadata(&page).expect("page").len();
+    assert!(size <= 3_000_000, "300 nodes: {size} bytes");
+    assert!(size / 300 <= 10_240, "{} bytes per node", size / 300);
+    let html = std::fs::read_to_string(&page).expect("page");
+    // Evidence is not repeated: 150 nodes fail kernel.seccomp-filter with the same evidence, shown
+    // once and referred to from the other cells.
+    let evidence = read_json(&sources[0])["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["id"] == "kernel.seccomp-filter")
+        .and_then(|r| r["evidence"][0]["detail"].as_str().map(str::to_string))
+        .expect("evidence");
+    let escaped = evidence
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    assert_eq!(html.matches(&escaped).count(), 1, "{evidence}");
+    let shared = html.matches("same evidence as on node-0000").count();
+    assert!(shared >= 149, "{shared}");
+}
+
+#[test]
+fn evidence_shows_on_focus_and_click_as_well_as_hover() {
+    let test = "evidence_shows_on_focus_and_click_as_well_as_hover";
+    if !require_tool(test, "chromium") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = write_reports(dir.path(), &[("node-a", true), ("node-b", false)]);
+    let page = dir.path().join("fleet.html");
+    let output = hardnode()
+        .args(["report", "merge", "--format", "html", "--output"])
+        .arg(&page)
+        .args(&files)
+        .output()
+        .expect("run merge");
+    assert_eq!(code(&output), 1);
+    let html = std::fs::read_to_string(&page).expect("page");
+    assert!(!html.contains("<script"), "the page itself needs no script");
+    assert!(html.contains("td:hover > .tip"), "hover shows the evidence");
+    // A probe script added to a copy of the page, run by Chromium: the evidence is hidden, then
+    // shown when the cell gets focus (Tab, or a click: the cell is focusable), hidden again on blur.
+    let probe = r#"<script>
+const cell = document.querySelector('#matrix td[tabindex]');
+const tip = cell.querySelector('.tip');
+const before = getComputedStyle(tip).display;
+cell.focus();
+const focused = getComputedStyle(tip).display + ':' + (document.activeElement === cell);
+cell.blur();
+const after = getComputedStyle(tip).display;
+document.body.setAttribute('data-probe', [before, focused, after, cell.tabIndex].join(' '));
+</script></body>"#;
+    let probed = dir.path().join("probe.html");
+    std::fs::write(&probed, html.replacen("</body>", probe, 1)).expect("write");
+    let dumped = chromium(
+        &["--dump-dom", &format!("file://{}", probed.display())],
+        &dir.path().join("chromium-profile"),
+    );
+    let dom = String::from_utf8_lossy(&dumped.stdout);
+    assert!(
+        dom.contains("data-probe=\"none block:true none 0\""),
+        "{}",
+        dom.lines()
+            .find(|l| l.contains("data-probe"))
+            .unwrap_or("no probe result")
     );
 }

@@ -54,6 +54,13 @@ fn sshd_path() -> PathBuf {
 }
 
 fn start_sshd(dir: &Path) -> Sshd {
+    start_sshd_with(dir, false)
+}
+
+/// `noexec`: sshd runs in a mount namespace of its own (`unshare --mount`, gone with it) where
+/// `<dir>/noexec` is a tmpfs mounted noexec, as CIS asks of /tmp; the machine's mounts are
+/// untouched.
+fn start_sshd_with(dir: &Path, noexec: bool) -> Sshd {
     keygen(&dir.join("host_key"));
     keygen(&dir.join("client_key"));
     fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys")).expect("authorized_keys");
@@ -76,9 +83,24 @@ fn start_sshd(dir: &Path) -> Sshd {
         ),
     )
     .expect("sshd_config");
-    let child = Command::new(sshd_path())
-        .args(["-D", "-e", "-f"])
-        .arg(&config)
+    let mut command = if noexec {
+        fs::create_dir_all(dir.join("noexec")).expect("noexec dir");
+        let mut command = Command::new("unshare");
+        command
+            .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+            .arg(format!(
+                "mount -t tmpfs -o noexec,size=1g tmpfs '{}' && exec '{}' -D -e -f '{}'",
+                dir.join("noexec").display(),
+                sshd_path().display(),
+                config.display()
+            ));
+        command
+    } else {
+        let mut command = Command::new(sshd_path());
+        command.args(["-D", "-e", "-f"]).arg(&config);
+        command
+    };
+    let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(fs::File::create(dir.join("sshd.log")).expect("log"))
@@ -269,4 +291,123 @@ fn fleet_check_over_real_ssh_collects_reports_and_names_unreachable_hosts() {
         }
     }
     drop(sshd);
+}
+
+#[test]
+fn fleet_check_remote_dir_use_installed_and_a_noexec_tmp() {
+    let test = "fleet_check_remote_dir_use_installed_and_a_noexec_tmp";
+    if !require_root(test) {
+        return;
+    }
+    for tool in ["sshd", "ssh", "scp", "ssh-keygen", "flock", "unshare"] {
+        if !require_tool(test, tool) {
+            return;
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sshd = start_sshd_with(dir.path(), true);
+    let ssh_config = client_config(dir.path(), sshd.port, free_port());
+    let node = mixed_node("node-a", false);
+    let hosts = dir.path().join("hosts");
+    fs::write(&hosts, format!("node-a --root {}\n", node.path().display())).expect("hosts");
+    let reports = dir.path().join("reports");
+    let run = |extra: &[&str]| {
+        Command::new("timeout")
+            .arg("300")
+            .arg(repo_file("scripts/fleet-check.sh"))
+            .arg("-F")
+            .arg(&ssh_config)
+            .arg("-b")
+            .arg(env!("CARGO_BIN_EXE_hardnode"))
+            .arg("-o")
+            .arg(&reports)
+            .args(["-j", "1", "-t", "60"])
+            .args(extra)
+            .arg(&hosts)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run fleet-check.sh")
+    };
+    let noexec = dir.path().join("noexec").display().to_string();
+
+    // The copy lands on a noexec mount (what a CIS-hardened /tmp is): exit 126 named, with the way
+    // out, and the copy is removed.
+    let output = run(&["--remote-dir", &noexec]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(code(&output), 3, "{stderr}");
+    assert!(
+        stderr.contains("node-a: cannot execute the copied binary in")
+            && stderr.contains("noexec")
+            && stderr.contains("--use-installed"),
+        "{stderr}"
+    );
+
+    // --remote-dir on an exec mount: the check runs, the copy is removed afterwards.
+    let exec_dir = dir.path().join("remote-exec");
+    let output = run(&["--remote-dir", &exec_dir.display().to_string()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(code(&output), 0, "{stderr}");
+    assert!(stderr.contains("node-a: ok"), "{stderr}");
+    assert_eq!(
+        fs::read_dir(&exec_dir).expect("remote dir").count(),
+        0,
+        "the copy is removed"
+    );
+
+    // --use-installed: nothing copied (the default remote tmp stays empty), the installed binary
+    // runs.
+    let output = run(&["--use-installed", env!("CARGO_BIN_EXE_hardnode")]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(code(&output), 0, "{stderr}");
+    assert!(stderr.contains("node-a: ok"), "{stderr}");
+    assert!(leftover_remote_files(dir.path()).is_empty());
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(reports.join("node-a.json")).expect("report"))
+            .expect("JSON");
+    assert_eq!(report["host"]["hostname"], "node-a");
+    drop(sshd);
+}
+
+#[test]
+fn documented_sudo_rule_is_valid_and_not_flagged_by_the_nopasswd_rule() {
+    let test = "documented_sudo_rule_is_valid_and_not_flagged_by_the_nopasswd_rule";
+    if !require_tool(test, "visudo") {
+        return;
+    }
+    let script = fs::read_to_string(repo_file("scripts/fleet-check.sh")).expect("script");
+    let rule = script
+        .lines()
+        .find(|line| line.contains("NOPASSWD:"))
+        .map(|line| line.trim_start_matches('#').trim().to_string())
+        .expect("the documented sudo rule");
+    assert!(rule.contains("/usr/local/bin/hardnode check"), "{rule}");
+    // sudo's own parser accepts it.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("hardnode");
+    fs::write(&file, format!("{rule}\n")).expect("write");
+    let output = Command::new("visudo")
+        .args(["-c", "-q", "-f"])
+        .arg(&file)
+        .output()
+        .expect("visudo");
+    assert!(
+        output.status.success(),
+        "visudo: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // And hardnode's rule does not flag it (it names one command, not ALL).
+    let root = common::Root::new();
+    root.identity("node-s", "6.8.0", "Ubuntu");
+    root.file(
+        "/etc/sudoers",
+        "root ALL=(ALL:ALL) ALL\n#includedir /etc/sudoers.d\n",
+    );
+    root.file("/etc/sudoers.d/hardnode", format!("{rule}\n"));
+    let (_, report) = root.check_json(&["--only", "accounts.sudo-nopasswd"]);
+    assert_eq!(
+        common::status(&report, "accounts.sudo-nopasswd"),
+        "pass",
+        "{report}"
+    );
 }

@@ -1,10 +1,11 @@
 //! `hardnode check --format junit|prometheus|sarif`, each parsed back by a real parser: an XML
-//! parser (roxmltree) for JUnit, the official Prometheus Python client's text-format parser, and
+//! parser (roxmltree) and `xmllint --schema` with the Jenkins xunit schema for JUnit, the official Prometheus Python client's text-format parser, and
 //! the SARIF 2.1.0 JSON schema (tests/data, from the `@microsoft/jest-sarif` npm package) checked
 //! with Python's `jsonschema`.
 
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{HOSTILE_BENCHMARK, Root, code, mixed_node, repo_file, require_tool};
@@ -68,45 +69,132 @@ fn python(script: &str, input: &str) -> String {
     String::from_utf8(output.stdout).expect("utf-8")
 }
 
+/// The pytest release whose source distribution carries the Jenkins schema.
+const PYTEST_SDIST: &str = "pytest==9.2.0";
+const PYTEST_XSD_MEMBER: &str = "pytest-9.2.0/testing/example_scripts/junit-10.xsd";
+
+/// The Jenkins xunit plugin's `junit-10.xsd`, as pytest ships it in its source distribution
+/// (`testing/example_scripts/junit-10.xsd`, which pytest's own tests validate its JUnit output
+/// against): fetched from PyPI with pip into cargo's test scratch directory, never kept in this
+/// repository. `None` (a skip, or a failure under CI) when it cannot be had.
+fn jenkins_junit_xsd(test: &str) -> Option<PathBuf> {
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("junit-10.xsd");
+    if cache.exists() {
+        return Some(cache);
+    }
+    let download = tempfile::tempdir().expect("tempdir");
+    let fetched = Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+        ])
+        .arg(PYTEST_SDIST)
+        .arg("-d")
+        .arg(download.path())
+        .status()
+        .is_ok_and(|status| status.success());
+    let extract = "import glob, sys, tarfile\n\
+         archive = tarfile.open(glob.glob(sys.argv[1] + '/pytest-*.tar.gz')[0])\n\
+         open(sys.argv[2], 'wb').write(archive.extractfile(sys.argv[3]).read())\n";
+    let extracted = fetched
+        && Command::new("python3")
+            .args(["-c", extract])
+            .arg(download.path())
+            .arg(&cache)
+            .arg(PYTEST_XSD_MEMBER)
+            .status()
+            .is_ok_and(|status| status.success());
+    if extracted {
+        return Some(cache);
+    }
+    assert!(
+        std::env::var("CI").ok().as_deref() != Some("true"),
+        "{test}: could not fetch {PYTEST_SDIST}'s junit-10.xsd from PyPI"
+    );
+    eprintln!("{test}: skipped (could not fetch {PYTEST_SDIST}'s junit-10.xsd)");
+    None
+}
+
+/// Validates XML against an XSD with xmllint (libxml2), returning its verdict.
+fn xmllint(schema: &Path, xml: &str) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("report.xml");
+    std::fs::write(&file, xml).expect("write");
+    let output = Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(schema)
+        .arg(&file)
+        .output()
+        .expect("xmllint");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 #[test]
-fn junit_is_valid_xml_with_one_suite_per_section() {
+fn junit_validates_against_the_jenkins_schema_one_suite_per_node() {
+    let test = "junit_validates_against_the_jenkins_schema_one_suite_per_node";
+    if !require_tool(test, "xmllint") {
+        return;
+    }
+    let Some(jenkins) = jenkins_junit_xsd(test) else {
+        return;
+    };
     let root = mixed_node("junit-node", true);
     let (exit, xml, report) = run_format(&root, "junit");
     assert_eq!(exit, 1, "a fail makes the exit code 1 in every format");
+    // The consumer's own schema: the Jenkins xunit plugin's.
+    let (valid, verdict) = xmllint(&jenkins, &xml);
+    assert!(valid, "junit-10.xsd: {verdict}\n{xml}");
+    // The checker can fail: a `skipped` attribute on <testsuites> (the old output) is refused.
+    let (valid, _) = xmllint(
+        &jenkins,
+        &xml.replacen("<testsuites>", "<testsuites skipped=\"1\">", 1),
+    );
+    assert!(!valid, "junit-10.xsd refuses skipped on <testsuites>");
     let document = roxmltree::Document::parse(&xml).expect("JUnit output is well-formed XML");
     let suites = document.root_element();
     assert_eq!(suites.tag_name().name(), "testsuites");
+    let node_suites: Vec<_> = suites
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    assert_eq!(node_suites.len(), 1, "one testsuite per node");
+    let suite = node_suites[0];
+    assert_eq!(suite.attribute("name"), Some("hardnode.junit-node"));
+    assert_eq!(suite.attribute("hostname"), Some("junit-node"));
 
     let results = report["results"].as_array().expect("results");
     let count = |status: &str| results.iter().filter(|r| r["status"] == status).count();
     let attribute = |name: &str| -> usize {
-        suites
+        suite
             .attribute(name)
             .and_then(|v| v.parse().ok())
             .expect("count")
     };
     assert_eq!(attribute("tests"), results.len());
-    assert_eq!(attribute("failures"), count("fail"));
+    // Warnings are failures (of their own type).
+    assert_eq!(attribute("failures"), count("fail") + count("warn"));
     assert_eq!(attribute("errors"), count("error"));
-    assert_eq!(attribute("skipped"), count("skip") + count("warn"));
+    assert_eq!(attribute("skipped"), count("skip"));
     for status in ["pass", "fail", "warn", "skip", "error"] {
         assert!(count(status) > 0, "fixture lacks a {status}: {report:#}");
     }
-
-    // One <testsuite> per section, named exactly (escaping round-trips).
-    let mut sections: Vec<&str> = Vec::new();
-    for result in results {
-        let section = result["section"].as_str().expect("section");
-        if !sections.contains(&section) {
-            sections.push(section);
-        }
+    // Every case names its node, so two nodes' files merged by a CI server never collide.
+    for case in suite.children().filter(|n| n.has_tag_name("testcase")) {
+        assert!(
+            case.attribute("name")
+                .is_some_and(|name| name.starts_with("junit-node: ")),
+            "{:?}",
+            case.attribute("name")
+        );
     }
-    let suite_names: Vec<&str> = suites
-        .children()
-        .filter(|n| n.has_tag_name("testsuite"))
-        .filter_map(|n| n.attribute("name"))
-        .collect();
-    assert_eq!(suite_names, sections);
 
     // Each rule's case carries the element its status maps to.
     for result in results {
@@ -115,7 +203,8 @@ fn junit_is_valid_xml_with_one_suite_per_section() {
             .descendants()
             .find(|n| {
                 n.has_tag_name("testcase")
-                    && n.attribute("name").is_some_and(|name| name.starts_with(id))
+                    && n.attribute("name")
+                        .is_some_and(|name| name.starts_with(&format!("junit-node: {id} ")))
             })
             .unwrap_or_else(|| panic!("no testcase for {id}"));
         let children: Vec<&str> = case
@@ -125,11 +214,15 @@ fn junit_is_valid_xml_with_one_suite_per_section() {
             .collect();
         let expected: &[&str] = match result["status"].as_str().expect("status") {
             "pass" => &[],
-            "fail" => &["failure"],
+            "fail" | "warn" => &["failure"],
             "error" => &["error"],
             _ => &["skipped"],
         };
         assert_eq!(children, expected, "{id}");
+        if result["status"] == "warn" {
+            let failure = case.first_element_child().expect("failure");
+            assert_eq!(failure.attribute("type"), Some("warning"), "{id}");
+        }
         if result["status"] == "skip" || result["status"] == "error" {
             let element = case.first_element_child().expect("child");
             let reason = result["reason"].as_str().expect("reason");
@@ -148,7 +241,7 @@ fn junit_is_valid_xml_with_one_suite_per_section() {
         .find(|n| {
             n.has_tag_name("testcase")
                 && n.attribute("name")
-                    .is_some_and(|name| name.starts_with("odd.markup"))
+                    .is_some_and(|name| name.starts_with("junit-node: odd.markup"))
         })
         .expect("hostile testcase");
     assert!(
@@ -252,7 +345,7 @@ fn prometheus_textfile_parses_with_the_official_parser() {
         );
     }
 
-    let totals = family("hardnode_checks_total");
+    let totals = family("hardnode_checks");
     for sample in totals["samples"].as_array().expect("samples") {
         let name = sample["labels"]["status"].as_str().expect("status label");
         assert_eq!(
@@ -332,8 +425,30 @@ fn sarif_validates_against_the_2_1_0_schema() {
     let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
     let results = run["results"].as_array().expect("results");
     let findings = report["results"].as_array().expect("findings");
-    assert_eq!(results.len(), findings.len());
-    for (result, finding) in results.iter().zip(findings) {
+    // Only findings by default: fail, warn and error, in rule order.
+    let wanted: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| matches!(f["status"].as_str(), Some("fail" | "warn" | "error")))
+        .collect();
+    assert!(wanted.len() < findings.len());
+    assert_eq!(results.len(), wanted.len());
+    assert_eq!(
+        run["automationDetails"]["id"],
+        format!(
+            "hardnode/sarif-node/{}",
+            report["generated"].as_str().expect("time")
+        ),
+        "one automation category per node"
+    );
+    let mut fingerprints = std::collections::BTreeSet::new();
+    for (result, finding) in results.iter().zip(wanted) {
+        let fingerprint = result["partialFingerprints"]["hardnodeFinding/v1"]
+            .as_str()
+            .expect("partialFingerprints");
+        assert!(
+            fingerprints.insert(fingerprint.to_string()),
+            "unique per rule"
+        );
         assert_eq!(result["ruleId"], finding["id"]);
         let index = result["ruleIndex"].as_u64().expect("ruleIndex") as usize;
         assert_eq!(
@@ -358,6 +473,45 @@ fn sarif_validates_against_the_2_1_0_schema() {
         seccomp_filter["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "file:///boot/config-5.15.0-105-generic"
     );
+
+    // --sarif-all: every result, still valid; the same rule on the same node keeps its
+    // fingerprint across runs, and another node's differs.
+    let output = root
+        .hardnode(&["check", "--format", "sarif", "--sarif-all"])
+        .output()
+        .expect("run");
+    let all_text = String::from_utf8(output.stdout).expect("utf-8");
+    assert_valid_sarif(&all_text);
+    let all: serde_json::Value = serde_json::from_str(&all_text).expect("JSON");
+    let all_results = all["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(
+        all_results.len(),
+        findings.len() - 1,
+        "every rule but the hostile one (not in this run)"
+    );
+    let print = |sarif: &serde_json::Value, id: &str| {
+        sarif["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|r| r["ruleId"] == id)
+            .map(|r| r["partialFingerprints"]["hardnodeFinding/v1"].clone())
+            .expect("result")
+    };
+    assert_eq!(
+        print(&all, "kernel.seccomp-filter"),
+        print(&sarif, "kernel.seccomp-filter")
+    );
+    let other = mixed_node("other-node", true);
+    let output = other
+        .hardnode(&["check", "--format", "sarif"])
+        .output()
+        .expect("run");
+    let other: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_ne!(
+        print(&other, "kernel.seccomp-filter"),
+        print(&sarif, "kernel.seccomp-filter")
+    );
 }
 
 #[test]
@@ -367,4 +521,149 @@ fn rules_and_lint_refuse_check_only_formats() {
         .output()
         .expect("run");
     assert_eq!(code(&output), 2);
+}
+
+/// Runs promtool (Debian's `prometheus` package) with `args`, stdin from `input`.
+fn promtool(args: &[&str], input: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = Command::new("promtool")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    let output = child.wait_with_output().expect("promtool output");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+#[test]
+fn prometheus_output_and_alert_rules_pass_promtool() {
+    if !require_tool(
+        "prometheus_output_and_alert_rules_pass_promtool",
+        "promtool",
+    ) {
+        return;
+    }
+    let root = mixed_node("prom-node", true);
+    let (_, metrics, report) = run_format(&root, "prometheus");
+    let (ok, verdict) = promtool(&["check", "metrics"], &metrics);
+    assert!(
+        ok && verdict.trim().is_empty(),
+        "promtool check metrics: {verdict}"
+    );
+    // The checker can fail: the old name (a gauge with a counter's suffix) is refused.
+    let (ok, verdict) = promtool(
+        &["check", "metrics"],
+        &metrics
+            .replace("hardnode_checks{", "hardnode_checks_total{")
+            .replace(
+                "TYPE hardnode_checks gauge",
+                "TYPE hardnode_checks_total gauge",
+            ),
+    );
+    assert!(!ok && verdict.contains("_total"), "{verdict}");
+    let fails = report["summary"]["fail"].as_u64().expect("fail count");
+    assert!(
+        metrics.contains(&format!("\nhardnode_failing_rules {fails}\n")),
+        "{metrics}"
+    );
+
+    // --low-cardinality: per-section counts, no per-rule series, still valid.
+    let output = root
+        .hardnode(&["check", "--format", "prometheus", "--low-cardinality"])
+        .output()
+        .expect("run");
+    let low = String::from_utf8(output.stdout).expect("utf-8");
+    let (ok, verdict) = promtool(&["check", "metrics"], &low);
+    assert!(ok && verdict.trim().is_empty(), "{verdict}");
+    assert!(!low.contains("hardnode_check_status"), "{low}");
+    let series = low.lines().filter(|line| !line.starts_with('#')).count();
+    assert!(
+        series * 3 < metrics.lines().filter(|l| !l.starts_with('#')).count(),
+        "{series}"
+    );
+    assert!(
+        low.contains("hardnode_section_checks{section=\"kernel\",status=\"fail\"} 1"),
+        "{low}"
+    );
+
+    // The shipped alert rules: valid, and unit-tested against series shaped as above.
+    let rules = repo_file("scripts/prometheus/hardnode.rules.yml");
+    let (ok, verdict) = promtool(&["check", "rules", rules.to_str().expect("utf-8")], "");
+    assert!(ok, "promtool check rules: {verdict}");
+    let tests = repo_file("tests/data/hardnode.rules.test.yml");
+    let (ok, verdict) = promtool(&["test", "rules", tests.to_str().expect("utf-8")], "");
+    assert!(
+        ok && verdict.contains("SUCCESS"),
+        "promtool test rules: {verdict}"
+    );
+    // The rule test's series use the names hardnode writes.
+    for name in [
+        "hardnode_check_status{",
+        "hardnode_check_waived",
+        "hardnode_failing_rules",
+        "hardnode_last_run_timestamp_seconds",
+    ] {
+        assert!(
+            std::fs::read_to_string(&rules)
+                .expect("rules")
+                .contains(name.trim_end_matches('{')),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn json_report_has_a_timestamp_and_the_build_and_version_names_the_commit() {
+    let root = mixed_node("json-node", false);
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let (_, report) = root.check_json(&[]);
+    let generated = report["generated"].as_str().expect("generated");
+    // Cross-checked with date(1): the same instant, to the second.
+    let parsed = Command::new("date")
+        .args(["-u", "-d", generated, "+%s"])
+        .output()
+        .expect("date");
+    let seconds: u64 = String::from_utf8_lossy(&parsed.stdout)
+        .trim()
+        .parse()
+        .expect("date parsed the timestamp");
+    assert!(
+        generated.ends_with('Z') && generated.len() == 20,
+        "{generated}"
+    );
+    assert!(seconds >= before && seconds <= before + 60, "{generated}");
+    let build = &report["tool"]["build"];
+    assert_eq!(build["version"], report["tool"]["version"]);
+    let commit = build["commit"].as_str().expect("commit");
+    // Built inside this git checkout: the commit is known, 12 hex digits.
+    assert_eq!(commit.len(), 12, "{commit}");
+    assert!(commit.chars().all(|c| c.is_ascii_hexdigit()), "{commit}");
+    assert!(
+        build["target"]
+            .as_str()
+            .is_some_and(|t| t.contains("linux")),
+        "{build}"
+    );
+    let version = common::hardnode().arg("--version").output().expect("run");
+    let version = String::from_utf8_lossy(&version.stdout);
+    assert!(
+        version.contains(&format!("commit {commit}"))
+            && version.contains(build["target"].as_str().unwrap_or("?")),
+        "{version}"
+    );
 }

@@ -204,6 +204,10 @@ fn kernel_without_apparmor_fails_with_a_clear_reason() {
         &format!("/lib/modules/{RELEASE}/config"),
         ubuntu_kernel_config("y", "y", "n"),
     );
+    // A mounted sysfs without /sys/module/apparmor (without any sysfs the rule cannot tell: see
+    // tests/sysfs_missing.rs).
+    root.dir("/sys/kernel");
+    root.dir("/sys/module/overlay");
     let (_, report) = root.check_json(&[]);
     assert_eq!(status(&report, "apparmor.enabled"), "fail");
     assert_eq!(

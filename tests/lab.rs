@@ -11,9 +11,20 @@ use std::process::Command;
 use common::{code, hardnode, mixed_node, repo_file, require_tool, status};
 
 fn vagrant_validate(workers: &str) -> (i32, String) {
+    vagrant_validate_for(workers, None)
+}
+
+/// `vagrant validate`; with a provider, its configuration is validated too (the provider must be
+/// installed: vagrant-libvirt is, VirtualBox cannot be on this machine), else `--ignore-provider`.
+fn vagrant_validate_for(workers: &str, provider: Option<&str>) -> (i32, String) {
     let home = tempfile::tempdir().expect("vagrant home");
-    let output = Command::new("timeout")
-        .args(["300", "vagrant", "validate", "--ignore-provider"])
+    let mut command = Command::new("timeout");
+    command.args(["300", "vagrant", "validate"]);
+    match provider {
+        Some(provider) => command.env("VAGRANT_DEFAULT_PROVIDER", provider),
+        None => command.arg("--ignore-provider"),
+    };
+    let output = command
         .current_dir(repo_file("vagrant"))
         .env("VAGRANT_HOME", home.path().join("vagrant.d"))
         .env("VAGRANT_DOTFILE_PATH", home.path().join("dotfile"))
@@ -48,6 +59,68 @@ fn vagrantfile_validates_offline() {
         output.contains("==> worker-3:"),
         "HARDNODE_WORKERS adds nodes: {output}"
     );
+}
+
+#[test]
+fn vagrantfile_validates_for_libvirt_and_virtualbox_and_bounds_the_workers() {
+    let test = "vagrantfile_validates_for_libvirt_and_virtualbox_and_bounds_the_workers";
+    if !require_tool(test, "vagrant") {
+        return;
+    }
+    // libvirt: the provider's own validation (vagrant-libvirt, Debian's package).
+    let plugins = Command::new("vagrant")
+        .args(["plugin", "list"])
+        .env("VAGRANT_CHECKPOINT_DISABLE", "1")
+        .output()
+        .expect("vagrant plugin list");
+    let has_libvirt = String::from_utf8_lossy(&plugins.stdout).contains("vagrant-libvirt");
+    assert!(
+        has_libvirt || !common::in_ci(),
+        "vagrant-libvirt is missing; scripts/test.sh installs it"
+    );
+    if has_libvirt {
+        let (exit, output) = vagrant_validate_for("2", Some("libvirt"));
+        assert_eq!(exit, 0, "libvirt: {output}");
+        assert!(
+            output.contains("Vagrantfile validated successfully"),
+            "{output}"
+        );
+    }
+    // VirtualBox cannot be installed here (not in Debian main): its half is checked without the
+    // provider's own validation.
+    let (exit, output) = vagrant_validate_for("2", None);
+    assert_eq!(exit, 0, "{output}");
+    // The host-only /24 bounds the workers (.11 to .254).
+    let (exit, output) = vagrant_validate("244");
+    assert_eq!(exit, 0, "244 workers fit: {output}");
+    for workers in ["245", "-1", "many"] {
+        let (exit, output) = vagrant_validate(workers);
+        assert_ne!(exit, 0, "{workers}: {output}");
+        assert!(
+            output.contains("HARDNODE_WORKERS must be a number from 0 to 244"),
+            "{output}"
+        );
+    }
+    let vagrantfile = fs::read_to_string(repo_file("vagrant/Vagrantfile")).expect("Vagrantfile");
+    // One-way copy without the build output; a box published for both providers.
+    assert!(
+        vagrantfile.contains("type: \"rsync\""),
+        "rsync synced folder"
+    );
+    assert!(vagrantfile.contains("\"target/\""), "target/ is not synced");
+    assert!(vagrantfile.contains("generic/ubuntu2204"));
+    // The CNI manifest is pinned; nothing reads a `latest` URL; the join needs no shared folder.
+    let control_plane =
+        fs::read_to_string(repo_file("vagrant/provision/control-plane.sh")).expect("script");
+    assert!(control_plane.contains("releases/download/${FLANNEL_VERSION}/kube-flannel.yml"));
+    assert!(!control_plane.contains("latest"));
+    assert!(vagrantfile.contains("FLANNEL_VERSION = ENV.fetch(\"HARDNODE_FLANNEL\", \"v0."));
+    let worker = fs::read_to_string(repo_file("vagrant/provision/worker.sh")).expect("script");
+    assert!(
+        !worker.contains("/hardnode/vagrant/"),
+        "no synced-folder hand-off"
+    );
+    assert!(worker.contains("--token \"$JOIN_TOKEN\""));
 }
 
 #[test]
@@ -184,7 +257,7 @@ fn lab_provisioning_installs_profiles_and_runs_hardnode_on_a_fixture_root() {
     );
     let textfile =
         fs::read_to_string(root.real("/var/lib/hardnode/hardnode.prom")).expect("textfile");
-    assert!(textfile.contains("hardnode_checks_total{status=\"fail\"} 0"));
+    assert!(textfile.contains("hardnode_checks{status=\"fail\"} 0"));
 
     // Without the binary the step says what to do.
     let missing = Command::new("bash")

@@ -813,6 +813,11 @@ fn token_finding_says_whether_the_apiserver_firewall_is_in_place() {
     }
     let ns = common::NetNs::new("tok");
     let root = token_node();
+    // PID 1 of the fixture in the namespace hardnode runs in, so the firewall it lists is the
+    // "host's" (else the rule says, rightly, that it is not).
+    let own = ns.run_ok("readlink", &["/proc/self/ns/net"]);
+    let _ = std::fs::remove_file(root.real("/proc/1/ns/net"));
+    root.symlink(own.trim(), "/proc/1/ns/net");
     root.file(
         "/etc/hardnode/config.toml",
         "[firewall]\ncontainer_cidrs = [\"10.244.0.0/16\"]\napiservers = [\"192.0.2.10:6443\"]\nmode = \"forward\"\n",

@@ -48,6 +48,15 @@ pub struct CheckArgs {
     /// (fail and error). Comma-separated to combine.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "fail")]
     pub fail_on: Vec<FailOn>,
+    /// Prometheus: per-section counts instead of five series per rule (large fleets).
+    #[arg(long)]
+    pub low_cardinality: bool,
+    /// SARIF: include pass and skip results too (default: only fail, warn and error).
+    #[arg(long)]
+    pub sarif_all: bool,
+    /// Text: print only fail, warn and error results and the summary.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,7 +110,24 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> 
     let needs = engine::needs(to_evaluate, &policy);
     restrict_for(&needs);
     let facts = host::gather(&root, &needs);
-    let findings = selected
+    if !policy.waivers.is_empty() {
+        // Against every rule, not only the selected ones: `--only` does not make a waiver a typo.
+        let all = super::load_rules(&args.select.benchmark)?;
+        // Profile ids name rules too (`[[waiver]] rule = "3.2.1"` on EKS).
+        let profiles = crate::benchmark::profiles::load_profiles(&all).unwrap_or_default();
+        let known: Vec<(&str, Option<&str>)> = all
+            .iter()
+            .map(|rule| (rule.id.as_str(), rule.cis.as_deref()))
+            .chain(
+                profiles
+                    .iter()
+                    .flat_map(|profile| profile.ids.values())
+                    .map(|id| (id.as_str(), None)),
+            )
+            .collect();
+        check_waivers(global, &policy, &known)?;
+    }
+    let mut findings: Vec<_> = selected
         .iter()
         .map(|(rule, decision)| match decision {
             Decision::Deselected(reason) => {
@@ -110,10 +136,23 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> 
             _ => engine::evaluate(rule, &facts, &policy),
         })
         .collect();
+    let chosen_profile = profile.finish(&facts.host.platform);
+    // The profile's ids first, so a waiver may name a result by them.
+    if let Some((profile, _)) = &chosen_profile {
+        for finding in &mut findings {
+            finding.profile_id = profile.ids.get(&finding.id).cloned();
+        }
+    }
+    engine::waivers::apply(&mut findings, &policy.waivers, today(started));
     let mut report = Report::new(&facts, findings);
-    if let Some((profile, chosen)) = profile.finish(&facts.host.platform) {
+    if let Some((profile, chosen)) = chosen_profile {
         report.apply_profile(&profile, chosen);
     }
+    report.generated = Some(crate::date::rfc3339(
+        started
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| i64::try_from(since.as_secs()).unwrap_or(0)),
+    ));
     let run = report::RunInfo {
         started_unix_seconds: started
             .duration_since(std::time::UNIX_EPOCH)
@@ -124,11 +163,21 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> 
     let color = use_color(global.color, args.output.is_some());
     let mut buffer = Vec::new();
     let rendered = match args.format {
-        CheckFormat::Text => report::render_text(&report, color, &mut buffer),
+        CheckFormat::Text => report::render_text(
+            &report,
+            &report::TextOptions {
+                color,
+                width: super::text_width(args.output.is_some()),
+                quiet: args.quiet,
+            },
+            &mut buffer,
+        ),
         CheckFormat::Json => report::render_json(&report, &mut buffer),
         CheckFormat::Junit => report::render_junit(&report, &mut buffer),
-        CheckFormat::Prometheus => report::render_prometheus(&report, &run, &mut buffer),
-        CheckFormat::Sarif => report::render_sarif(&report, &mut buffer),
+        CheckFormat::Prometheus => {
+            report::render_prometheus(&report, &run, args.low_cardinality, &mut buffer)
+        }
+        CheckFormat::Sarif => report::render_sarif(&report, args.sarif_all, &mut buffer),
     };
     rendered.map_err(|source| Error::Output {
         what: "report".into(),
@@ -136,7 +185,8 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> 
     })?;
     emit(&buffer, args.output.as_deref())?;
 
-    let counts = |status| report.summary.count(status);
+    // A result under a current waiver does not count (it keeps its status in the report).
+    let counts = |status| report.counted(status);
     // `fail` always counts; --fail-on adds warn and/or error.
     let failing = counts(Status::Fail) > 0
         || args.fail_on.iter().any(|level| match level {
@@ -156,6 +206,44 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> 
     std::mem::forget(facts);
     std::mem::forget(selected);
     Ok(if failing { EXIT_FAIL } else { EXIT_OK })
+}
+
+/// Today's date (UTC) for waiver expiry.
+fn today(now: std::time::SystemTime) -> crate::date::Date {
+    let seconds = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        });
+    crate::date::Date::from_unix(seconds)
+}
+
+/// A waiver that names no rule of this benchmark is a config error: it would silently waive
+/// nothing (a typo), or outlive the rule it was written for.
+fn check_waivers(
+    global: &GlobalArgs,
+    policy: &crate::config::Policy,
+    rules: &[(&str, Option<&str>)],
+) -> Result<(), Error> {
+    let unknown = crate::config::waiver::unknown_rules(&policy.waivers, rules);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Config {
+        path: policy
+            .source
+            .clone()
+            .or_else(|| global.config.clone())
+            .unwrap_or_else(|| crate::config::DEFAULT_CONFIG_PATH.into()),
+        message: format!(
+            "[[waiver]] for unknown rule(s): {} (a rule id or CIS id from `hardnode rules`, or a benchmark profile's id)",
+            unknown
+                .iter()
+                .map(|waiver| waiver.rule.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })
 }
 
 pub(super) fn facts(global: &GlobalArgs, args: &FactsArgs) -> Result<u8, Error> {

@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod benchmark_profile;
 mod check;
+mod completions;
 mod error;
 mod firewall;
 mod fix;
@@ -60,10 +61,20 @@ Examples:
 Exit codes: 0 no failure, 1 a rule failed (see --fail-on), 2 usage or config error,
 3 runtime error (host root unreadable).";
 
+/// `hardnode --version`: the version, the commit and the target it was built for.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("HARDNODE_COMMIT"),
+    ", ",
+    env!("HARDNODE_TARGET"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "hardnode",
-    version,
+    version = VERSION,
     about = "Benchmark and harden a Kubernetes node: kernel, AppArmor, seccomp, components, containers.",
     after_help = EXAMPLES
 )]
@@ -113,7 +124,7 @@ pub enum Command {
     /// Block the container CIDR from the kube-apiserver with iptables, persisted across reboots.
     #[command(subcommand, after_help = FIREWALL_EXAMPLES)]
     Firewall(FirewallCommand),
-    /// Work with saved reports: merge many nodes' JSON reports into one fleet view.
+    /// Work with saved reports: merge many nodes' JSON reports into one fleet view; diff two runs.
     #[command(subcommand)]
     Report(ReportCommand),
     /// Install AppArmor and seccomp profiles on this node; show what is installed and loaded.
@@ -122,6 +133,10 @@ pub enum Command {
     /// Remediate what the file rules found: tighten modes and owners.
     #[command(subcommand)]
     Fix(FixCommand),
+    /// Print shell completions (`hardnode completions bash > /etc/bash_completion.d/hardnode`).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (`hardnode man > /usr/local/share/man/man1/hardnode.1`).
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -141,6 +156,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Rules(_) | Command::Containers(_) | Command::Seccomp(_) | Command::Report(_) => {
             Some(privilege::READ_CAPABILITIES)
         }
+        Command::Completions(_) | Command::Man => Some(privilege::READ_CAPABILITIES),
         // Listing the kernel's iptables rules needs CAP_NET_ADMIN (nf_tables netlink) and
         // CAP_NET_RAW (legacy's raw socket).
         Command::Firewall(FirewallCommand::Plan(_) | FirewallCommand::Status(_)) => {
@@ -170,6 +186,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Manifest(ManifestCommand::Rules(args)) => manifest::manifest_rules(args),
         Command::Firewall(command) => firewall::firewall_command(&cli.global, command),
         Command::Report(ReportCommand::Merge(args)) => report::merge_reports(args),
+        Command::Report(ReportCommand::Diff(args)) => report::diff_reports(args),
         Command::Profiles(ProfilesCommand::Install(args)) => {
             profiles::profiles_install(&cli.global, args)
         }
@@ -177,6 +194,8 @@ pub fn run(cli: Cli) -> ExitCode {
             profiles::profiles_status(&cli.global, args)
         }
         Command::Fix(FixCommand::Files(args)) => fix::fix_files(&cli.global, args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man => completions::man(),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -265,6 +284,26 @@ fn print(what: &str, render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> Res
         source,
     })?;
     emit(&buffer, None)
+}
+
+/// The width text output wraps to: `COLUMNS` when set to a number, else the terminal's when
+/// stdout is one (and not going to a file), else 80.
+fn text_width(to_file: bool) -> usize {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|value| value.trim().parse::<usize>().ok())
+        .filter(|columns| *columns > 0)
+    {
+        return columns;
+    }
+    if !to_file
+        && let Some((terminal_size::Width(width), _)) =
+            terminal_size::terminal_size_of(io::stdout())
+        && width > 0
+    {
+        return usize::from(width);
+    }
+    80
 }
 
 fn use_color(choice: ColorChoice, to_file: bool) -> bool {

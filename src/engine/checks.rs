@@ -7,7 +7,7 @@ use super::{Evidence, Outcome, Verdict};
 use crate::benchmark::Check;
 use crate::config::Policy;
 use crate::host::Observed;
-use crate::host::apparmor::{ENABLED_PARAM, LSM_LIST, MODULE_DIR};
+use crate::host::apparmor::{ENABLED_PARAM, LSM_LIST, MODULE_DIR, SYSFS_KERNEL, SYSFS_MODULES};
 use crate::host::facts::{AppArmorFacts, Facts, ProfileFile, ProfileVerdict, SeccompProfileFacts};
 
 pub fn evaluate(check: Check, facts: &Facts, policy: &Policy) -> Outcome {
@@ -46,6 +46,19 @@ pub fn evaluate(check: Check, facts: &Facts, policy: &Policy) -> Outcome {
             None => not_gathered(),
         },
         Check::Container(check) => match &facts.containers {
+            // Whether AppArmor confines anything cannot be told without a sysfs to read (unless
+            // no container runs at all: then the rule does not apply either way).
+            Some(containers)
+                if check == crate::benchmark::ContainerCheck::AppArmor
+                    && let Some(undecided) = facts.apparmor.as_ref().and_then(no_sysfs) =>
+            {
+                let as_if_enabled = super::containers::evaluate(check, containers, true);
+                if matches!(as_if_enabled.verdict, Verdict::NotApplicable(_)) {
+                    as_if_enabled
+                } else {
+                    undecided
+                }
+            }
             Some(containers) => {
                 let apparmor_on = facts
                     .apparmor
@@ -73,8 +86,20 @@ fn sysfs(path: &str, detail: impl Into<String>) -> Evidence {
     Evidence::new("sysfs", Some(PathBuf::from(path)), detail)
 }
 
+/// Why a sysfs rule cannot be decided under this root, when there is no sysfs to read.
+fn no_sysfs(apparmor: &AppArmorFacts) -> Option<Outcome> {
+    (!apparmor.sysfs_present).then(|| {
+        Outcome::undecided(format!(
+            "sysfs is not available under the root: neither {SYSFS_KERNEL} nor {SYSFS_MODULES}              exists (mount the host's /sys, read-only, where the root is mounted)"
+        ))
+    })
+}
+
 pub fn apparmor_enabled(apparmor: &AppArmorFacts) -> Outcome {
     let base = Outcome::new(Verdict::Met).expected("enabled and in the active LSM list");
+    if let Some(undecided) = no_sysfs(apparmor) {
+        return undecided.expected("enabled and in the active LSM list");
+    }
     if !apparmor.module_present {
         return Outcome {
             verdict: Verdict::NotMet,
@@ -134,6 +159,9 @@ pub fn apparmor_profiles(apparmor: &AppArmorFacts, required: &[String]) -> Outco
     } else {
         format!("loaded in enforce mode: {}", required.join(", "))
     };
+    if let Some(undecided) = no_sysfs(apparmor) {
+        return undecided.expected(expected);
+    }
     let list = match &apparmor.profiles {
         Observed::Value { value, .. } => value.clone(),
         Observed::Absent { path }
@@ -337,6 +365,7 @@ mod tests {
 
     fn apparmor(enabled: &str, lsm: Option<&str>, profiles: &[(&str, &str)]) -> AppArmorFacts {
         AppArmorFacts {
+            sysfs_present: true,
             module_present: true,
             enabled: Observed::Value {
                 path: ENABLED_PARAM.into(),

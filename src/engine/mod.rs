@@ -16,6 +16,7 @@ pub mod profile_refs;
 mod runtime;
 mod static_pods;
 mod sysctl;
+pub mod waivers;
 
 use std::path::PathBuf;
 
@@ -97,6 +98,9 @@ pub struct Finding {
     pub reason: Option<String>,
     pub evidence: Vec<Evidence>,
     pub remediation: String,
+    /// The site's `[[waiver]]` for this rule, when there is one (see `waivers.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<waivers::AppliedWaiver>,
 }
 
 /// What a probe found.
@@ -367,6 +371,7 @@ fn finish(rule: &Rule, outcome: Outcome, facts: &Facts, policy: &Policy) -> Find
         reason,
         evidence: outcome.evidence,
         remediation: substitute(&rule.remediation, facts, policy),
+        waiver: None,
     }
 }
 

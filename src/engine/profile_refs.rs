@@ -97,7 +97,7 @@ fn apparmor(
             )),
             None => missing(),
         },
-        Observed::Absent { .. } if !facts.module_present => Some((
+        Observed::Absent { .. } if facts.sysfs_present && !facts.module_present => Some((
             "node.apparmor-profile-not-loaded",
             format!(
                 "references AppArmor profile {name}, but this node's kernel has no AppArmor: the container will not start"
@@ -160,6 +160,7 @@ spec:
 
     fn apparmor_with(profiles: &[(&str, &str)]) -> AppArmorFacts {
         AppArmorFacts {
+            sysfs_present: true,
             module_present: true,
             enabled: Observed::Absent { path: "/x".into() },
             lsm: Observed::Absent { path: "/y".into() },

@@ -8,6 +8,9 @@ use super::facts::{AppArmorFacts, LoadedProfile, Observed, ProfileList};
 use super::root::HostRoot;
 
 pub const MODULE_DIR: &str = "/sys/module/apparmor";
+/// Two directories every mounted sysfs has: their absence means no sysfs under the root.
+pub const SYSFS_KERNEL: &str = "/sys/kernel";
+pub const SYSFS_MODULES: &str = "/sys/module";
 pub const ENABLED_PARAM: &str = "/sys/module/apparmor/parameters/enabled";
 pub const LSM_LIST: &str = "/sys/kernel/security/lsm";
 pub const PROFILES: &str = "/sys/kernel/security/apparmor/profiles";
@@ -16,7 +19,9 @@ pub fn gather(root: &HostRoot) -> AppArmorFacts {
     let module_present = root
         .metadata(Path::new(MODULE_DIR))
         .is_ok_and(|m| m.is_dir());
+    let is_dir = |path: &str| root.metadata(Path::new(path)).is_ok_and(|m| m.is_dir());
     AppArmorFacts {
+        sysfs_present: module_present || is_dir(SYSFS_KERNEL) || is_dir(SYSFS_MODULES),
         module_present,
         enabled: super::read_trimmed(root, Path::new(ENABLED_PARAM)),
         lsm: Observed::read(root, Path::new(LSM_LIST), |text| parse_lsm_list(&text)),

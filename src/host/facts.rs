@@ -189,6 +189,10 @@ pub struct TriedSource {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AppArmorFacts {
+    /// Whether a sysfs is there to read under the root (`/sys/kernel` or `/sys/module` is a
+    /// directory). Without it — a DaemonSet that did not mount `/sys`, a partial copy — the
+    /// absence of `/sys/module/apparmor` says nothing about the kernel.
+    pub sysfs_present: bool,
     /// `/sys/module/apparmor` exists: the kernel has AppArmor built in.
     pub module_present: bool,
     /// `/sys/module/apparmor/parameters/enabled` (`Y` / `N`).

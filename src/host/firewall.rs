@@ -85,6 +85,9 @@ pub struct FirewallFacts {
     pub boot: BootSupport,
     /// Why the dataplane may skip iptables (Cilium eBPF), so the block cannot be relied on.
     pub iptables_bypass: Option<String>,
+    /// Set when the rules listed are not the host's: this process's network namespace (where
+    /// iptables runs) is not PID 1's under the root (a pod without hostNetwork).
+    pub foreign_netns: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -271,7 +274,25 @@ pub fn gather(
         systemd_link,
         boot: boot_support(root),
         iptables_bypass: cluster_net::iptables_bypass(root),
+        foreign_netns: foreign_netns(root),
     }
+}
+
+/// Compares the network namespace iptables lists (this process's: `/proc/self/ns/net`, the
+/// process's own, not a host file) with the host's (`/proc/1/ns/net` under the root). `None`
+/// when they are the same or PID 1's cannot be read (a root without /proc: nothing to compare).
+fn foreign_netns(root: &HostRoot) -> Option<String> {
+    let host = root.read_link(Path::new("/proc/1/ns/net")).ok()?;
+    let own = std::fs::read_link("/proc/self/ns/net").ok()?;
+    (host != own).then(|| {
+        format!(
+            "hardnode runs in network namespace {}, not the host's ({} of PID 1 under the root): \
+             the iptables rules it can list are not the host's; run it in the host's network \
+             namespace (hostNetwork: true in a pod)",
+            own.display(),
+            host.display()
+        )
+    })
 }
 
 /// The backend kube-proxy uses: the one holding `KUBE-IPTABLES-HINT` (mangle), else `KUBE-*`

@@ -1,5 +1,11 @@
-//! SARIF 2.1.0 of a `check` report, for code-scanning dashboards. One run; the driver's `rules` are the benchmark's
-//! rules; each finding is a result whose `kind` keeps hardnode's five statuses apart:
+//! SARIF 2.1.0 of a `check` report, for code-scanning dashboards. One run per node, named by
+//! `automationDetails.id` (`hardnode/<node>/<time>`: the category a dashboard keeps per node);
+//! the driver's `rules` are the benchmark's rules. By default only findings are results (`fail`,
+//! `warn`, `error`): a dashboard's list is what needs attention, not 150 passes and skips;
+//! `--sarif-all` adds the rest. Each result carries `partialFingerprints` from the node and the
+//! rule (never the message, which changes with the value found), so the same finding on the same
+//! node is one alert across runs, and the same rule on two nodes is two. Each result's `kind`
+//! keeps hardnode's five statuses apart:
 //! `pass` -> pass, `fail` -> fail (level error), `warn` -> fail (level warning), `skip` ->
 //! notApplicable, `error` -> open (the tool could not decide). SARIF requires `level: none` for
 //! every kind but `fail`. Evidence paths become the result's locations (host paths, `file://`).
@@ -14,14 +20,31 @@ use crate::engine::{Finding, Status};
 
 use super::sarif::SARIF_SCHEMA;
 
-pub fn render_sarif(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+pub fn render_sarif(report: &Report, all: bool, out: &mut dyn Write) -> io::Result<()> {
+    let node = report
+        .host
+        .hostname
+        .as_deref()
+        .filter(|name| !name.is_empty())
+        .unwrap_or("unknown");
     let rules: Vec<Value> = report.results.iter().map(rule_descriptor).collect();
     let results: Vec<Value> = report
         .results
         .iter()
         .enumerate()
-        .map(|(index, finding)| result(index, finding))
+        .filter(|(_, finding)| all || !matches!(finding.status, Status::Pass | Status::Skip))
+        .map(|(index, finding)| {
+            let mut value = result(index, finding);
+            value["partialFingerprints"] = json!({
+                "hardnodeFinding/v1": fingerprint(node, &finding.id),
+            });
+            value
+        })
         .collect();
+    let automation = format!(
+        "hardnode/{node}/{}",
+        report.generated.as_deref().unwrap_or("")
+    );
     let document = json!({
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -40,6 +63,7 @@ pub fn render_sarif(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                     }
                 }
             },
+            "automationDetails": { "id": automation },
             "invocations": [invocation(report)],
             "results": results,
             "properties": {
@@ -149,6 +173,17 @@ fn result(index: usize, finding: &Finding) -> Value {
     if !locations.is_empty() {
         result["locations"] = Value::Array(locations);
     }
+    if let Some(waiver) = &finding.waiver {
+        result["properties"]["waiver"] = json!(waiver);
+        // SARIF's own notion of an accepted exception: code-scanning UIs hide suppressed results.
+        if !waiver.expired {
+            result["suppressions"] = json!([{
+                "kind": "external",
+                "status": "accepted",
+                "justification": format!("waived until {}: {}", waiver.expires, waiver.reason),
+            }]);
+        }
+    }
     result
 }
 
@@ -165,6 +200,17 @@ fn message(finding: &Finding) -> String {
     text
 }
 
+/// A stable fingerprint of (node, rule): FNV-1a 64 over both, as 16 hex digits. Not a security
+/// hash: it only has to be the same for the same pair in every run and differ between pairs.
+fn fingerprint(node: &str, rule: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in node.bytes().chain([0]).chain(rule.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
 /// `file://` URI of a host path (percent-encoded by the shared SARIF writer's rule).
 fn file_uri(path: &Path) -> String {
     let text = path.to_string_lossy();
@@ -178,6 +224,15 @@ fn file_uri(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprints_depend_on_node_and_rule_only() {
+        assert_eq!(fingerprint("a", "k.x"), fingerprint("a", "k.x"));
+        assert_ne!(fingerprint("a", "k.x"), fingerprint("b", "k.x"));
+        assert_ne!(fingerprint("a", "k.x"), fingerprint("a", "k.y"));
+        // The separator keeps ("ab", "c") and ("a", "bc") apart.
+        assert_ne!(fingerprint("ab", "c"), fingerprint("a", "bc"));
+    }
 
     #[test]
     fn file_uris_are_percent_encoded() {

@@ -24,6 +24,8 @@ pub struct NodeReport {
     pub os: Option<String>,
     pub kernel: Option<String>,
     pub version: Option<String>,
+    /// When the report was made (its `generated`, RFC 3339); older reports have none.
+    pub generated: Option<String>,
     pub results: Vec<NodeResult>,
 }
 
@@ -44,6 +46,8 @@ pub struct NodeResult {
 #[derive(Deserialize)]
 struct ReportDoc {
     schema: String,
+    #[serde(default)]
+    generated: Option<String>,
     #[serde(default)]
     tool: Option<ToolDoc>,
     #[serde(default)]
@@ -144,6 +148,7 @@ pub fn parse_report(file: &str, text: &str) -> Result<NodeReport, String> {
         os: host.as_ref().and_then(|host| host.os.clone()),
         kernel: host.as_ref().and_then(|host| host.kernel.clone()),
         version: doc.tool.and_then(|tool| tool.version),
+        generated: doc.generated,
         results,
     })
 }
@@ -153,7 +158,7 @@ pub fn parse_report(file: &str, text: &str) -> Result<NodeReport, String> {
 pub struct Counts([usize; 5]);
 
 impl Counts {
-    fn add(&mut self, status: Status) {
+    pub fn add(&mut self, status: Status) {
         self.0[index(status)] += 1;
     }
 
@@ -185,6 +190,8 @@ pub struct Node {
     pub os: Option<String>,
     pub kernel: Option<String>,
     pub version: Option<String>,
+    /// When the node's report was made (RFC 3339), when it says.
+    pub generated: Option<String>,
     pub counts: Counts,
 }
 
@@ -205,9 +212,46 @@ pub struct Row {
 pub struct Fleet {
     pub nodes: Vec<Node>,
     pub rows: Vec<Row>,
+    /// The merge's "now" (Unix seconds), for each report's age; `None`: ages are not shown.
+    pub now: Option<i64>,
+    /// A report older than this many seconds is flagged stale.
+    pub stale_after: i64,
+    /// Files that could not be read as reports, each with why (named, never silently dropped).
+    pub skipped: Vec<String>,
 }
 
+/// The default staleness threshold: a day and two hours (daily checks, with slack).
+pub const DEFAULT_STALE_AFTER: i64 = 26 * 3600;
+
 impl Fleet {
+    /// A node's report age in seconds, when both the report's time and "now" are known.
+    pub fn age(&self, node: &Node) -> Option<i64> {
+        let made = crate::date::parse_rfc3339(node.generated.as_deref()?)?;
+        Some(self.now? - made)
+    }
+
+    /// Whether a node's report is older than the staleness threshold (or has no time at all
+    /// while the merge knows "now": an old hardnode, or a hand-made file).
+    pub fn is_stale(&self, node: &Node) -> bool {
+        self.now.is_some() && self.age(node).is_none_or(|age| age > self.stale_after)
+    }
+
+    /// The nodes, most failures first (then errors, then warnings, then by name).
+    pub fn nodes_by_failures(&self) -> Vec<&Node> {
+        let mut nodes: Vec<&Node> = self.nodes.iter().collect();
+        nodes.sort_by(|a, b| {
+            let key = |node: &Node| {
+                (
+                    std::cmp::Reverse(node.counts.get(Status::Fail)),
+                    std::cmp::Reverse(node.counts.get(Status::Error)),
+                    std::cmp::Reverse(node.counts.get(Status::Warn)),
+                )
+            };
+            key(a).cmp(&key(b)).then_with(|| a.name.cmp(&b.name))
+        });
+        nodes
+    }
+
     pub fn cells(&self, status: Status) -> usize {
         self.rows.iter().map(|row| row.counts.get(status)).sum()
     }
@@ -263,6 +307,7 @@ pub fn merge(mut reports: Vec<NodeReport>) -> Fleet {
             os: report.os,
             kernel: report.kernel,
             version: report.version,
+            generated: report.generated,
             counts,
         });
     }
@@ -276,7 +321,13 @@ pub fn merge(mut reports: Vec<NodeReport>) -> Fleet {
         };
         key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
     });
-    Fleet { nodes, rows }
+    Fleet {
+        nodes,
+        rows,
+        now: None,
+        stale_after: DEFAULT_STALE_AFTER,
+        skipped: Vec::new(),
+    }
 }
 
 fn percent(rate: Option<f64>) -> String {
@@ -304,16 +355,22 @@ pub fn render_fleet_text(fleet: &Fleet, out: &mut dyn Write) -> io::Result<()> {
         .unwrap_or(4)
         .max(4);
     writeln!(out)?;
+    for reason in &fleet.skipped {
+        writeln!(out, "skipped {reason}")?;
+    }
     writeln!(
         out,
-        "{:name_width$}  {:>9}  {:>4} {:>4} {:>4} {:>4} {:>5}",
+        "{:name_width$}  {:>9}  {:>4} {:>4} {:>4} {:>4} {:>5}  AGE",
         "NODE", "PASS RATE", "PASS", "FAIL", "WARN", "SKIP", "ERROR"
     )?;
-    for node in &fleet.nodes {
+    // Most failures first, as on the page.
+    for node in fleet.nodes_by_failures() {
         let c = |status| node.counts.get(status);
+        let age = fleet.age(node).map_or_else(|| "-".to_string(), age_text);
+        let stale = if fleet.is_stale(node) { " STALE" } else { "" };
         writeln!(
             out,
-            "{:name_width$}  {:>9}  {:>4} {:>4} {:>4} {:>4} {:>5}",
+            "{:name_width$}  {:>9}  {:>4} {:>4} {:>4} {:>4} {:>5}  {age}{stale}",
             node.name,
             percent(node.counts.pass_rate()),
             c(Status::Pass),
@@ -446,46 +503,104 @@ th, td { padding:6px 10px; text-align:left; border-bottom:1px solid var(--line);
 th { font-size:12px; color:var(--muted); font-weight:600; text-transform:uppercase; letter-spacing:.03em; }
 td.num { text-align:right; font-variant-numeric:tabular-nums; }
 .bar { display:inline-block; width:90px; height:10px; background:#e9ecef; border-radius:5px; overflow:hidden; vertical-align:middle; margin-right:8px; }
-.bar span { display:block; height:100%; background:var(--pass); }
-.bar.fails span { background:var(--fail); }
+.bar span { display:block; height:100%; }
+.bar.good span { background:var(--pass); } .bar.fair span { background:var(--warn); } .bar.poor span { background:var(--fail); }
 .muted { color:var(--muted); }
+tr.stale td { background:#fff4e5; }
+.badge { display:inline-block; border-radius:4px; padding:0 6px; font-size:11px; font-weight:700; color:#fff; }
+.badge.fail { background:var(--fail); } .badge.error { background:var(--error); } .badge.stale { background:var(--warn); }
 .matrix-wrap { overflow:auto; max-height:80vh; border-radius:8px; border:1px solid var(--line); }
 .matrix { border:none; }
 .matrix th { position:sticky; top:0; background:#fff; z-index:2; }
 .matrix th.node { writing-mode:vertical-rl; transform:rotate(180deg); text-transform:none; font-size:12px; color:var(--ink); padding:8px 4px; }
 .matrix td.rule { position:sticky; left:0; background:#fff; z-index:1; }
 .matrix td.rule .t { color:var(--muted); font-size:12px; display:block; max-width:420px; overflow:hidden; text-overflow:ellipsis; }
-.cell { position:relative; text-align:center; font-size:11px; font-weight:700; color:#fff; min-width:44px; border:2px solid #fff; }
-.cell.pass { background:var(--pass); } .cell.fail { background:var(--fail); } .cell.warn { background:var(--warn); }
-.cell.skip { background:#d5d8dc; color:#555; } .cell.error { background:var(--error); } .cell.none { background:#fff; color:#aaa; }
-.cell .tip { display:none; position:absolute; z-index:10; left:50%; top:100%; transform:translateX(-50%); width:380px;
-             white-space:normal; text-align:left; font-weight:400; font-size:12px; color:var(--ink); background:#fff;
-             border:1px solid #c9d1d9; border-radius:6px; padding:8px 10px; box-shadow:0 6px 20px rgba(0,0,0,.18); }
-.cell:hover .tip { display:block; }
+.matrix td.p, .matrix td.f, .matrix td.w, .matrix td.s, .matrix td.e, .matrix td.n {
+  position:relative; text-align:center; font-size:11px; font-weight:700; color:#fff; min-width:30px; border:2px solid #fff; padding:4px; }
+.matrix td.p { background:var(--pass); } .matrix td.f { background:var(--fail); } .matrix td.w { background:var(--warn); }
+.matrix td.s { background:#d5d8dc; color:#555; } .matrix td.e { background:var(--error); } .matrix td.n { background:#fff; color:#aaa; }
+.matrix td[tabindex] { cursor:pointer; }
+.matrix td[tabindex]:focus { outline:3px solid #1d232b; }
+.tip { display:none; position:absolute; z-index:10; left:50%; top:100%; transform:translateX(-50%); width:380px;
+       white-space:normal; text-align:left; font-weight:400; font-size:12px; color:var(--ink); background:#fff;
+       border:1px solid #c9d1d9; border-radius:6px; padding:8px 10px; box-shadow:0 6px 20px rgba(0,0,0,.18); }
+td:hover > .tip, td:focus > .tip, td:focus-within > .tip { display:block; }
 .tip b { display:block; margin-bottom:4px; }
 .tip code { font-size:11px; display:block; margin-top:3px; color:#333; word-break:break-all; }
-.badge { display:inline-block; border-radius:4px; padding:0 6px; font-size:11px; font-weight:700; color:#fff; }
-.badge.fail { background:var(--fail); } .badge.error { background:var(--error); }
 .legend span { display:inline-block; margin-right:14px; font-size:12px; }
 .legend i { display:inline-block; width:12px; height:12px; border-radius:2px; vertical-align:-2px; margin-right:4px; }
 footer { color:var(--muted); font-size:12px; margin-top:26px; }
 "#;
 
-/// One self-contained page: inline CSS, no scripts, no external assets. Evidence shows on hover
-/// (CSS tooltip, plus the `title` attribute for the browser's own tooltip).
+/// The rules listed in "failing on most nodes" before the rest is summarised (and named as such).
+pub const TOP_RULES: usize = 15;
+
+/// A cell's evidence past this many characters is cut, saying so: the node's JSON has it all.
+const TIP_LIMIT: usize = 1500;
+
+/// `42s`, `12m`, `5h`, `3d 4h`.
+pub fn age_text(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    match seconds {
+        0..60 => format!("{seconds}s"),
+        60..3600 => format!("{}m", seconds / 60),
+        3600..86_400 => format!("{}h", seconds / 3600),
+        _ => format!("{}d {}h", seconds / 86_400, seconds % 86_400 / 3600),
+    }
+}
+
+/// The bar colour for a pass rate: green from 90 %, amber from 70 %, red below.
+fn rate_class(rate: Option<f64>) -> &'static str {
+    match rate {
+        Some(rate) if rate >= 0.9 => "good",
+        Some(rate) if rate >= 0.7 => "fair",
+        Some(_) => "poor",
+        None => "good",
+    }
+}
+
+/// The one-letter class (and text) of a matrix cell.
+fn cell_class(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "p",
+        Status::Fail => "f",
+        Status::Warn => "w",
+        Status::Skip => "s",
+        Status::Error => "e",
+    }
+}
+
+/// One self-contained page: inline CSS, no scripts, no external assets.
+///
+/// Size: the matrix is most of the page, so a passing or skipped cell is a bare `<td class=p>`
+/// (its node is its column), and only fail, warn and error cells carry their evidence — once:
+/// a cell whose evidence is the same as an earlier node's in that row says so instead of
+/// repeating it. 300 nodes × 160 rules stay under 3 MB.
+///
+/// Evidence shows on hover, on keyboard focus and on click (the cells are focusable, so a click
+/// focuses them): CSS only, so it works with scripts disabled.
 pub fn render_fleet_html(fleet: &Fleet, out: &mut dyn Write) -> io::Result<()> {
     let mut page = String::new();
     let nodes = fleet.nodes.len();
     let failing_nodes = fleet.nodes_with(Status::Fail);
+    let stale = fleet
+        .nodes
+        .iter()
+        .filter(|node| fleet.is_stale(node))
+        .count();
     let _ = write!(
         page,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>hardnode fleet report — {nodes} nodes</title><style>{STYLE}</style></head><body>\n"
     );
+    let when = fleet
+        .now
+        .map(|now| format!(" · merged {}", crate::date::rfc3339(now)))
+        .unwrap_or_default();
     let _ = write!(
         page,
-        "<header><h1>hardnode fleet report</h1><p>{nodes} nodes · {} rules · hardnode.report/v1</p></header>\n<main>\n",
+        "<header><h1>hardnode fleet report</h1><p>{nodes} nodes · {} rules · hardnode.report/v1{when}</p></header>\n<main>\n",
         fleet.rows.len()
     );
     let card = |page: &mut String, class: &str, key: &str, value: usize, label: &str| {
@@ -497,20 +612,17 @@ pub fn render_fleet_html(fleet: &Fleet, out: &mut dyn Write) -> io::Result<()> {
     page.push_str("<section class=\"cards\">");
     card(&mut page, "", "nodes", nodes, "nodes");
     card(&mut page, "", "rules", fleet.rows.len(), "rules");
+    let bad = |count: usize| if count > 0 { "bad" } else { "good" };
     card(
         &mut page,
-        if failing_nodes > 0 { "bad" } else { "good" },
+        bad(failing_nodes),
         "failing-nodes",
         failing_nodes,
         "nodes with failures",
     );
     card(
         &mut page,
-        if fleet.cells(Status::Fail) > 0 {
-            "bad"
-        } else {
-            "good"
-        },
+        bad(fleet.cells(Status::Fail)),
         "fail",
         fleet.cells(Status::Fail),
         "failing checks",
@@ -534,28 +646,48 @@ pub fn render_fleet_html(fleet: &Fleet, out: &mut dyn Write) -> io::Result<()> {
         fleet.cells(Status::Pass),
         "passing checks",
     );
-    page.push_str("</section>\n<div class=\"grid\">\n");
+    if fleet.now.is_some() {
+        card(&mut page, bad(stale), "stale", stale, "stale reports");
+    }
+    if !fleet.skipped.is_empty() {
+        card(
+            &mut page,
+            "bad",
+            "skipped",
+            fleet.skipped.len(),
+            "files not read",
+        );
+    }
+    page.push_str("</section>\n");
+    if !fleet.skipped.is_empty() {
+        page.push_str("<section id=\"skipped\"><h2>Files not read</h2><ul>");
+        for reason in &fleet.skipped {
+            let _ = write!(page, "<li>{}</li>", escape(reason));
+        }
+        page.push_str("</ul></section>\n");
+    }
+    page.push_str("<div class=\"grid\">\n");
 
-    // Per-node pass rate, worst first.
-    let mut by_rate: Vec<&Node> = fleet.nodes.iter().collect();
-    by_rate.sort_by(|a, b| {
-        let rate = |node: &Node| node.counts.pass_rate().unwrap_or(1.0);
-        rate(a).total_cmp(&rate(b)).then(a.name.cmp(&b.name))
-    });
-    page.push_str(
-        "<section><h2>Nodes by pass rate</h2><table id=\"nodes\"><thead><tr><th>node</th><th>pass rate</th>\
-         <th>pass</th><th>fail</th><th>warn</th><th>skip</th><th>error</th></tr></thead><tbody>\n",
+    // Nodes, most failures first.
+    let stale_after = age_text(fleet.stale_after);
+    let _ = writeln!(
+        page,
+        "<section><h2>Nodes by failures</h2><table id=\"nodes\"><thead><tr><th>node</th><th>pass rate</th>\
+         <th>pass</th><th>fail</th><th>warn</th><th>skip</th><th>error</th><th title=\"stale after {stale_after}\">age</th></tr></thead><tbody>",
     );
-    for node in by_rate {
+    for node in fleet.nodes_by_failures() {
         let rate = node.counts.pass_rate();
         let width = rate.map_or(0.0, |rate| rate * 100.0);
+        let is_stale = fleet.is_stale(node);
         let _ = write!(
             page,
-            "<tr data-node=\"{}\"><td class=\"wrap\"><b>{}</b><span class=\"sub\">{} · {}</span></td><td><span class=\"bar\"><span style=\"width:{width:.1}%\"></span></span><span data-field=\"pass-rate\">{}</span></td>",
+            "<tr data-node=\"{}\"{}><td class=\"wrap\"><b>{}</b><span class=\"sub\">{} · {}</span></td><td><span class=\"bar {}\"><span style=\"width:{width:.1}%\"></span></span><span data-field=\"pass-rate\">{}</span></td>",
             escape(&node.name),
+            if is_stale { " class=\"stale\"" } else { "" },
             escape(&node.name),
             escape(node.os.as_deref().unwrap_or("unknown OS")),
             escape(node.kernel.as_deref().unwrap_or("unknown kernel")),
+            rate_class(rate),
             percent(rate)
         );
         for status in Status::ALL {
@@ -566,58 +698,87 @@ pub fn render_fleet_html(fleet: &Fleet, out: &mut dyn Write) -> io::Result<()> {
                 node.counts.get(status)
             );
         }
-        page.push_str("</tr>\n");
+        let age = fleet.age(node).map_or_else(
+            || {
+                if node.generated.is_some() {
+                    "-".to_string()
+                } else {
+                    "unknown".to_string()
+                }
+            },
+            age_text,
+        );
+        let badge = if is_stale {
+            " <span class=\"badge stale\">stale</span>"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            page,
+            "<td class=\"num\" title=\"{}\"><span data-field=\"age\">{age}</span>{badge}</td></tr>",
+            escape(node.generated.as_deref().unwrap_or("no time in the report"))
+        );
     }
     page.push_str("</tbody></table></section>\n");
 
-    // Rules failing on most nodes.
+    // Rules failing on most nodes: the first TOP_RULES, then how many more (never cut silently).
     page.push_str(
         "<section><h2>Rules failing on most nodes</h2><table id=\"top-rules\"><thead><tr><th>rule</th>\
          <th>failing nodes</th><th>errors</th></tr></thead><tbody>\n",
     );
-    let top: Vec<&Row> = fleet
+    let failing: Vec<&Row> = fleet
         .rows
         .iter()
         .filter(|row| row.counts.get(Status::Fail) + row.counts.get(Status::Error) > 0)
-        .take(15)
         .collect();
-    if top.is_empty() {
+    if failing.is_empty() {
         page.push_str(
             "<tr><td colspan=\"3\" class=\"muted\">No rule fails on any node.</td></tr>\n",
         );
     }
-    for row in top {
+    for row in failing.iter().take(TOP_RULES) {
         let fails = row.counts.get(Status::Fail);
         let share = if nodes > 0 {
-            fails as f64 * 100.0 / nodes as f64
+            fails as f64 / nodes as f64
         } else {
             0.0
         };
+        // The bar's colour says how widespread: a rule failing on a few nodes is amber.
+        let class = if share >= 0.5 { "poor" } else { "fair" };
         let _ = writeln!(
             page,
             "<tr data-rule=\"{}\"><td class=\"wrap\"><b>{}</b><br><span class=\"muted\">{}</span></td>\
-             <td><span class=\"bar fails\"><span style=\"width:{share:.1}%\"></span></span><span data-field=\"fail\">{fails}</span> of {nodes}</td>\
+             <td><span class=\"bar {class}\"><span style=\"width:{:.1}%\"></span></span><span data-field=\"fail\">{fails}</span> of {nodes}</td>\
              <td class=\"num\" data-field=\"error\">{}</td></tr>",
             escape(&row.id),
             escape(&row.id),
             escape(&row.title),
+            share * 100.0,
             row.counts.get(Status::Error)
+        );
+    }
+    if failing.len() > TOP_RULES {
+        let _ = writeln!(
+            page,
+            "<tr id=\"more-rules\"><td colspan=\"3\" class=\"muted\">and <b data-field=\"more\">{}</b> more failing rules — every rule is in the matrix below</td></tr>",
+            failing.len() - TOP_RULES
         );
     }
     page.push_str("</tbody></table></section>\n</div>\n");
 
-    // The matrix.
+    // The matrix: columns in node order (the same order as `fleet.nodes`).
     page.push_str(
         "<h2>Rules × nodes</h2><p class=\"legend\">\
          <span><i style=\"background:var(--fail)\"></i>fail</span><span><i style=\"background:var(--error)\"></i>error (undecided)</span>\
          <span><i style=\"background:var(--warn)\"></i>warn</span><span><i style=\"background:var(--pass)\"></i>pass</span>\
-         <span><i style=\"background:#d5d8dc\"></i>skip</span><span class=\"muted\">hover a cell for its evidence</span></p>\
+         <span><i style=\"background:#d5d8dc\"></i>skip</span><span class=\"muted\">hover, focus (Tab) or click a fail, warn or error cell for its evidence</span></p>\
          <div class=\"matrix-wrap\"><table class=\"matrix\" id=\"matrix\"><thead><tr><th>rule</th>",
     );
     for node in &fleet.nodes {
         let _ = write!(
             page,
-            "<th class=\"node\" title=\"{}\">{}</th>",
+            "<th class=\"node\" data-node=\"{}\" title=\"{}\">{}</th>",
+            escape(&node.name),
             escape(&node.file),
             escape(&node.name)
         );
@@ -636,55 +797,65 @@ pub fn render_fleet_html(fleet: &Fleet, out: &mut dyn Write) -> io::Result<()> {
             escape(&row.id),
             escape(&row.title)
         );
+        // Evidence already shown in this row, and on which node first.
+        let mut shown: Vec<(String, &str)> = Vec::new();
         for (cell, node) in row.cells.iter().zip(&fleet.nodes) {
-            match cell {
-                None => {
-                    let _ = write!(
-                        page,
-                        "<td class=\"cell none\" data-node=\"{}\" data-status=\"none\" title=\"not in this node's report\">–</td>",
-                        escape(&node.name)
-                    );
-                }
-                Some(cell) => {
-                    let status = cell.status.as_str();
-                    let mut lines = Vec::new();
-                    if let Some(reason) = &cell.reason {
-                        lines.push(reason.clone());
-                    }
-                    if let (Some(expected), Some(actual)) = (&cell.expected, &cell.actual) {
-                        lines.push(format!("expected {expected}, found {actual}"));
-                    }
-                    let mut tip = format!(
-                        "<b>{} on {}: {status}</b>",
-                        escape(&row.id),
-                        escape(&node.name)
-                    );
-                    for line in &lines {
-                        let _ = write!(tip, "{}<br>", escape(line));
-                    }
-                    for evidence in &cell.evidence {
-                        let _ = write!(tip, "<code>{}</code>", escape(evidence));
-                    }
-                    let title: Vec<String> = std::iter::once(format!("{}: {status}", node.name))
-                        .chain(lines)
-                        .chain(cell.evidence.iter().cloned())
-                        .collect();
-                    let _ = write!(
-                        page,
-                        "<td class=\"cell {status}\" data-node=\"{}\" data-status=\"{status}\" title=\"{}\">{}<span class=\"tip\">{tip}</span></td>",
-                        escape(&node.name),
-                        escape(&title.join("\n")),
-                        status.to_uppercase()
-                    );
-                }
+            let Some(cell) = cell else {
+                page.push_str("<td class=n>–</td>");
+                continue;
+            };
+            let class = cell_class(cell.status);
+            if matches!(cell.status, Status::Pass | Status::Skip) {
+                let _ = write!(page, "<td class={class}>{}</td>", class.to_uppercase());
+                continue;
             }
+            let mut body = String::new();
+            if let Some(reason) = &cell.reason {
+                let _ = write!(body, "{}<br>", escape(reason));
+            }
+            if let (Some(expected), Some(actual)) = (&cell.expected, &cell.actual) {
+                let _ = write!(
+                    body,
+                    "{}<br>",
+                    escape(&format!("expected {expected}, found {actual}"))
+                );
+            }
+            for evidence in &cell.evidence {
+                let _ = write!(body, "<code>{}</code>", escape(evidence));
+            }
+            if body.chars().count() > TIP_LIMIT {
+                let cut: String = body.chars().take(TIP_LIMIT).collect();
+                // Never leave half an entity or tag behind: cut back to the last complete one.
+                let end = cut
+                    .rfind(['<', '&'])
+                    .filter(|&at| !cut[at..].contains(['>', ';']));
+                body = format!(
+                    "{}… <i>(cut; the node's JSON report has the rest)</i>",
+                    &cut[..end.unwrap_or(cut.len())]
+                );
+            }
+            let tip = match shown.iter().find(|(text, _)| *text == body) {
+                Some((_, first)) => format!("same evidence as on {}", escape(first)),
+                None => {
+                    shown.push((body.clone(), &node.name));
+                    body
+                }
+            };
+            let _ = write!(
+                page,
+                "<td class={class} tabindex=0>{}<span class=tip><b>{} on {}: {}</b>{tip}</span></td>",
+                class.to_uppercase(),
+                escape(&row.id),
+                escape(&node.name),
+                cell.status.as_str()
+            );
         }
         page.push_str("</tr>\n");
     }
     page.push_str("</tbody></table></div>\n");
     let _ = write!(
         page,
-        "<footer>Merged from {nodes} reports by <code>hardnode report merge</code>. Pass rate = pass ÷ (pass + fail + warn + error); skipped rules are not counted.</footer>\n</main></body></html>\n"
+        "<footer>Merged from {nodes} reports by <code>hardnode report merge</code>. Nodes are ordered by failures, then errors, then warnings. Pass rate = pass ÷ (pass + fail + warn + error); skipped rules are not counted. A report older than {stale_after} (or without a time) is stale.</footer>\n</main></body></html>\n"
     );
     out.write_all(page.as_bytes())
 }

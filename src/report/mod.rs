@@ -3,7 +3,9 @@
 
 mod check_sarif;
 mod containers;
+pub mod diff;
 mod firewall;
+pub mod fleet_json;
 mod junit;
 mod lint;
 mod manifest;
@@ -34,7 +36,7 @@ pub use profiles::{
     render_fix_files_text, render_profiles_install_text, render_profiles_status_text,
 };
 pub use prometheus::render_prometheus;
-pub use text::render_text;
+pub use text::{TextOptions, render_text};
 
 /// When a run happened and how long it took: measured at the CLI edge, rendered by the
 /// Prometheus format (the report itself stays the same for the same host).
@@ -49,6 +51,10 @@ pub const SCHEMA: &str = "hardnode.report/v1";
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub schema: &'static str,
+    /// When the report was made (RFC 3339, UTC), set by the CLI; `None` only in tests that
+    /// render a report without running a check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated: Option<String>,
     pub tool: Tool,
     pub host: HostSummary,
     pub benchmark: BenchmarkSummary,
@@ -60,7 +66,25 @@ pub struct Report {
 pub struct Tool {
     pub name: &'static str,
     pub version: &'static str,
+    pub build: Build,
 }
+
+/// Which build made a report: enough to find the exact source and binary.
+#[derive(Debug, Clone, Serialize)]
+pub struct Build {
+    pub version: &'static str,
+    /// The git commit the binary was built from (`unknown` outside a git checkout).
+    pub commit: &'static str,
+    /// The Rust target triple (`x86_64-unknown-linux-musl`).
+    pub target: &'static str,
+}
+
+/// This binary's build identity.
+pub const BUILD: Build = Build {
+    version: env!("CARGO_PKG_VERSION"),
+    commit: env!("HARDNODE_COMMIT"),
+    target: env!("HARDNODE_TARGET"),
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HostSummary {
@@ -100,6 +124,16 @@ pub struct Summary {
     pub warn: usize,
     pub skip: usize,
     pub error: usize,
+    /// Fail, warn and error results under a current waiver: they do not count for the exit code.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub waived: usize,
+    /// Results whose waiver has expired (they count again).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub waivers_expired: usize,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 impl Summary {
@@ -115,6 +149,15 @@ impl Summary {
 }
 
 impl Report {
+    /// How many results of `status` count for the exit code (a current waiver takes a result
+    /// out; an expired one does not).
+    pub fn counted(&self, status: Status) -> usize {
+        self.results
+            .iter()
+            .filter(|finding| crate::engine::waivers::counts(finding, status))
+            .count()
+    }
+
     pub fn new(facts: &Facts, results: Vec<Finding>) -> Self {
         let mut summary = Summary::default();
         for finding in &results {
@@ -125,13 +168,24 @@ impl Report {
                 Status::Skip => summary.skip += 1,
                 Status::Error => summary.error += 1,
             }
+            match &finding.waiver {
+                Some(waiver) if waiver.expired => summary.waivers_expired += 1,
+                Some(_)
+                    if matches!(finding.status, Status::Fail | Status::Warn | Status::Error) =>
+                {
+                    summary.waived += 1;
+                }
+                _ => {}
+            }
         }
         let value = |observed: &Observed<String>| observed.value().cloned();
         Report {
             schema: SCHEMA,
+            generated: None,
             tool: Tool {
                 name: "hardnode",
                 version: env!("CARGO_PKG_VERSION"),
+                build: BUILD,
             },
             host: HostSummary {
                 hostname: value(&facts.host.hostname),

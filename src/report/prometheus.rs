@@ -6,13 +6,74 @@
 //! has one series per status, 1 for the status it has and 0 for the others, so a rule that goes
 //! from `fail` to `pass` changes a value instead of leaving a stale series behind, and
 //! `hardnode_check_status{status="fail"} == 1` is the whole alert.
+//!
+//! With `--low-cardinality` the per-rule series are replaced by per-section counts
+//! (`hardnode_section_checks{section,status}`: about 100 series instead of five per rule), for
+//! fleets where thousands of nodes × 160 rules × 5 statuses is too much. Every name here passes
+//! `promtool check metrics` (a gauge has no `_total` suffix) and `scripts/prometheus/` holds alert
+//! rules over them that pass `promtool check rules` and `promtool test rules`.
 
 use std::io::{self, Write};
 
 use super::{Report, RunInfo};
 use crate::engine::Status;
 
-pub fn render_prometheus(report: &Report, run: &RunInfo, out: &mut dyn Write) -> io::Result<()> {
+pub fn render_prometheus(
+    report: &Report,
+    run: &RunInfo,
+    low_cardinality: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if low_cardinality {
+        render_sections(report, out)?;
+    } else {
+        render_rules(report, out)?;
+    }
+    writeln!(
+        out,
+        "# HELP hardnode_failing_rules Failing rules that count for the exit code (a current waiver takes a rule out)."
+    )?;
+    writeln!(out, "# TYPE hardnode_failing_rules gauge")?;
+    writeln!(
+        out,
+        "hardnode_failing_rules {}",
+        report.counted(Status::Fail)
+    )?;
+    render_totals(report, run, out)
+}
+
+/// Per-section counts of each status (the low-cardinality form).
+fn render_sections(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "# HELP hardnode_section_checks Rules of a section with each status in the last run."
+    )?;
+    writeln!(out, "# TYPE hardnode_section_checks gauge")?;
+    let mut sections: Vec<&str> = Vec::new();
+    for finding in &report.results {
+        if !sections.contains(&finding.section.as_str()) {
+            sections.push(&finding.section);
+        }
+    }
+    for section in sections {
+        for status in Status::ALL {
+            let count = report
+                .results
+                .iter()
+                .filter(|finding| finding.section == section && finding.status == status)
+                .count();
+            writeln!(
+                out,
+                "hardnode_section_checks{{section=\"{}\",status=\"{}\"}} {count}",
+                label(section),
+                status.as_str()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn render_rules(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "# HELP hardnode_check_status Whether a rule has this status (1) or not (0); one series per rule and status."
@@ -32,15 +93,41 @@ pub fn render_prometheus(report: &Report, run: &RunInfo, out: &mut dyn Write) ->
             )?;
         }
     }
+    let waived: Vec<_> = report
+        .results
+        .iter()
+        .filter_map(|finding| finding.waiver.as_ref().map(|waiver| (finding, waiver)))
+        .collect();
+    if !waived.is_empty() {
+        writeln!(
+            out,
+            "# HELP hardnode_check_waived A site waiver names this rule: 1 while current, 0 once expired."
+        )?;
+        writeln!(out, "# TYPE hardnode_check_waived gauge")?;
+        for (finding, waiver) in waived {
+            writeln!(
+                out,
+                "hardnode_check_waived{{id=\"{}\",cis=\"{}\",expires=\"{}\"}} {}",
+                label(&finding.id),
+                label(finding.cis.as_deref().unwrap_or("")),
+                label(&waiver.expires),
+                u8::from(!waiver.expired)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn render_totals(report: &Report, run: &RunInfo, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
-        "# HELP hardnode_checks_total Rules with each status in the last run."
+        "# HELP hardnode_checks Rules with each status in the last run."
     )?;
-    writeln!(out, "# TYPE hardnode_checks_total gauge")?;
+    writeln!(out, "# TYPE hardnode_checks gauge")?;
     for status in Status::ALL {
         writeln!(
             out,
-            "hardnode_checks_total{{status=\"{}\"}} {}",
+            "hardnode_checks{{status=\"{}\"}} {}",
             status.as_str(),
             report.summary.count(status)
         )?;
@@ -72,8 +159,9 @@ pub fn render_prometheus(report: &Report, run: &RunInfo, out: &mut dyn Write) ->
     writeln!(out, "# TYPE hardnode_info gauge")?;
     writeln!(
         out,
-        "hardnode_info{{version=\"{}\",benchmark=\"{}\",benchmark_version=\"{}\",cis=\"{}\"}} 1",
+        "hardnode_info{{version=\"{}\",commit=\"{}\",benchmark=\"{}\",benchmark_version=\"{}\",cis=\"{}\"}} 1",
         label(report.tool.version),
+        label(report.tool.build.commit),
         label(report.benchmark.name),
         label(report.benchmark.version),
         label(report.benchmark.cis)

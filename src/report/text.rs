@@ -1,6 +1,8 @@
-//! The text report, for a person in an 80-column terminal: grouped by section, one line per
-//! rule, the actual value and evidence under every result that is not a pass, the remediation
-//! block, and a one-line summary.
+//! The text report, for a person at a terminal: grouped by section (each with its totals), one
+//! line per rule with its CIS id, the actual value and evidence under every result that is not a
+//! pass, the remediation block, and a one-line summary. Every line is wrapped to the width the
+//! CLI hands over (the terminal's; 80 when unknown), grouped skips included; a word longer than a
+//! line (a path) is kept whole. `quiet` keeps only fail, warn and error results and the summary.
 
 use std::io::{self, Write};
 
@@ -9,83 +11,173 @@ use owo_colors::OwoColorize;
 use super::Report;
 use crate::engine::{Finding, Status};
 
-const WIDTH: usize = 80;
+/// How the text report is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextOptions {
+    pub color: bool,
+    /// Columns to wrap to (at least [`MIN_WIDTH`] is used).
+    pub width: usize,
+    /// Only fail, warn and error results, and the summary line.
+    pub quiet: bool,
+}
 
-pub fn render_text(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    let host = &report.host;
-    let unknown = || "unknown".to_string();
-    writeln!(
-        out,
-        "hardnode {} — {} ({}, kernel {})",
-        report.tool.version,
-        host.hostname.clone().unwrap_or_else(unknown),
-        host.os.clone().unwrap_or_else(unknown),
-        host.kernel.clone().unwrap_or_else(unknown),
-    )?;
-    writeln!(
-        out,
-        "benchmark {} v{} (CIS {}), root {}",
-        report.benchmark.name,
-        report.benchmark.version,
-        report.benchmark.cis,
-        host.root.display()
-    )?;
-    writeln!(out, "platform {}", host.platform.label())?;
-    let detected = format!("detected from {}", host.platform.detected_from.join("; "));
-    for line in wrap(&detected, 2) {
-        writeln!(out, "{line}")?;
-    }
-    if let Some(profile) = &report.benchmark.profile {
-        let text = format!(
-            "profile {} — {} {} ({}); results carry its ids",
-            profile.id, profile.title, profile.version, profile.chosen
-        );
-        for (index, line) in wrap(&text, 2).iter().enumerate() {
-            writeln!(out, "{}", if index == 0 { line.trim_start() } else { line })?;
+/// Narrower than this, the columns would not leave room for a word of the title.
+pub const MIN_WIDTH: usize = 40;
+
+impl Default for TextOptions {
+    fn default() -> Self {
+        TextOptions {
+            color: false,
+            width: 80,
+            quiet: false,
         }
     }
+}
 
-    let id_width = report
-        .results
+pub fn render_text(report: &Report, options: &TextOptions, out: &mut dyn Write) -> io::Result<()> {
+    let layout = Layout {
+        width: options.width.max(MIN_WIDTH),
+        color: options.color,
+    };
+    let color = options.color;
+    if !options.quiet {
+        render_header(report, layout, out)?;
+    }
+    let shown = |finding: &&Finding| {
+        !options.quiet || matches!(finding.status, Status::Fail | Status::Warn | Status::Error)
+    };
+    let visible: Vec<&Finding> = report.results.iter().filter(shown).collect();
+    let id_width = visible
         .iter()
-        .map(|finding| finding.id.len())
+        .map(|finding| finding.id.chars().count())
         .max()
         .unwrap_or(0)
         .min(28);
+    let cis_width = visible
+        .iter()
+        .map(|finding| finding.cis.as_deref().map_or(1, |cis| cis.chars().count()))
+        .max()
+        .unwrap_or(1)
+        .min(8);
     let mut sections: Vec<&str> = Vec::new();
-    for finding in &report.results {
+    for finding in &visible {
         if !sections.contains(&finding.section.as_str()) {
             sections.push(&finding.section);
         }
     }
     for section in sections {
         writeln!(out)?;
-        writeln!(out, "{}", paint(section, color, |s| s.bold().to_string()))?;
-        let findings: Vec<&Finding> = report
+        let all: Vec<&Finding> = report
             .results
             .iter()
             .filter(|f| f.section == section)
             .collect();
-        let collapsed = collapsible_skips(&findings);
+        let totals: Vec<String> = Status::ALL
+            .iter()
+            .filter_map(|status| {
+                let count = all.iter().filter(|f| f.status == *status).count();
+                (count > 0).then(|| format!("{count} {}", status.as_str()))
+            })
+            .collect();
+        let heading = format!("{section} ({})", totals.join(", "));
+        for (index, line) in wrap_to(&heading, 0, layout.width).iter().enumerate() {
+            if index == 0 {
+                writeln!(out, "{}", paint(line, color, |s| s.bold().to_string()))?;
+            } else {
+                writeln!(out, "  {line}")?;
+            }
+        }
+        let findings: Vec<&Finding> = all.into_iter().filter(shown).collect();
+        let collapsed = if options.quiet {
+            Vec::new()
+        } else {
+            collapsible_skips(&findings)
+        };
         for finding in &findings {
             let in_group = finding.status == Status::Skip
                 && collapsed
                     .iter()
                     .any(|(reason, _)| finding.reason.as_deref() == Some(reason));
             if !in_group {
-                render_finding(finding, id_width, color, out)?;
+                render_finding(finding, id_width, cis_width, layout, out)?;
             }
         }
         for (reason, ids) in collapsed {
             let label = paint(&format!("{:5}", "SKIP"), color, |s| {
                 status_style(Status::Skip, s)
             });
-            writeln!(out, "  {label} {} rules: {reason}", ids.len())?;
-            for line in wrap(&ids.join(", "), 8) {
+            // The label, then the count and reason wrapped under it.
+            let text = format!("{} rules: {reason}", ids.len());
+            let mut lines = wrap_to(&text, 8, layout.width - 8).into_iter();
+            let first = lines.next().unwrap_or_default();
+            writeln!(out, "  {label} {}", first.trim_start())?;
+            for line in lines {
+                writeln!(out, "{line}")?;
+            }
+            for line in wrap_to(&ids.join(", "), 8, layout.width - 8) {
                 writeln!(out, "{line}")?;
             }
         }
     }
+
+    if !options.quiet {
+        render_remediation(report, layout, out)?;
+    }
+    render_summary(report, layout, out)
+}
+
+#[derive(Clone, Copy)]
+struct Layout {
+    width: usize,
+    color: bool,
+}
+
+fn render_header(report: &Report, layout: Layout, out: &mut dyn Write) -> io::Result<()> {
+    let host = &report.host;
+    let unknown = || "unknown".to_string();
+    let lines = [
+        format!(
+            "hardnode {} — {} ({}, kernel {})",
+            report.tool.version,
+            host.hostname.clone().unwrap_or_else(unknown),
+            host.os.clone().unwrap_or_else(unknown),
+            host.kernel.clone().unwrap_or_else(unknown),
+        ),
+        format!(
+            "benchmark {} v{} (CIS {}), root {}",
+            report.benchmark.name,
+            report.benchmark.version,
+            report.benchmark.cis,
+            host.root.display()
+        ),
+    ];
+    for line in lines {
+        for wrapped in wrap_to(&line, 0, layout.width) {
+            writeln!(out, "{wrapped}")?;
+        }
+    }
+    writeln!(out, "platform {}", host.platform.label())?;
+    let detected = format!("detected from {}", host.platform.detected_from.join("; "));
+    for wrapped in wrap_to(&detected, 2, layout.width.saturating_sub(2)) {
+        writeln!(out, "{wrapped}")?;
+    }
+    if let Some(profile) = &report.benchmark.profile {
+        let text = format!(
+            "profile {} — {} {} ({}); results carry its ids",
+            profile.id, profile.title, profile.version, profile.chosen
+        );
+        for (index, line) in wrap_to(&text, 2, layout.width.saturating_sub(2))
+            .iter()
+            .enumerate()
+        {
+            writeln!(out, "{}", if index == 0 { line.trim_start() } else { line })?;
+        }
+    }
+    Ok(())
+}
+
+fn render_remediation(report: &Report, layout: Layout, out: &mut dyn Write) -> io::Result<()> {
+    let color = layout.color;
 
     let to_fix: Vec<&Finding> = report
         .results
@@ -101,12 +193,16 @@ pub fn render_text(report: &Report, color: bool, out: &mut dyn Write) -> io::Res
         )?;
         for finding in to_fix {
             writeln!(out, "  {}", finding.id)?;
-            for line in wrap(&finding.remediation, 4) {
+            for line in wrap_to(&finding.remediation, 4, layout.width - 4) {
                 writeln!(out, "{line}")?;
             }
         }
     }
+    Ok(())
+}
 
+fn render_summary(report: &Report, layout: Layout, out: &mut dyn Write) -> io::Result<()> {
+    let color = layout.color;
     let summary = &report.summary;
     writeln!(out)?;
     let counts: Vec<String> = Status::ALL
@@ -120,7 +216,26 @@ pub fn render_text(report: &Report, color: bool, out: &mut dyn Write) -> io::Res
             }
         })
         .collect();
-    writeln!(out, "{} rules: {}", report.results.len(), counts.join(", "))
+    let mut waivers = String::new();
+    if summary.waived > 0 {
+        waivers.push_str(&format!("; {} waived (not counted)", summary.waived));
+    }
+    if summary.waivers_expired > 0 {
+        waivers.push_str(&format!("; {} waiver(s) expired", summary.waivers_expired));
+    }
+    // Wrapped as text, but the colour codes must not count: wrap the plain line, then paint.
+    let line = format!(
+        "{} rules: {}{waivers}",
+        report.results.len(),
+        counts.join(", ")
+    );
+    if color {
+        return writeln!(out, "{line}");
+    }
+    for wrapped in wrap_to(&line, 0, layout.width) {
+        writeln!(out, "{wrapped}")?;
+    }
+    Ok(())
 }
 
 /// Skips that share one reason ("kubelet is not running on this node") three times or more are
@@ -143,25 +258,36 @@ fn collapsible_skips<'a>(findings: &[&'a Finding]) -> Vec<(&'a str, Vec<&'a str>
 fn render_finding(
     finding: &Finding,
     id_width: usize,
-    color: bool,
+    cis_width: usize,
+    layout: Layout,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    let width = layout.width;
     let label = format!("{:5}", finding.status.as_str().to_uppercase());
-    let label = paint(&label, color, |s| status_style(finding.status, s));
-    // Titles share one column; an id too long for it puts its title under it instead.
-    let fits = finding.id.chars().count() <= id_width;
-    let title_indent = if fits { 2 + 5 + 1 + id_width + 2 } else { 8 };
+    let label = paint(&label, layout.color, |s| status_style(finding.status, s));
+    let cis = finding.cis.as_deref().unwrap_or("-");
+    // Titles share one column after the id and the CIS id; an id too long for its column, or a
+    // terminal too narrow for the title column, puts the title under it instead.
+    let columns = 2 + 5 + 1 + id_width + 2 + cis_width + 2;
+    let fits = finding.id.chars().count() <= id_width
+        && cis.chars().count() <= cis_width
+        && columns + 20 <= width;
+    let title_indent = if fits { columns } else { 8 };
     let title = match &finding.profile_id {
         Some(id) => format!("{} [profile {id}]", finding.title),
         None => finding.title.clone(),
     };
-    let title_lines = wrap_to(&title, title_indent, WIDTH - title_indent);
+    let title_lines = wrap_to(&title, title_indent, width - title_indent);
     let mut title_lines = title_lines.iter().map(|line| line.trim_start());
     if fits {
         let first = title_lines.next().unwrap_or_default();
-        writeln!(out, "  {label} {:id_width$}  {first}", finding.id)?;
+        writeln!(
+            out,
+            "  {label} {:id_width$}  {cis:cis_width$}  {first}",
+            finding.id
+        )?;
     } else {
-        writeln!(out, "  {label} {}", finding.id)?;
+        writeln!(out, "  {label} {}  {cis}", finding.id)?;
     }
     for line in title_lines {
         writeln!(out, "{:title_indent$}{line}", "")?;
@@ -170,6 +296,9 @@ fn render_finding(
         return Ok(());
     }
     let mut lines = Vec::new();
+    if let Some(waiver) = &finding.waiver {
+        lines.push(waiver_line(waiver));
+    }
     if let Some(reason) = &finding.reason {
         lines.push(reason.clone());
     }
@@ -189,11 +318,23 @@ fn render_finding(
         }
     }
     for line in lines {
-        for wrapped in wrap(&line, 8) {
+        for wrapped in wrap_to(&line, 8, width - 8) {
             writeln!(out, "{wrapped}")?;
         }
     }
     Ok(())
+}
+
+/// `waived until 2027-03-31: reason` or `waiver EXPIRED 2026-01-01 (counts again): reason`.
+pub(super) fn waiver_line(waiver: &crate::engine::waivers::AppliedWaiver) -> String {
+    if waiver.expired {
+        format!(
+            "waiver EXPIRED {} (counts again): {}",
+            waiver.expires, waiver.reason
+        )
+    } else {
+        format!("waived until {}: {}", waiver.expires, waiver.reason)
+    }
 }
 
 fn status_style(status: Status, text: &str) -> String {
@@ -210,12 +351,8 @@ fn paint(text: &str, color: bool, style: impl Fn(&str) -> String) -> String {
     if color { style(text) } else { text.to_string() }
 }
 
-/// Word-wraps `text` to the report width with `indent` spaces; words longer than a line (paths)
-/// are kept whole rather than cut.
-fn wrap(text: &str, indent: usize) -> Vec<String> {
-    wrap_to(text, indent, WIDTH - indent)
-}
-
+/// Word-wraps `text` into lines of at most `room` characters after `indent` spaces; words longer
+/// than a line (paths) are kept whole rather than cut.
 fn wrap_to(text: &str, indent: usize, room: usize) -> Vec<String> {
     let pad = " ".repeat(indent);
     let mut lines = Vec::new();
@@ -249,9 +386,11 @@ mod tests {
     #[test]
     fn wrap_keeps_lines_within_width() {
         let text = "word ".repeat(40);
-        for line in wrap(&text, 8) {
-            assert!(line.chars().count() <= WIDTH, "{line}");
-            assert!(line.starts_with("        word"));
+        for width in [40, 80, 132] {
+            for line in wrap_to(&text, 8, width - 8) {
+                assert!(line.chars().count() <= width, "{line}");
+                assert!(line.starts_with("        word"));
+            }
         }
     }
 }

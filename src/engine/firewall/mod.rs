@@ -15,6 +15,9 @@ pub fn apiserver_blocked(facts: &FirewallFacts) -> Outcome {
     if let Some(error) = &facts.backend_error {
         return Outcome::undecided(error.clone());
     }
+    if let Some(note) = &facts.foreign_netns {
+        return Outcome::undecided(note.clone());
+    }
     let built = match build(facts) {
         Ok(built) => built,
         Err(reason) => {
