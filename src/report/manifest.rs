@@ -27,24 +27,7 @@ pub fn render_manifest_text(
         }
         render_object(object, color, out)?;
     }
-    if !report.notes.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "notes:")?;
-        for note in &report.notes {
-            writeln!(out, "  {note}")?;
-        }
-    }
-    if !report.errors.is_empty() {
-        writeln!(out)?;
-        writeln!(
-            out,
-            "{}",
-            paint("errors:", color, |s| s.red().bold().to_string())
-        )?;
-        for error in &report.errors {
-            writeln!(out, "  {error}")?;
-        }
-    }
+    render_notes_and_errors(&report.notes, &report.errors, color, out)?;
     writeln!(out)?;
     let threshold = match report.min_score {
         Some(minimum) => format!("score below {minimum}"),
@@ -304,4 +287,33 @@ pub fn render_pod_rules_text(rules: &RuleSet, out: &mut dyn Write) -> io::Result
         rules.rules.len(),
         rules.rules.len() - critical
     )
+}
+
+/// The notes (ignored kinds) and errors (unreadable or malformed input) of a scan, after its
+/// objects: shared by the score and the Pod Security Standards output.
+pub(super) fn render_notes_and_errors(
+    notes: &[crate::manifest::Message],
+    errors: &[crate::manifest::Message],
+    color: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if !notes.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "notes:")?;
+        for note in notes {
+            writeln!(out, "  {note}")?;
+        }
+    }
+    if !errors.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}",
+            paint("errors:", color, |s| s.red().bold().to_string())
+        )?;
+        for error in errors {
+            writeln!(out, "  {error}")?;
+        }
+    }
+    Ok(())
 }

@@ -49,24 +49,7 @@ pub fn render_pss_text(report: &PssReport, color: bool, out: &mut dyn Write) -> 
     for object in &report.objects {
         render_object(object, &standard, color, out)?;
     }
-    if !report.notes.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "notes:")?;
-        for note in &report.notes {
-            writeln!(out, "  {note}")?;
-        }
-    }
-    if !report.errors.is_empty() {
-        writeln!(out)?;
-        writeln!(
-            out,
-            "{}",
-            paint("errors:", color, |s| s.red().bold().to_string())
-        )?;
-        for error in &report.errors {
-            writeln!(out, "  {error}")?;
-        }
-    }
+    super::manifest::render_notes_and_errors(&report.notes, &report.errors, color, out)?;
     writeln!(out)?;
     let summary = &report.summary;
     writeln!(
