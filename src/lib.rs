@@ -8,7 +8,7 @@
 //! The modules form layers, bottom first — a module uses its own layer (without a cycle) and the
 //! layers below, never one above (`tests/architecture.rs` checks it; ARCHITECTURE.md maps it):
 //!
-//! 1. primitives: [`lines`], [`parallel`], [`cidr`], [`value`], [`error`], [`names`],
+//! 1. primitives: [`lines`], [`date`], [`parallel`], [`cidr`], [`value`], [`error`], [`names`],
 //!    [`command`], [`procstatus`], [`probe`];
 //! 2. vocabulary: [`seccomp`], [`netfilter`], [`firewall`], [`benchmark`], [`manifest`],
 //!    [`config`], [`privilege`];
