@@ -15,7 +15,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use nix::dir::Dir;
 use nix::errno::Errno;
@@ -81,6 +81,9 @@ pub struct HostRoot {
     prefix: PathBuf,
     /// The prefix opened as a directory, for `openat2(RESOLVE_IN_ROOT)` reads.
     dir: Option<Arc<OwnedFd>>,
+    /// `<root>/proc` when it is a real procfs reached without a symlink, opened on first use
+    /// (`None` inside: it is not). See [`read_procfs`](Self::read_procfs).
+    procfs: Arc<OnceLock<Option<OwnedFd>>>,
 }
 
 impl HostRoot {
@@ -106,7 +109,11 @@ impl HostRoot {
         )
         .ok()
         .map(Arc::new);
-        Ok(HostRoot { prefix, dir })
+        Ok(HostRoot {
+            prefix,
+            dir,
+            procfs: Arc::default(),
+        })
     }
 
     pub fn prefix(&self) -> &Path {
@@ -239,11 +246,72 @@ impl HostRoot {
 
     /// Reads a regular file, at most `cap` bytes, without blocking on FIFOs or devices.
     pub fn read_capped(&self, host_path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+        if let Some(read) = self.read_procfs(host_path, cap) {
+            return read;
+        }
         if let Some(opened) = self.open_in_root(host_path, OFlag::O_RDONLY | OFlag::O_NONBLOCK) {
             return read_open_file(File::from(opened?), cap);
         }
         let real = self.resolve(host_path)?;
         read_regular_file(&real, cap)
+    }
+
+    /// A file under `/proc` read with one system call fewer: when `<root>/proc` is a real procfs
+    /// reached without a symlink (checked once, `fstatfs`), a path of plain names below it is
+    /// opened from that directory refusing any symlink, magic link or mount crossing
+    /// (`RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV`), so what opens is a file of
+    /// that same procfs: a regular file or a directory, never a FIFO, socket or device. The
+    /// `fstat` that refuses those elsewhere is then not needed; the read goes to the end as every
+    /// procfs read does (its size says 0), under the same cap, and a directory is refused by the
+    /// read itself (`EISDIR`). `None`: not such a path or root, or the kernel would not open it
+    /// that way (`/proc/self`, a magic link) — the general path decides, as before.
+    fn read_procfs(&self, host_path: &Path, cap: u64) -> Option<Result<Vec<u8>, ReadError>> {
+        let mut parts = host_path.components();
+        if parts.next() != Some(Component::RootDir)
+            || parts.next() != Some(Component::Normal(OsStr::new("proc")))
+        {
+            return None;
+        }
+        let rest = parts.as_path();
+        if rest.as_os_str().is_empty()
+            || !rest
+                .components()
+                .all(|part| matches!(part, Component::Normal(_)))
+        {
+            return None;
+        }
+        let procfs = self.procfs.get_or_init(|| self.open_procfs()).as_ref()?;
+        let how = OpenHow::new()
+            .flags(OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)
+            .resolve(
+                ResolveFlag::RESOLVE_BENEATH
+                    | ResolveFlag::RESOLVE_NO_SYMLINKS
+                    | ResolveFlag::RESOLVE_NO_MAGICLINKS
+                    | ResolveFlag::RESOLVE_NO_XDEV,
+            );
+        match openat2(procfs.as_fd(), rest, how) {
+            Ok(fd) => Some(read_to_end_capped(File::from(fd), 0, cap)),
+            Err(Errno::ENOENT | Errno::ENOTDIR) => Some(Err(ReadError::NotFound)),
+            Err(Errno::EACCES | Errno::EPERM) => Some(Err(ReadError::PermissionDenied)),
+            Err(_) => None,
+        }
+    }
+
+    /// `<root>/proc` when it is a directory of a real procfs reached inside the root without a
+    /// symlink; `None` otherwise (a fixture's `proc` is plain files, read the general way).
+    fn open_procfs(&self) -> Option<OwnedFd> {
+        let dir = self.dir.as_ref()?;
+        let how = OpenHow::new()
+            .flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC)
+            .resolve(
+                ResolveFlag::RESOLVE_IN_ROOT
+                    | ResolveFlag::RESOLVE_NO_SYMLINKS
+                    | ResolveFlag::RESOLVE_NO_MAGICLINKS,
+            );
+        let proc_dir = openat2(dir.as_fd(), "proc", how).ok()?;
+        nix::sys::statfs::fstatfs(&proc_dir)
+            .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
+            .then_some(proc_dir)
     }
 
     /// Opens `host_path` with one `openat2(RESOLVE_IN_ROOT)`: the kernel resolves it with the
@@ -521,8 +589,14 @@ pub fn read_regular_file(real: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
 }
 
 /// Reads an opened file if it is a regular file, at most `cap` bytes.
-pub(crate) fn read_open_file(mut file: File, cap: u64) -> Result<Vec<u8>, ReadError> {
+pub(crate) fn read_open_file(file: File, cap: u64) -> Result<Vec<u8>, ReadError> {
     let size = check_regular(&file)?;
+    read_to_end_capped(file, size, cap)
+}
+
+/// Reads a file known to be readable without blocking (a regular file of `size` bytes, or a
+/// procfs file: 0) to its end, at most `cap` bytes.
+fn read_to_end_capped(mut file: File, size: u64, cap: u64) -> Result<Vec<u8>, ReadError> {
     // Room for the whole file up front (procfs says 0: a page), so a small file is one read.
     let room = size.max(4096).min(cap).min(DEFAULT_READ_CAP) + 1;
     let mut bytes = vec![0; room as usize];
@@ -908,6 +982,7 @@ mod tests {
         let walk_only = HostRoot {
             prefix: root.prefix.clone(),
             dir: None,
+            procfs: Arc::default(),
         };
         for path in [
             "/",
@@ -955,6 +1030,63 @@ mod tests {
         }
         expected.sort();
         assert_eq!(root.read_dir_names(Path::new("/many")), Ok(expected));
+    }
+
+    #[test]
+    fn procfs_reads_without_fstat_agree_with_the_general_path() {
+        let live = HostRoot::new("/").expect("root");
+        let general = HostRoot {
+            procfs: Arc::new(OnceLock::from(None)),
+            ..live.clone()
+        };
+        let pid = std::process::id();
+        for file in [
+            format!("/proc/{pid}/status"),
+            format!("/proc/{pid}/cmdline"),
+            format!("/proc/{pid}/mountinfo"),
+            format!("/proc/{pid}/ns"),
+            format!("/proc/{pid}/exe"),
+            format!("/proc/{pid}/no-such-file"),
+            "/proc/999999999/cmdline".to_string(),
+            "/proc/sys/kernel/osrelease".to_string(),
+            "/proc/self/status".to_string(),
+            format!("/proc/{pid}/../{pid}/status"),
+        ] {
+            let fast = live.read_capped(Path::new(&file), DEFAULT_READ_CAP);
+            let slow = general.read_capped(Path::new(&file), DEFAULT_READ_CAP);
+            match file.rsplit('/').next() {
+                // Changes between two reads: the same kind of answer is enough.
+                Some("status") | Some("mountinfo") => {
+                    assert_eq!(fast.is_ok(), slow.is_ok(), "{file}: {fast:?} {slow:?}")
+                }
+                _ => assert_eq!(fast, slow, "{file}"),
+            }
+        }
+        assert!(
+            live.procfs.get().is_some_and(Option::is_some),
+            "the live /proc is procfs"
+        );
+        assert_eq!(
+            live.read_capped(Path::new(&format!("/proc/{pid}/ns")), 100),
+            Err(ReadError::IsDirectory)
+        );
+        assert_eq!(
+            live.read_capped(Path::new(&format!("/proc/{pid}/mountinfo")), 10),
+            Err(ReadError::TooLarge { cap: 10 })
+        );
+        // A fixture's `proc` is plain files: read the general way (its FIFO refused).
+        let (dir, root) = fixture();
+        fs::create_dir_all(dir.path().join("proc/7")).expect("mkdir");
+        nix::unistd::mkfifo(
+            &dir.path().join("proc/7/cmdline"),
+            nix::sys::stat::Mode::S_IRWXU,
+        )
+        .expect("mkfifo");
+        assert_eq!(
+            root.read_capped(Path::new("/proc/7/cmdline"), 100),
+            Err(ReadError::NotRegularFile("FIFO"))
+        );
+        assert!(root.procfs.get().is_some_and(Option::is_none));
     }
 
     #[test]
