@@ -2,9 +2,12 @@
 //! into, so a run starts with its rules built instead of parsing TOML on every start.
 //!
 //! Compiled only into the build script (`build.rs` includes it by path, beside the loader it
-//! reuses); the library includes the generated file (`benchmark::compiled`). Every type is
-//! destructured or matched exhaustively, and the output is struct literals, so a field or
-//! variant added to the model fails the build here instead of being dropped silently.
+//! reuses); the library includes the generated file (`benchmark::compiled`). The output is a
+//! `static` table of the compiled twins of the model (`&'static str` for `String`, slices for
+//! `Vec`), so the rules sit in read-only data and one small loop builds them: no TOML parsing,
+//! and no function as large as the rule set. Every type is destructured or matched
+//! exhaustively, so a field or variant added to the model fails the build here instead of
+//! being dropped silently.
 
 use std::fmt::Write;
 
@@ -12,10 +15,10 @@ use super::model::{Check, Condition, Expect, Probe, Rule, SysctlCheck};
 use crate::probe::FileRequest;
 use crate::value::Value;
 
-/// A Rust expression of type `Vec<Rule>` equal to `rules`, for a scope where the model's types
-/// (`Rule`, `Probe`, `Value`, …) are imported.
+/// A Rust expression of type `&'static [R]` (`benchmark::compiled`'s twins of the model) equal
+/// to `rules`, for a scope where those twins and the model's enums are imported.
 pub fn rules_expression(rules: &[Rule]) -> String {
-    let mut out = String::from("vec![\n");
+    let mut out = String::from("&[\n");
     for rule in rules {
         out.push_str(&rule_expression(rule));
         out.push_str(",\n");
@@ -39,7 +42,7 @@ fn rule_expression(rule: &Rule) -> String {
         applies_when,
     } = rule;
     format!(
-        "Rule {{ id: {}, cis: {}, section: {}, title: {}, severity: Severity::{severity:?}, \
+        "R {{ id: {}, cis: {}, section: {}, title: {}, severity: Severity::{severity:?}, \
          scored: {scored}, probe: {}, expect: {}, remediation: {}, origin: {}, applies_when: {} }}",
         string(id),
         option(cis.as_ref(), |text| string(text)),
@@ -62,7 +65,7 @@ fn probe_expression(probe: &Probe) -> String {
             option: name,
             status_field,
         } => format!(
-            "Probe::KernelConfig {{ option: {}, status_field: {} }}",
+            "P::KernelConfig {{ option: {}, status_field: {} }}",
             string(name),
             option(status_field.as_ref(), |text| string(text))
         ),
@@ -71,19 +74,19 @@ fn probe_expression(probe: &Probe) -> String {
             key,
             flag,
         } => format!(
-            "Probe::Setting {{ component: ComponentKind::{component:?}, key: {}, flag: {} }}",
+            "P::Setting {{ component: ComponentKind::{component:?}, key: {}, flag: {} }}",
             string(key),
             option(flag.as_ref(), |text| string(text))
         ),
         Probe::File(FileRequest::Named(name)) => {
-            format!("Probe::File(FileRequest::Named({}))", string(name))
+            format!("P::Named({})", string(name))
         }
         Probe::File(FileRequest::Paths {
             paths,
             recurse,
             glob,
         }) => format!(
-            "Probe::File(FileRequest::Paths {{ paths: vec![{}], recurse: {recurse}, glob: {} }})",
+            "P::Paths {{ paths: &[{}], recurse: {recurse}, glob: {} }}",
             paths
                 .iter()
                 .map(|path| string(path))
@@ -91,13 +94,13 @@ fn probe_expression(probe: &Probe) -> String {
                 .join(", "),
             option(glob.as_ref(), |text| string(text))
         ),
-        Probe::Check(check) => format!("Probe::Check({})", check_expression(*check)),
+        Probe::Check(check) => format!("P::Check({})", check_expression(*check)),
         Probe::Sysctl(checks) => {
-            let mut out = String::from("Probe::Sysctl(vec![");
+            let mut out = String::from("P::Sysctl(&[");
             for SysctlCheck { key, expect } in checks {
                 let _ = write!(
                     out,
-                    "SysctlCheck {{ key: {}, expect: {} }}, ",
+                    "({}, {}), ",
                     string(key),
                     option(expect.as_ref(), expect_expression)
                 );
@@ -106,7 +109,7 @@ fn probe_expression(probe: &Probe) -> String {
             out
         }
         Probe::Sshd { keyword, default } => format!(
-            "Probe::Sshd {{ keyword: {}, default: {} }}",
+            "P::Sshd {{ keyword: {}, default: {} }}",
             string(keyword),
             option(default.as_ref(), |text| string(text))
         ),
@@ -136,7 +139,7 @@ fn expect_expression(expect: &Expect) -> String {
         when_unset,
     } = expect;
     format!(
-        "Expect {{ operator: Operator::{operator:?}, value: {}, when_unset: {} }}",
+        "E {{ operator: Operator::{operator:?}, value: {}, when_unset: {} }}",
         value_expression(value),
         option(when_unset.as_ref(), |when| format!("WhenUnset::{when:?}"))
     )
@@ -144,11 +147,11 @@ fn expect_expression(expect: &Expect) -> String {
 
 fn value_expression(value: &Value) -> String {
     match value {
-        Value::Bool(value) => format!("Value::Bool({value})"),
-        Value::Int(value) => format!("Value::Int({value}i64)"),
-        Value::Str(text) => format!("Value::Str({})", string(text)),
+        Value::Bool(value) => format!("V::Bool({value})"),
+        Value::Int(value) => format!("V::Int({value}i64)"),
+        Value::Str(text) => format!("V::Str({})", string(text)),
         Value::List(items) => format!(
-            "Value::List(vec![{}])",
+            "V::List(&[{}])",
             items
                 .iter()
                 .map(value_expression)
@@ -158,10 +161,10 @@ fn value_expression(value: &Value) -> String {
     }
 }
 
-/// A `String` expression: `str`'s `Debug` is a valid Rust string literal (quotes, backslashes
-/// and control characters escaped).
+/// A string literal: `str`'s `Debug` is a valid Rust one (quotes, backslashes and control
+/// characters escaped).
 fn string(text: &str) -> String {
-    format!("String::from({text:?})")
+    format!("{text:?}")
 }
 
 fn option<T>(value: Option<&T>, expression: impl Fn(&T) -> String) -> String {
