@@ -297,6 +297,35 @@ impl HostRoot {
         }
     }
 
+    /// `/proc/<pid>/<name>` (`exe`, a process's program) on a real procfs: one `readlinkat` from
+    /// the opened `/proc`, instead of an open, a `readlinkat` and a close. Only that shape: a
+    /// pid's directory is never a link on procfs and the final link is read, not followed, so
+    /// nothing is traversed that a magic link could redirect. `None`: the general path decides.
+    fn read_procfs_link(&self, host_path: &Path) -> Option<Result<PathBuf, ReadError>> {
+        let mut parts = host_path.components();
+        let (Some(Component::RootDir), Some(Component::Normal(proc))) =
+            (parts.next(), parts.next())
+        else {
+            return None;
+        };
+        let (Some(Component::Normal(pid)), Some(Component::Normal(_)), None) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        if proc != "proc" || !pid.as_bytes().iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let relative = host_path.strip_prefix("/proc").ok()?;
+        let procfs = self.procfs.get_or_init(|| self.open_procfs()).as_ref()?;
+        Some(match readlinkat(procfs.as_fd(), relative) {
+            Ok(target) => Ok(PathBuf::from(target)),
+            // Not a link: what the general path's `readlinkat(fd, "")` says of it (ENOENT).
+            Err(Errno::EINVAL) => Err(ReadError::NotFound),
+            Err(errno) => Err(ReadError::from(io::Error::from(errno))),
+        })
+    }
+
     /// `<root>/proc` when it is a directory of a real procfs reached inside the root without a
     /// symlink; `None` otherwise (a fixture's `proc` is plain files, read the general way).
     fn open_procfs(&self) -> Option<OwnedFd> {
@@ -354,6 +383,9 @@ impl HostRoot {
     /// verbatim: `/proc/<pid>/exe` names the program a process runs, `/proc/<pid>/ns/net` a
     /// namespace (`net:[4026531840]`).
     pub fn read_link(&self, host_path: &Path) -> Result<PathBuf, ReadError> {
+        if let Some(target) = self.read_procfs_link(host_path) {
+            return target;
+        }
         if let Some(opened) = self.open_in_root(host_path, OFlag::O_PATH | OFlag::O_NOFOLLOW) {
             // An empty path reads the link the descriptor itself names (Linux 2.6.39+).
             let target = readlinkat(opened?.as_fd(), "").map_err(io::Error::from)?;
@@ -1065,6 +1097,25 @@ mod tests {
         assert!(
             live.procfs.get().is_some_and(Option::is_some),
             "the live /proc is procfs"
+        );
+        for link in [
+            format!("/proc/{pid}/exe"),
+            format!("/proc/{pid}/cwd"),
+            format!("/proc/{pid}/status"),
+            format!("/proc/{pid}/no-such-link"),
+            "/proc/999999999/exe".to_string(),
+            format!("/proc/{pid}/ns/net"),
+            "/proc/self/exe".to_string(),
+        ] {
+            assert_eq!(
+                live.read_link(Path::new(&link)),
+                general.read_link(Path::new(&link)),
+                "{link}"
+            );
+        }
+        assert_eq!(
+            live.read_link(Path::new(&format!("/proc/{pid}/exe"))),
+            Ok(fs::read_link("/proc/self/exe").expect("std read_link"))
         );
         assert_eq!(
             live.read_capped(Path::new(&format!("/proc/{pid}/ns")), 100),
