@@ -3,15 +3,17 @@
 //! operator and an expected value; anything invalid is refused at load time with the file, the
 //! line and the rule named, so a typo never turns into a silently skipped check.
 
+mod compiled;
 mod load;
 mod model;
 pub mod ops;
 pub mod profiles;
 mod select;
 
+pub use compiled::load_embedded;
 pub(crate) use load::parse_expect;
 pub use load::{
-    EMBEDDED, load_embedded, load_file, load_str, merge, parse_mode as parse_mode_value,
+    EMBEDDED, load_file, load_str, merge, parse_embedded, parse_mode as parse_mode_value,
 };
 pub use model::{
     AccountCheck, Check, ComponentKind, Condition, ContainerCheck, Expect, FileRequest, Operator,

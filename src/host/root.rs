@@ -15,7 +15,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use nix::dir::Dir;
 use nix::errno::Errno;
@@ -81,6 +81,9 @@ pub struct HostRoot {
     prefix: PathBuf,
     /// The prefix opened as a directory, for `openat2(RESOLVE_IN_ROOT)` reads.
     dir: Option<Arc<OwnedFd>>,
+    /// `<root>/proc` when it is a real procfs reached without a symlink, opened on first use
+    /// (`None` inside: it is not). See [`read_procfs`](Self::read_procfs).
+    procfs: Arc<OnceLock<Option<OwnedFd>>>,
 }
 
 impl HostRoot {
@@ -106,7 +109,11 @@ impl HostRoot {
         )
         .ok()
         .map(Arc::new);
-        Ok(HostRoot { prefix, dir })
+        Ok(HostRoot {
+            prefix,
+            dir,
+            procfs: Arc::default(),
+        })
     }
 
     pub fn prefix(&self) -> &Path {
@@ -143,6 +150,9 @@ impl HostRoot {
     }
 
     fn resolve_inner(&self, host_path: &Path, follow_final: bool) -> Result<PathBuf, ReadError> {
+        if let Some(resolved) = self.resolve_plain(host_path, follow_final) {
+            return Ok(resolved);
+        }
         let mut pending: VecDeque<OsString> = components(host_path).collect();
         let mut resolved: Vec<OsString> = Vec::new();
         let mut links_followed = 0;
@@ -187,6 +197,39 @@ impl HostRoot {
         Ok(self.join(&resolved))
     }
 
+    /// The common case in one system call instead of an `lstat` per component: a path of plain
+    /// names (no `..`) that the kernel opens inside the root while refusing every symbolic link
+    /// on the way (`RESOLVE_NO_SYMLINKS`; with `O_NOFOLLOW` a final link is the link itself) is
+    /// its own resolution, exactly what the walk would find. `None`: the walk decides.
+    fn resolve_plain(&self, host_path: &Path, follow_final: bool) -> Option<PathBuf> {
+        let dir = self.dir.as_ref()?;
+        let mut parts = Vec::new();
+        for part in host_path.components() {
+            match part {
+                Component::RootDir => {}
+                Component::Normal(name) => parts.push(name),
+                _ => return None,
+            }
+        }
+        let relative: PathBuf = if parts.is_empty() {
+            PathBuf::from(".")
+        } else {
+            parts.iter().collect()
+        };
+        let flags = if follow_final {
+            OFlag::O_PATH
+        } else {
+            OFlag::O_PATH | OFlag::O_NOFOLLOW
+        };
+        let how = OpenHow::new()
+            .flags(flags | OFlag::O_CLOEXEC)
+            .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_SYMLINKS);
+        openat2(dir.as_fd(), &relative, how).ok()?;
+        let mut path = self.prefix.clone();
+        path.extend(parts);
+        Some(path)
+    }
+
     fn join(&self, parts: &[OsString]) -> PathBuf {
         let mut path = self.prefix.clone();
         path.extend(parts);
@@ -203,11 +246,101 @@ impl HostRoot {
 
     /// Reads a regular file, at most `cap` bytes, without blocking on FIFOs or devices.
     pub fn read_capped(&self, host_path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+        if let Some(read) = self.read_procfs(host_path, cap) {
+            return read;
+        }
         if let Some(opened) = self.open_in_root(host_path, OFlag::O_RDONLY | OFlag::O_NONBLOCK) {
             return read_open_file(File::from(opened?), cap);
         }
         let real = self.resolve(host_path)?;
         read_regular_file(&real, cap)
+    }
+
+    /// A file under `/proc` read with one system call fewer: when `<root>/proc` is a real procfs
+    /// reached without a symlink (checked once, `fstatfs`), a path of plain names below it is
+    /// opened from that directory refusing any symlink, magic link or mount crossing
+    /// (`RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV`), so what opens is a file of
+    /// that same procfs: a regular file or a directory, never a FIFO, socket or device. The
+    /// `fstat` that refuses those elsewhere is then not needed; the read goes to the end as every
+    /// procfs read does (its size says 0), under the same cap, and a directory is refused by the
+    /// read itself (`EISDIR`). `None`: not such a path or root, or the kernel would not open it
+    /// that way (`/proc/self`, a magic link) — the general path decides, as before.
+    fn read_procfs(&self, host_path: &Path, cap: u64) -> Option<Result<Vec<u8>, ReadError>> {
+        let mut parts = host_path.components();
+        if parts.next() != Some(Component::RootDir)
+            || parts.next() != Some(Component::Normal(OsStr::new("proc")))
+        {
+            return None;
+        }
+        let rest = parts.as_path();
+        if rest.as_os_str().is_empty()
+            || !rest
+                .components()
+                .all(|part| matches!(part, Component::Normal(_)))
+        {
+            return None;
+        }
+        let procfs = self.procfs.get_or_init(|| self.open_procfs()).as_ref()?;
+        let how = OpenHow::new()
+            .flags(OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)
+            .resolve(
+                ResolveFlag::RESOLVE_BENEATH
+                    | ResolveFlag::RESOLVE_NO_SYMLINKS
+                    | ResolveFlag::RESOLVE_NO_MAGICLINKS
+                    | ResolveFlag::RESOLVE_NO_XDEV,
+            );
+        match openat2(procfs.as_fd(), rest, how) {
+            Ok(fd) => Some(read_to_end_capped(File::from(fd), 0, cap)),
+            Err(Errno::ENOENT | Errno::ENOTDIR) => Some(Err(ReadError::NotFound)),
+            Err(Errno::EACCES | Errno::EPERM) => Some(Err(ReadError::PermissionDenied)),
+            Err(_) => None,
+        }
+    }
+
+    /// `/proc/<pid>/<name>` (`exe`, a process's program) on a real procfs: one `readlinkat` from
+    /// the opened `/proc`, instead of an open, a `readlinkat` and a close. Only that shape: a
+    /// pid's directory is never a link on procfs and the final link is read, not followed, so
+    /// nothing is traversed that a magic link could redirect. `None`: the general path decides.
+    fn read_procfs_link(&self, host_path: &Path) -> Option<Result<PathBuf, ReadError>> {
+        let mut parts = host_path.components();
+        let (Some(Component::RootDir), Some(Component::Normal(proc))) =
+            (parts.next(), parts.next())
+        else {
+            return None;
+        };
+        let (Some(Component::Normal(pid)), Some(Component::Normal(_)), None) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        if proc != "proc" || !pid.as_bytes().iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let relative = host_path.strip_prefix("/proc").ok()?;
+        let procfs = self.procfs.get_or_init(|| self.open_procfs()).as_ref()?;
+        Some(match readlinkat(procfs.as_fd(), relative) {
+            Ok(target) => Ok(PathBuf::from(target)),
+            // Not a link: what the general path's `readlinkat(fd, "")` says of it (ENOENT).
+            Err(Errno::EINVAL) => Err(ReadError::NotFound),
+            Err(errno) => Err(ReadError::from(io::Error::from(errno))),
+        })
+    }
+
+    /// `<root>/proc` when it is a directory of a real procfs reached inside the root without a
+    /// symlink; `None` otherwise (a fixture's `proc` is plain files, read the general way).
+    fn open_procfs(&self) -> Option<OwnedFd> {
+        let dir = self.dir.as_ref()?;
+        let how = OpenHow::new()
+            .flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC)
+            .resolve(
+                ResolveFlag::RESOLVE_IN_ROOT
+                    | ResolveFlag::RESOLVE_NO_SYMLINKS
+                    | ResolveFlag::RESOLVE_NO_MAGICLINKS,
+            );
+        let proc_dir = openat2(dir.as_fd(), "proc", how).ok()?;
+        nix::sys::statfs::fstatfs(&proc_dir)
+            .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
+            .then_some(proc_dir)
     }
 
     /// Opens `host_path` with one `openat2(RESOLVE_IN_ROOT)`: the kernel resolves it with the
@@ -250,6 +383,9 @@ impl HostRoot {
     /// verbatim: `/proc/<pid>/exe` names the program a process runs, `/proc/<pid>/ns/net` a
     /// namespace (`net:[4026531840]`).
     pub fn read_link(&self, host_path: &Path) -> Result<PathBuf, ReadError> {
+        if let Some(target) = self.read_procfs_link(host_path) {
+            return target;
+        }
         if let Some(opened) = self.open_in_root(host_path, OFlag::O_PATH | OFlag::O_NOFOLLOW) {
             // An empty path reads the link the descriptor itself names (Linux 2.6.39+).
             let target = readlinkat(opened?.as_fd(), "").map_err(io::Error::from)?;
@@ -422,17 +558,7 @@ impl HostRoot {
     pub fn read_dir_names(&self, host_path: &Path) -> Result<Vec<OsString>, ReadError> {
         let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NONBLOCK;
         if let Some(opened) = self.open_in_root(host_path, flags) {
-            let mut names = Vec::new();
-            let mut dir = Dir::from_fd(opened?).map_err(io::Error::from)?;
-            for entry in dir.iter() {
-                let entry = entry.map_err(io::Error::from)?;
-                let name = entry.file_name().to_bytes();
-                if name != b"." && name != b".." {
-                    names.push(OsStr::from_bytes(name).to_os_string());
-                }
-            }
-            names.sort();
-            return Ok(names);
+            return list_open_dir(&opened?);
         }
         let real = self.resolve(host_path)?;
         let metadata = fs::metadata(&real)?;
@@ -458,6 +584,24 @@ impl HostRoot {
     }
 }
 
+/// The names in an opened directory, sorted: `getdents64` into one buffer until it says the end,
+/// nothing else (`opendir` on the descriptor would add two `fcntl`s, and its iterator's drop an
+/// `lseek`). A name never exceeds 255 bytes, so an entry always fits the buffer.
+fn list_open_dir(dir: &OwnedFd) -> Result<Vec<OsString>, ReadError> {
+    let mut buffer = Vec::with_capacity(32 * 1024);
+    let mut entries = rustix::fs::RawDir::new(dir, buffer.spare_capacity_mut());
+    let mut names = Vec::new();
+    while let Some(entry) = entries.next() {
+        let entry = entry.map_err(|errno| io::Error::from_raw_os_error(errno.raw_os_error()))?;
+        let name = entry.file_name().to_bytes();
+        if name != b"." && name != b".." {
+            names.push(OsStr::from_bytes(name).to_os_string());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
 fn components(path: &Path) -> impl Iterator<Item = OsString> + '_ {
     path.components().filter_map(|component| match component {
         Component::Normal(name) => Some(name.to_os_string()),
@@ -477,8 +621,14 @@ pub fn read_regular_file(real: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
 }
 
 /// Reads an opened file if it is a regular file, at most `cap` bytes.
-pub(crate) fn read_open_file(mut file: File, cap: u64) -> Result<Vec<u8>, ReadError> {
+pub(crate) fn read_open_file(file: File, cap: u64) -> Result<Vec<u8>, ReadError> {
     let size = check_regular(&file)?;
+    read_to_end_capped(file, size, cap)
+}
+
+/// Reads a file known to be readable without blocking (a regular file of `size` bytes, or a
+/// procfs file: 0) to its end, at most `cap` bytes.
+fn read_to_end_capped(mut file: File, size: u64, cap: u64) -> Result<Vec<u8>, ReadError> {
     // Room for the whole file up front (procfs says 0: a page), so a small file is one read.
     let room = size.max(4096).min(cap).min(DEFAULT_READ_CAP) + 1;
     let mut bytes = vec![0; room as usize];
@@ -851,6 +1001,143 @@ mod tests {
             root.read_in_process_root(&inside_process, 100),
             Err(ReadError::NotFound)
         );
+    }
+
+    #[test]
+    fn plain_resolution_agrees_with_the_component_walk() {
+        let (dir, root) = fixture();
+        fs::create_dir_all(dir.path().join("etc/kubernetes/pki")).expect("mkdir");
+        fs::write(dir.path().join("etc/kubernetes/pki/ca.crt"), "x").expect("write");
+        symlink("/etc/kubernetes", dir.path().join("abs")).expect("symlink");
+        symlink("pki/ca.crt", dir.path().join("etc/kubernetes/ca")).expect("symlink");
+        symlink("loop", dir.path().join("loop")).expect("symlink");
+        let walk_only = HostRoot {
+            prefix: root.prefix.clone(),
+            dir: None,
+            procfs: Arc::default(),
+        };
+        for path in [
+            "/",
+            "/etc/kubernetes/pki/ca.crt",
+            "etc/kubernetes/pki",
+            "/abs/pki/ca.crt",
+            "/etc/kubernetes/ca",
+            "/abs",
+            "/loop",
+            "/missing/file",
+            "/etc/kubernetes/pki/ca.crt/below",
+            "/etc/./kubernetes//pki",
+            "/var/../etc/kubernetes/ca",
+        ] {
+            assert_eq!(
+                root.resolve(Path::new(path)),
+                walk_only.resolve(Path::new(path)),
+                "{path}"
+            );
+            assert_eq!(
+                root.resolve_no_follow(Path::new(path)),
+                walk_only.resolve_no_follow(Path::new(path)),
+                "{path} (no follow)"
+            );
+        }
+        assert_eq!(
+            root.resolve_no_follow(Path::new("/etc/kubernetes/ca")),
+            Ok(dir.path().join("etc/kubernetes/ca"))
+        );
+        assert_eq!(
+            root.resolve(Path::new("/etc/kubernetes/ca")),
+            Ok(dir.path().join("etc/kubernetes/pki/ca.crt"))
+        );
+    }
+
+    #[test]
+    fn a_listing_larger_than_one_getdents_buffer_is_complete() {
+        let (dir, root) = fixture();
+        fs::create_dir(dir.path().join("many")).expect("mkdir");
+        let mut expected: Vec<OsString> = (0..3000)
+            .map(|i| OsString::from(format!("entry-with-a-longer-name-{i:05}")))
+            .collect();
+        for name in &expected {
+            fs::write(dir.path().join("many").join(name), "").expect("write");
+        }
+        expected.sort();
+        assert_eq!(root.read_dir_names(Path::new("/many")), Ok(expected));
+    }
+
+    #[test]
+    fn procfs_reads_without_fstat_agree_with_the_general_path() {
+        let live = HostRoot::new("/").expect("root");
+        let general = HostRoot {
+            procfs: Arc::new(OnceLock::from(None)),
+            ..live.clone()
+        };
+        let pid = std::process::id();
+        for file in [
+            format!("/proc/{pid}/status"),
+            format!("/proc/{pid}/cmdline"),
+            format!("/proc/{pid}/mountinfo"),
+            format!("/proc/{pid}/ns"),
+            format!("/proc/{pid}/exe"),
+            format!("/proc/{pid}/no-such-file"),
+            "/proc/999999999/cmdline".to_string(),
+            "/proc/sys/kernel/osrelease".to_string(),
+            "/proc/self/status".to_string(),
+            format!("/proc/{pid}/../{pid}/status"),
+        ] {
+            let fast = live.read_capped(Path::new(&file), DEFAULT_READ_CAP);
+            let slow = general.read_capped(Path::new(&file), DEFAULT_READ_CAP);
+            match file.rsplit('/').next() {
+                // Changes between two reads: the same kind of answer is enough.
+                Some("status") | Some("mountinfo") => {
+                    assert_eq!(fast.is_ok(), slow.is_ok(), "{file}: {fast:?} {slow:?}")
+                }
+                _ => assert_eq!(fast, slow, "{file}"),
+            }
+        }
+        assert!(
+            live.procfs.get().is_some_and(Option::is_some),
+            "the live /proc is procfs"
+        );
+        for link in [
+            format!("/proc/{pid}/exe"),
+            format!("/proc/{pid}/cwd"),
+            format!("/proc/{pid}/status"),
+            format!("/proc/{pid}/no-such-link"),
+            "/proc/999999999/exe".to_string(),
+            format!("/proc/{pid}/ns/net"),
+            "/proc/self/exe".to_string(),
+        ] {
+            assert_eq!(
+                live.read_link(Path::new(&link)),
+                general.read_link(Path::new(&link)),
+                "{link}"
+            );
+        }
+        assert_eq!(
+            live.read_link(Path::new(&format!("/proc/{pid}/exe"))),
+            Ok(fs::read_link("/proc/self/exe").expect("std read_link"))
+        );
+        assert_eq!(
+            live.read_capped(Path::new(&format!("/proc/{pid}/ns")), 100),
+            Err(ReadError::IsDirectory)
+        );
+        assert_eq!(
+            live.read_capped(Path::new(&format!("/proc/{pid}/mountinfo")), 10),
+            Err(ReadError::TooLarge { cap: 10 })
+        );
+        // A fixture's `proc` is plain files: read the general way (its FIFO refused).
+        let (dir, root) = fixture();
+        fs::create_dir_all(dir.path().join("proc/7")).expect("mkdir");
+        nix::unistd::mkfifo(
+            &dir.path().join("proc/7/cmdline"),
+            nix::sys::stat::Mode::S_IRWXU,
+        )
+        .expect("mkfifo");
+        assert_eq!(
+            root.read_capped(Path::new("/proc/7/cmdline"), 100),
+            Err(ReadError::NotRegularFile("FIFO"))
+        );
+        assert!(root.procfs.get().is_some_and(Option::is_none));
     }
 
     #[test]

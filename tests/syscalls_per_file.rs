@@ -1,0 +1,135 @@
+//! How many system calls a read costs (issue 20), traced with `strace` on this machine's live
+//! root: a file under the real procfs is opened beneath the opened `/proc` and read with no
+//! `fstat` (procfs holds no FIFO or device, which that check is for), while a regular file
+//! elsewhere still gets its `fstat` before the read. Run on the live root because only a real
+//! procfs takes that path; a fixture's `proc` is plain files, read the general way
+//! (`src/host/root.rs` tests that, and that a FIFO there is still refused).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use common::{require_root, require_tool};
+
+/// What follows each traced open of a file, on the same thread, until it is closed.
+#[derive(Debug, Default)]
+struct Opened {
+    path: String,
+    stat: bool,
+    reads: usize,
+}
+
+/// The number in `= N` at the end of a complete syscall line.
+fn result_of(line: &str) -> Option<i64> {
+    line.rsplit_once(") = ")?
+        .1
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The first argument of `name(...)` in `line`, when it is a descriptor.
+fn fd_argument(line: &str, name: &str) -> Option<i64> {
+    let start = line.find(&format!(" {name}("))? + name.len() + 2;
+    line[start..].split([',', ')']).next()?.trim().parse().ok()
+}
+
+#[test]
+fn a_procfs_file_is_read_without_fstat_and_a_regular_file_with_it() {
+    let test = "a_procfs_file_is_read_without_fstat_and_a_regular_file_with_it";
+    if !require_root(test) || !require_tool(test, "strace") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("strace.log");
+    let output = Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            "trace=openat2,statx,fstat,newfstatat,read,close",
+        ])
+        .arg("-o")
+        .arg(&log)
+        .arg(assert_cmd::cargo::cargo_bin("hardnode"))
+        .args(["check", "--format", "json"])
+        .output()
+        .expect("run strace");
+    assert!(
+        output.status.code().is_some_and(|code| code <= 1),
+        "hardnode check: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::fs::read_to_string(&log).expect("strace log");
+    // (thread, fd) -> the file it was opened for; finished records are kept.
+    let mut open: BTreeMap<(String, i64), Opened> = BTreeMap::new();
+    let mut done: Vec<Opened> = Vec::new();
+    for line in text.lines() {
+        let Some((thread, call)) = line.split_once(' ') else {
+            continue;
+        };
+        let call = format!(" {}", call.trim_start());
+        if call.contains(" openat2(") && !call.contains("O_PATH") && !call.contains("unfinished") {
+            let (Some(fd), Some(path)) = (result_of(&call), call.split('"').nth(1)) else {
+                continue;
+            };
+            if fd >= 0 {
+                let opened = Opened {
+                    path: path.to_string(),
+                    ..Opened::default()
+                };
+                open.insert((thread.to_string(), fd), opened);
+            }
+            continue;
+        }
+        for (name, is_stat) in [
+            ("statx", true),
+            ("fstat", true),
+            ("newfstatat", true),
+            ("read", false),
+        ] {
+            if let Some(fd) = fd_argument(&call, name)
+                && let Some(opened) = open.get_mut(&(thread.to_string(), fd))
+            {
+                if is_stat {
+                    opened.stat = true;
+                } else {
+                    opened.reads += 1;
+                }
+            }
+        }
+        if let Some(fd) = fd_argument(&call, "close")
+            && let Some(opened) = open.remove(&(thread.to_string(), fd))
+        {
+            done.push(opened);
+        }
+    }
+    // Paths below the opened /proc are relative to it: `<pid>/cmdline`.
+    let procfs: Vec<&Opened> = done
+        .iter()
+        .filter(|o| o.path.ends_with("/cmdline") && !o.path.starts_with("proc/"))
+        .collect();
+    assert!(
+        procfs.len() >= 2,
+        "no cmdline read beneath the opened /proc was traced: {done:?}"
+    );
+    for opened in &procfs {
+        assert!(!opened.stat, "{} was stat'ed: {opened:?}", opened.path);
+        assert!(opened.reads >= 1, "{opened:?}");
+    }
+    // A regular file outside /proc keeps its type check: the tracer does see those calls.
+    let regular: Vec<&Opened> = done
+        .iter()
+        .filter(|o| o.path.starts_with("etc/") && o.reads >= 1)
+        .collect();
+    assert!(
+        !regular.is_empty(),
+        "no /etc file read was traced: {done:?}"
+    );
+    assert!(
+        regular.iter().all(|opened| opened.stat),
+        "a regular file was read without its type check: {regular:?}"
+    );
+}
