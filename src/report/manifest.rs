@@ -209,26 +209,12 @@ pub fn manifest_sarif(report: &ScanReport, rules: &RuleSet) -> SarifRun {
             });
         }
     }
-    if !report.errors.is_empty() {
-        sarif_rules.push(SarifRule {
-            id: INVALID_RULE.into(),
-            short_description: "the input could not be read or is not a valid workload manifest"
-                .into(),
-            help: None,
-        });
-    }
-    for error in &report.errors {
-        results.push(SarifResult {
-            rule_id: INVALID_RULE.into(),
-            level: Level::Error,
-            message: match error.document {
-                Some(document) => format!("document {document}: {}", error.message),
-                None => error.message.clone(),
-            },
-            file: error.file.clone(),
-            line: error.line,
-        });
-    }
+    push_input_errors(
+        &report.errors,
+        "the input could not be read or is not a valid workload manifest",
+        &mut sarif_rules,
+        &mut results,
+    );
     SarifRun {
         tool_name: "hardnode".into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
@@ -316,4 +302,34 @@ pub(super) fn render_notes_and_errors(
         }
     }
     Ok(())
+}
+
+/// A scan's unreadable or malformed inputs as SARIF errors at their file and line, under one
+/// rule (`INVALID_RULE`, described by `description`): shared by the score and the Pod Security
+/// Standards output.
+pub(super) fn push_input_errors(
+    errors: &[crate::manifest::Message],
+    description: &str,
+    rules: &mut Vec<SarifRule>,
+    results: &mut Vec<SarifResult>,
+) {
+    if !errors.is_empty() {
+        rules.push(SarifRule {
+            id: INVALID_RULE.into(),
+            short_description: description.into(),
+            help: None,
+        });
+    }
+    for error in errors {
+        results.push(SarifResult {
+            rule_id: INVALID_RULE.into(),
+            level: Level::Error,
+            message: match error.document {
+                Some(document) => format!("document {document}: {}", error.message),
+                None => error.message.clone(),
+            },
+            file: error.file.clone(),
+            line: error.line,
+        });
+    }
 }

@@ -63,8 +63,6 @@ fn version(report: &PssReport) -> String {
     format!("v{}", report.standard.version)
 }
 
-const INVALID_RULE: &str = "manifest.invalid";
-
 /// The verdict as a SARIF run: each violation an error at its line, under its control's rule;
 /// unreadable, malformed or unjudgeable inputs under `manifest.invalid`.
 pub fn pss_sarif(report: &PssReport, controls: &Controls) -> SarifRun {
@@ -94,25 +92,12 @@ pub fn pss_sarif(report: &PssReport, controls: &Controls) -> SarifRun {
             });
         }
     }
-    if !report.errors.is_empty() {
-        rules.push(SarifRule {
-            id: INVALID_RULE.into(),
-            short_description: "the input could not be read, parsed or judged".into(),
-            help: None,
-        });
-    }
-    for error in &report.errors {
-        results.push(SarifResult {
-            rule_id: INVALID_RULE.into(),
-            level: Level::Error,
-            message: match error.document {
-                Some(document) => format!("document {document}: {}", error.message),
-                None => error.message.clone(),
-            },
-            file: error.file.clone(),
-            line: error.line,
-        });
-    }
+    super::manifest::push_input_errors(
+        &report.errors,
+        "the input could not be read, parsed or judged",
+        &mut rules,
+        &mut results,
+    );
     SarifRun {
         tool_name: "hardnode".into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
