@@ -384,4 +384,39 @@ fn privileged_and_plain_containers_agree_with_their_oci_spec() {
         !rule.contains(&by_hand.id[..12]),
         "the unmanaged one is not judged: {rule}"
     );
+
+    // This node's own package database names the containerd that runs (the one this test
+    // started, or found running), so its configuration is read with that version's semantics.
+    let installed = Command::new("dpkg-query")
+        .args(["-W", "-f", "${Version}", "containerd"])
+        .output()
+        .expect("dpkg-query");
+    let version = String::from_utf8_lossy(&installed.stdout).into_owned();
+    let output = hardnode()
+        .args([
+            "check",
+            "--root",
+            "/",
+            "--format",
+            "json",
+            "--only",
+            "runtime.containerd-apparmor",
+        ])
+        .output()
+        .expect("hardnode check");
+    let check: serde_json::Value = serde_json::from_slice(&output.stdout).expect("report");
+    let evidence = check["results"][0].to_string();
+    if installed.status.success() && !version.is_empty() {
+        let upstream = version
+            .split_once(':')
+            .map_or(version.as_str(), |(_, rest)| rest);
+        let major = upstream.split('.').next().unwrap_or_default();
+        assert!(
+            evidence.contains(&format!("containerd {major}.x configuration semantics"))
+                && evidence.contains(&version),
+            "containerd {version} from dpkg: {evidence}"
+        );
+    } else {
+        assert!(evidence.contains("semantics assumed"), "{evidence}");
+    }
 }
