@@ -95,3 +95,49 @@ fn a_fixture_proc_pid_root_inside_the_root_is_still_followed() {
     root.symlink("/run/containerd/rootfs", "/proc/2301/root");
     assert!(report(&root).contains(MARKER));
 }
+
+/// The file rules follow a containerized component's file through `/proc/<pid>/root` too (4.1.3
+/// on kube-proxy's kubeconfig); a planted link there never makes them examine a file outside the
+/// root: the outside kubeconfig is never reported, while one inside the fixture is.
+#[test]
+fn a_planted_proc_pid_root_never_leads_the_file_rules_out_of_the_root() {
+    let outside = tempfile::Builder::new()
+        .prefix("hardnode-outside-")
+        .tempdir()
+        .expect("outside");
+    let secret = outside.path().join("var/lib/kube-proxy");
+    fs::create_dir_all(&secret).expect("mkdir");
+    fs::write(
+        secret.join("kubeconfig.conf"),
+        "apiVersion: v1\nkind: Config\n",
+    )
+    .expect("write");
+    let outside_root = outside.path().to_str().expect("utf8").to_string();
+    let flag = "--kubeconfig=/var/lib/kube-proxy/kubeconfig.conf";
+    for target in ["/", "../../..", outside_root.as_str()] {
+        let root = Root::new();
+        root.identity("node1", "6.8.0-45-generic", "Ubuntu 24.04.1 LTS");
+        root.process(2301, &["/usr/local/bin/kube-proxy", flag]);
+        root.symlink(target, "/proc/2301/root");
+        let (_, report) = root.check_json(&["--only", "4.1.3"]);
+        let result = common::result(&report, "proxy.kubeconfig-mode");
+        assert_eq!(result["status"], "skip", "{target}: {result}");
+        assert!(
+            !result.to_string().contains("1 file examined"),
+            "{target}: examined a file outside the root: {result}"
+        );
+    }
+    // The control: the same link to a directory inside the fixture is followed.
+    let root = Root::new();
+    root.identity("node1", "6.8.0-45-generic", "Ubuntu 24.04.1 LTS");
+    root.process(2301, &["/usr/local/bin/kube-proxy", flag]);
+    root.file_mode(
+        "/run/containerd/rootfs/var/lib/kube-proxy/kubeconfig.conf",
+        "apiVersion: v1\nkind: Config\n",
+        0o644,
+    );
+    root.symlink("/run/containerd/rootfs", "/proc/2301/root");
+    let (_, report) = root.check_json(&["--only", "4.1.3"]);
+    let result = common::result(&report, "proxy.kubeconfig-mode");
+    assert!(result.to_string().contains("1 file examined"), "{result}");
+}

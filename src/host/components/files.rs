@@ -142,22 +142,28 @@ pub fn gather(
     set
 }
 
-/// A containerized kube-proxy's kubeconfig (kubeadm's DaemonSet mounts it from a ConfigMap at
-/// `/var/lib/kube-proxy/kubeconfig.conf`) exists only in its mount namespace: when the path is
-/// not on the host, the same path under `/proc/<pid>/root` is the file it reads.
+/// A named file of a containerized component — kube-proxy's kubeconfig from kubeadm's ConfigMap,
+/// mounted at `/var/lib/kube-proxy/kubeconfig.conf` in its container — exists only in its mount
+/// namespace: when the path is not on the host, the same path under `/proc/<pid>/root` of the
+/// component that names it is the file it reads. Single files only: a directory tree there would
+/// be listed through the re-rooted link, which is not the container's.
 fn inside_container(
     root: &HostRoot,
     name: &str,
     facts: &ComponentFacts,
     (paths, recurse, how): (Vec<PathBuf>, bool, String),
 ) -> (Vec<PathBuf>, bool, String) {
-    let proxy = match component(facts, ComponentKind::Proxy) {
-        Ok(Some(proxy)) if name == "proxy.kubeconfig" => proxy,
-        _ => return (paths, recurse, how),
-    };
-    let super::Origin::Process { pid, .. } = proxy.origin else {
+    let owner = FileRequest::Named(name.to_string())
+        .components()
+        .into_iter()
+        .next();
+    let found = owner.and_then(|kind| component(facts, kind).ok().flatten());
+    let Some(super::Origin::Process { pid, .. }) = found.map(|owner| owner.origin.clone()) else {
         return (paths, recurse, how);
     };
+    if recurse {
+        return (paths, recurse, how);
+    }
     let mut moved = false;
     let paths = paths
         .into_iter()
