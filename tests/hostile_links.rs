@@ -113,11 +113,17 @@ fn a_planted_proc_pid_root_never_leads_the_file_rules_out_of_the_root() {
     )
     .expect("write");
     let outside_root = outside.path().to_str().expect("utf8").to_string();
-    let flag = "--kubeconfig=/var/lib/kube-proxy/kubeconfig.conf";
+    // kubeadm's kube-proxy: --config and the kubeconfig both from its ConfigMap.
+    let argv = [
+        "/usr/local/bin/kube-proxy",
+        "--config=/var/lib/kube-proxy/config.conf",
+        "--kubeconfig=/var/lib/kube-proxy/kubeconfig.conf",
+    ];
+    fs::write(secret.join("config.conf"), proxy_config()).expect("write");
     for target in ["/", "../../..", outside_root.as_str()] {
         let root = Root::new();
         root.identity("node1", "6.8.0-45-generic", "Ubuntu 24.04.1 LTS");
-        root.process(2301, &["/usr/local/bin/kube-proxy", flag]);
+        root.process(2301, &argv);
         root.symlink(target, "/proc/2301/root");
         let (_, report) = root.check_json(&["--only", "4.1.3"]);
         let result = common::result(&report, "proxy.kubeconfig-mode");
@@ -130,7 +136,11 @@ fn a_planted_proc_pid_root_never_leads_the_file_rules_out_of_the_root() {
     // The control: the same link to a directory inside the fixture is followed.
     let root = Root::new();
     root.identity("node1", "6.8.0-45-generic", "Ubuntu 24.04.1 LTS");
-    root.process(2301, &["/usr/local/bin/kube-proxy", flag]);
+    root.process(2301, &argv);
+    root.file(
+        "/run/containerd/rootfs/var/lib/kube-proxy/config.conf",
+        proxy_config(),
+    );
     root.file_mode(
         "/run/containerd/rootfs/var/lib/kube-proxy/kubeconfig.conf",
         "apiVersion: v1\nkind: Config\n",

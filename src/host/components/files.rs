@@ -144,9 +144,9 @@ pub fn gather(
 
 /// A named file of a containerized component — kube-proxy's kubeconfig from kubeadm's ConfigMap,
 /// mounted at `/var/lib/kube-proxy/kubeconfig.conf` in its container — exists only in its mount
-/// namespace: when the path is not on the host, the same path under `/proc/<pid>/root` of the
-/// component that names it is the file it reads. Single files only: a directory tree there would
-/// be listed through the re-rooted link, which is not the container's.
+/// namespace: when the path is not on the host and the component that names it is known to be
+/// containerized, the same path under its `/proc/<pid>/root` is the file it reads. Single files
+/// only: a directory tree there would be listed through the re-rooted link, not the container's.
 fn inside_container(
     root: &HostRoot,
     name: &str,
@@ -158,10 +158,20 @@ fn inside_container(
         .into_iter()
         .next();
     let found = owner.and_then(|kind| component(facts, kind).ok().flatten());
-    let Some(super::Origin::Process { pid, .. }) = found.map(|owner| owner.origin.clone()) else {
+    let Some((pid, files)) = found.and_then(|owner| match owner.origin {
+        super::Origin::Process { pid, .. } => Some((pid, &owner.files)),
+        _ => None,
+    }) else {
         return (paths, recurse, how);
     };
-    if recurse {
+    // Only a component already known to run in its own mount namespace (a config file it reads
+    // was found under its /proc/<pid>/root): no component's /proc entry is opened again to ask.
+    let process_root = Path::new("/proc").join(pid.to_string()).join("root");
+    if recurse
+        || !files
+            .iter()
+            .any(|file| file.path.starts_with(&process_root))
+    {
         return (paths, recurse, how);
     }
     let mut moved = false;
