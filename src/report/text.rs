@@ -4,6 +4,7 @@
 //! CLI hands over (the terminal's; 80 when unknown), grouped skips included; a word longer than a
 //! line (a path) is kept whole. `quiet` keeps only fail, warn and error results and the summary.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use owo_colors::OwoColorize;
@@ -114,9 +115,7 @@ pub fn render_text(report: &Report, options: &TextOptions, out: &mut dyn Write) 
             for line in lines {
                 writeln!(out, "{line}")?;
             }
-            for line in wrap_to(&ids.join(", "), 8, layout.width - 8) {
-                writeln!(out, "{line}")?;
-            }
+            wrap_into(out, &ids.join(", "), 8, layout.width - 8)?;
         }
     }
 
@@ -152,15 +151,11 @@ fn render_header(report: &Report, layout: Layout, out: &mut dyn Write) -> io::Re
         ),
     ];
     for line in lines {
-        for wrapped in wrap_to(&line, 0, layout.width) {
-            writeln!(out, "{wrapped}")?;
-        }
+        wrap_into(out, &line, 0, layout.width)?;
     }
     writeln!(out, "platform {}", host.platform.label())?;
     let detected = format!("detected from {}", host.platform.detected_from.join("; "));
-    for wrapped in wrap_to(&detected, 2, layout.width.saturating_sub(2)) {
-        writeln!(out, "{wrapped}")?;
-    }
+    wrap_into(out, &detected, 2, layout.width.saturating_sub(2))?;
     if let Some(profile) = &report.benchmark.profile {
         let text = format!(
             "profile {} — {} {} ({}); results carry its ids",
@@ -193,9 +188,7 @@ fn render_remediation(report: &Report, layout: Layout, out: &mut dyn Write) -> i
         )?;
         for finding in to_fix {
             writeln!(out, "  {}", finding.id)?;
-            for line in wrap_to(&finding.remediation, 4, layout.width - 4) {
-                writeln!(out, "{line}")?;
-            }
+            wrap_into(out, &finding.remediation, 4, layout.width - 4)?;
         }
     }
     Ok(())
@@ -232,10 +225,7 @@ fn render_summary(report: &Report, layout: Layout, out: &mut dyn Write) -> io::R
     if color {
         return writeln!(out, "{line}");
     }
-    for wrapped in wrap_to(&line, 0, layout.width) {
-        writeln!(out, "{wrapped}")?;
-    }
-    Ok(())
+    wrap_into(out, &line, 0, layout.width)
 }
 
 /// Skips that share one reason ("kubelet is not running on this node") three times or more are
@@ -263,8 +253,18 @@ fn render_finding(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let width = layout.width;
-    let label = format!("{:5}", finding.status.as_str().to_uppercase());
-    let label = paint(&label, layout.color, |s| status_style(finding.status, s));
+    let plain_label = match finding.status {
+        Status::Pass => "PASS ",
+        Status::Fail => "FAIL ",
+        Status::Warn => "WARN ",
+        Status::Skip => "SKIP ",
+        Status::Error => "ERROR",
+    };
+    let label: Cow<str> = if layout.color {
+        Cow::Owned(status_style(finding.status, plain_label))
+    } else {
+        Cow::Borrowed(plain_label)
+    };
     let cis = finding.cis.as_deref().unwrap_or("-");
     // Titles share one column after the id and the CIS id; an id too long for its column, or a
     // terminal too narrow for the title column, puts the title under it instead.
@@ -273,12 +273,20 @@ fn render_finding(
         && cis.chars().count() <= cis_width
         && columns + 20 <= width;
     let title_indent = if fits { columns } else { 8 };
-    let title = match &finding.profile_id {
-        Some(id) => format!("{} [profile {id}]", finding.title),
-        None => finding.title.clone(),
+    let title: Cow<str> = match &finding.profile_id {
+        Some(id) => Cow::Owned(format!("{} [profile {id}]", finding.title)),
+        None => Cow::Borrowed(&finding.title),
     };
-    let title_lines = wrap_to(&title, title_indent, width - title_indent);
-    let mut title_lines = title_lines.iter().map(|line| line.trim_start());
+    // Most titles are one line already: written as they are, what wrapping would give.
+    let title_lines: Vec<Cow<str>> = if is_one_line(&title, width - title_indent) {
+        vec![title]
+    } else {
+        wrap_to(&title, title_indent, width - title_indent)
+            .into_iter()
+            .map(|line| Cow::Owned(line.trim_start().to_string()))
+            .collect()
+    };
+    let mut title_lines = title_lines.iter().map(|line| line.as_ref());
     if fits {
         let first = title_lines.next().unwrap_or_default();
         writeln!(
@@ -318,9 +326,7 @@ fn render_finding(
         }
     }
     for line in lines {
-        for wrapped in wrap_to(&line, 8, width - 8) {
-            writeln!(out, "{wrapped}")?;
-        }
+        wrap_into(out, &line, 8, width - 8)?;
     }
     Ok(())
 }
@@ -354,16 +360,76 @@ fn paint(text: &str, color: bool, style: impl Fn(&str) -> String) -> String {
 /// Word-wraps `text` into lines of at most `room` characters after `indent` spaces; words longer
 /// than a line (paths) are kept whole rather than cut.
 fn wrap_to(text: &str, indent: usize, room: usize) -> Vec<String> {
-    let pad = " ".repeat(indent);
     let mut lines = Vec::new();
+    wrap_each(text, room, |line| {
+        lines.push(format!("{:indent$}{line}", ""))
+    });
+    lines
+}
+
+/// [`wrap_to`] written straight to `out`, each line after `indent` spaces and ended with a
+/// newline: the report's evidence and remediation are most of its bytes, and this makes no
+/// `String` per line.
+fn wrap_into(out: &mut dyn Write, text: &str, indent: usize, room: usize) -> io::Result<()> {
+    const SPACES: &[u8] = &[b' '; 64];
+    let mut result = Ok(());
+    wrap_each(text, room, |line| {
+        if result.is_ok() {
+            result = match SPACES.get(..indent) {
+                Some(pad) => out.write_all(pad),
+                None => write!(out, "{:indent$}", ""),
+            }
+            .and_then(|()| out.write_all(line.as_bytes()))
+            .and_then(|()| out.write_all(b"\n"));
+        }
+    });
+    result
+}
+
+/// Whether `text` is already what [`wrap_to`] makes of it in `room` columns: one line of
+/// words separated by single spaces, at most `room` wide.
+fn is_one_line(text: &str, room: usize) -> bool {
+    !text.is_empty() && text.len() <= room && is_plain(text)
+}
+
+/// ASCII words separated by single spaces, nothing before the first or after the last: what
+/// nearly every line of the report is, and what can be wrapped by looking for spaces alone.
+fn is_plain(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
+        return false;
+    }
+    let mut after_space = false;
+    for &byte in bytes {
+        // Non-ASCII, or white space other than a space (char::is_whitespace over ASCII).
+        if !byte.is_ascii() || matches!(byte, b'\t' | b'\n' | 0x0B | 0x0C | b'\r') {
+            return false;
+        }
+        let space = byte == b' ';
+        if space && after_space {
+            return false;
+        }
+        after_space = space;
+    }
+    true
+}
+
+/// The wrapping itself: `emit` is handed each line, without indentation. Greedy: as many words
+/// as fit in `room` characters, a word longer than that on a line of its own.
+fn wrap_each(text: &str, room: usize, mut emit: impl FnMut(&str)) {
+    let mut line = String::new();
     for paragraph in text.lines() {
-        let mut line = String::new();
+        if is_plain(paragraph) {
+            wrap_plain(paragraph, room, &mut emit);
+            continue;
+        }
+        line.clear();
         // The width so far, in characters (a byte count would wrap non-ASCII text early).
         let mut width = 0;
         for word in paragraph.split_whitespace() {
             let word_width = word.chars().count();
             if !line.is_empty() && width + 1 + word_width > room {
-                lines.push(format!("{pad}{line}"));
+                emit(&line);
                 line.clear();
                 width = 0;
             }
@@ -374,14 +440,121 @@ fn wrap_to(text: &str, indent: usize, room: usize) -> Vec<String> {
             line.push_str(word);
             width += word_width;
         }
-        lines.push(format!("{pad}{line}"));
+        emit(&line);
     }
-    lines
+}
+
+/// [`wrap_each`] of a [plain](is_plain) paragraph, without copying a word: each line is a slice
+/// of it, ending at the last space that leaves it at most `room` wide.
+fn wrap_plain(paragraph: &str, room: usize, emit: &mut impl FnMut(&str)) {
+    let mut rest = paragraph;
+    while rest.len() > room {
+        let fitting = rest
+            .as_bytes()
+            .get(..=room)
+            .and_then(|head| head.iter().rposition(|&byte| byte == b' '));
+        // A first word longer than the line stands alone.
+        let Some(end) = fitting.or_else(|| rest.find(' ')) else {
+            break;
+        };
+        let (line, after) = rest.split_at(end);
+        emit(line);
+        rest = after.get(1..).unwrap_or_default();
+    }
+    emit(rest);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The greedy wrapping, word by word, as it was before plain paragraphs had a fast path.
+    fn reference_wrap(text: &str, room: usize) -> Vec<String> {
+        let mut lines = Vec::new();
+        for paragraph in text.lines() {
+            let mut line = String::new();
+            let mut width = 0;
+            for word in paragraph.split_whitespace() {
+                let word_width = word.chars().count();
+                if !line.is_empty() && width + 1 + word_width > room {
+                    lines.push(std::mem::take(&mut line));
+                    width = 0;
+                }
+                if !line.is_empty() {
+                    line.push(' ');
+                    width += 1;
+                }
+                line.push_str(word);
+                width += word_width;
+            }
+            lines.push(line);
+        }
+        lines
+    }
+
+    #[test]
+    fn plain_paragraphs_wrap_as_word_by_word_wrapping_does() {
+        // Every text of up to 7 characters over "ab \t" and every room up to 9, then longer
+        // pseudo-random texts of words, spaces and tabs at widths around their words' lengths.
+        let alphabet = ['a', 'b', ' ', '\t'];
+        let mut texts = vec![String::new()];
+        for length in 1..=7u32 {
+            for mut code in 0..4usize.pow(length) {
+                let mut text = String::new();
+                for _ in 0..length {
+                    text.push(alphabet[code % 4]);
+                    code /= 4;
+                }
+                texts.push(text);
+            }
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 12) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let word_length = (seed % 15) as usize;
+                text.push_str(&"x".repeat(word_length));
+                text.push(if seed.is_multiple_of(29) { '\n' } else { ' ' });
+            }
+            texts.push(text.trim_end().to_string());
+        }
+        for text in &texts {
+            for room in 0..=16 {
+                let mut got = Vec::new();
+                wrap_each(text, room, |line| got.push(line.to_string()));
+                assert_eq!(got, reference_wrap(text, room), "{text:?} in {room}");
+            }
+        }
+    }
+
+    #[test]
+    fn one_line_titles_are_what_wrapping_makes_of_them() {
+        let texts = [
+            "Ensure that the --anonymous-auth argument is set to false",
+            " leading",
+            "trailing ",
+            "two  spaces",
+            "tab\there",
+            "",
+            "é accent",
+            "exactly twenty chars",
+            "twenty-one characters",
+        ];
+        for text in texts {
+            for room in [10, 20, 21, 80] {
+                let wrapped = wrap_to(text, 0, room);
+                let same = wrapped.len() == 1 && wrapped[0] == text;
+                if is_one_line(text, room) {
+                    assert!(same, "{text:?} in {room}: {wrapped:?}");
+                }
+            }
+        }
+        assert!(is_one_line("exactly twenty chars", 20));
+        assert!(!is_one_line("twenty-one characters", 20));
+    }
 
     #[test]
     fn wrap_keeps_lines_within_width() {
