@@ -248,6 +248,65 @@ fn each_proc_file_is_opened_at_most_once_per_run() {
     }
 }
 
+/// The control plane's pki directory is named by several file rules (its owner, the
+/// certificates' mode, the keys' mode, etcd's): every path in it is looked at once per check
+/// and each directory listed once, however many rules name it (issue 20; it was 8 to 13 opens
+/// of each file before).
+#[test]
+fn each_file_several_rules_name_is_opened_once_per_check() {
+    if !require_tool(
+        "each_file_several_rules_name_is_opened_once_per_check",
+        "strace",
+    ) {
+        return;
+    }
+    let root = control_plane();
+    let lines = traced(&root, &["check"], "openat,openat2");
+    let absolute = format!("{}/", root.path().display());
+    let mut looked: BTreeMap<String, usize> = BTreeMap::new();
+    let mut listed: BTreeMap<String, usize> = BTreeMap::new();
+    for line in lines
+        .iter()
+        .filter(|l| l.contains("openat") && !l.contains("= -1"))
+    {
+        let Some(path) = line.split('"').nth(1) else {
+            continue;
+        };
+        let relative = path.strip_prefix(&absolute).unwrap_or(path);
+        if !relative.starts_with("etc/kubernetes/pki") {
+            continue;
+        }
+        let counts = if line.contains("O_DIRECTORY") {
+            &mut listed
+        } else {
+            &mut looked
+        };
+        *counts.entry(relative.to_string()).or_default() += 1;
+    }
+    assert!(
+        looked.len() >= 5 && looked.contains_key("etc/kubernetes/pki/ca.key"),
+        "the trace saw too little of the pki directory to prove anything: {looked:?}"
+    );
+    assert!(listed.contains_key("etc/kubernetes/pki"), "{listed:?}");
+    let repeated: Vec<_> = looked
+        .iter()
+        .chain(&listed)
+        .filter(|(_, count)| **count > 1)
+        .collect();
+    assert!(repeated.is_empty(), "opened more than once: {repeated:?}");
+    // containerd's task directory, where each container's record is looked for, is listed once
+    // for all containers (whether it exists or not).
+    let task_dir = "run/containerd/io.containerd.runtime.v2.task\"";
+    let task_listings = lines
+        .iter()
+        .filter(|l| l.contains("openat") && l.contains(task_dir))
+        .count();
+    assert!(
+        task_listings <= 1,
+        "{task_listings} listings of containerd's task directory"
+    );
+}
+
 #[test]
 fn only_kernel_does_not_walk_proc() {
     if !require_tool("only_kernel_does_not_walk_proc", "strace") {

@@ -16,6 +16,7 @@ pub use crate::procstatus::{capability_bit, capability_names};
 use std::cell::OnceCell;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use serde::{Serialize, Serializer};
@@ -315,8 +316,9 @@ impl<'r> ContainerWalk<'r> {
         let by_id = tally.by_id;
         // Listed only when a container has no runtime record to name it.
         let pod_logs = PodLogDirs::new(root);
+        let task_namespaces = OnceCell::new();
         for mut container in by_id.into_values() {
-            name_container(root, &pod_logs, &mut container);
+            name_container(root, &pod_logs, &task_namespaces, &mut container);
             container.grantable = grantable(root, &container);
             self.facts.containers.push(container);
         }
@@ -860,8 +862,13 @@ impl<'r> PodLogDirs<'r> {
 }
 
 /// Names the container's pod from the runtime's record, else the kubelet's log directory.
-fn name_container(root: &HostRoot, logs: &PodLogDirs, container: &mut Container) {
-    if let Some((labels, source, runtime)) = runtime_record(root, container) {
+fn name_container(
+    root: &HostRoot,
+    logs: &PodLogDirs,
+    task_namespaces: &OnceCell<Vec<OsString>>,
+    container: &mut Container,
+) {
+    if let Some((labels, source, runtime)) = runtime_record(root, task_namespaces, container) {
         // A cgroupfs path names no runtime; the record that was found does.
         if container.runtime == "unknown" {
             container.runtime = runtime.to_string();
@@ -945,19 +952,24 @@ fn name_container(root: &HostRoot, logs: &PodLogDirs, container: &mut Container)
 /// The runtime's record of a container: its annotations (OCI config.json) or labels (docker),
 /// the file, and the runtime that keeps it. containerd's records are looked for in the CRI
 /// namespace `k8s.io` first, then in every other namespace of its task directory (`moby` for
-/// Docker's containerd, `default` for `ctr run`).
+/// Docker's containerd, `default` for `ctr run`). The task directory is listed once per run
+/// (`task_namespaces`), not once per container.
 fn runtime_record(
     root: &HostRoot,
+    task_namespaces: &OnceCell<Vec<OsString>>,
     container: &Container,
 ) -> Option<(BTreeMap<String, String>, PathBuf, &'static str)> {
     let id = &container.id;
     let task_dir = Path::new(CONTAINERD_TASKS);
     let mut containerd = vec![task_dir.join("k8s.io").join(id).join("config.json")];
-    if let Ok(mut namespaces) = root.read_dir_names(task_dir) {
+    let namespaces = task_namespaces.get_or_init(|| {
+        let mut namespaces = root.read_dir_names(task_dir).unwrap_or_default();
         namespaces.sort();
-        for namespace in namespaces.into_iter().filter(|name| name != "k8s.io") {
-            containerd.push(task_dir.join(namespace).join(id).join("config.json"));
-        }
+        namespaces.retain(|name| name != "k8s.io");
+        namespaces
+    });
+    for namespace in namespaces {
+        containerd.push(task_dir.join(namespace).join(id).join("config.json"));
     }
     let crio = PathBuf::from(format!(
         "/run/containers/storage/overlay-containers/{id}/userdata/config.json"

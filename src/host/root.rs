@@ -75,6 +75,18 @@ impl From<io::Error> for ReadError {
     }
 }
 
+/// A path as the file rules see it: see [`HostRoot::entry`].
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Symbolic links followed.
+    pub metadata: Metadata,
+    /// The real path under the root's prefix, every link followed inside the root (`None`: it
+    /// could not be resolved, though the metadata could be read).
+    pub real_path: Option<PathBuf>,
+    /// Whether the last component is itself a symbolic link.
+    pub is_link: bool,
+}
+
 /// The prefix under which the host's filesystem is read.
 #[derive(Debug, Clone)]
 pub struct HostRoot {
@@ -550,6 +562,67 @@ impl HostRoot {
         Ok(fs::symlink_metadata(self.resolve_no_follow(host_path)?)?)
     }
 
+    /// What the file rules ask of a path, in one `openat2` and one `fstat` where they can be:
+    /// its metadata (symlinks followed), its real path, and whether its last component is a
+    /// symbolic link. A path of plain names that the kernel opens inside the root refusing
+    /// every symlink (`RESOLVE_NO_SYMLINKS`; `O_NOFOLLOW` opens a final link as itself) and
+    /// that is not a link itself involves no link at all: its metadata is the followed one, its
+    /// real path the path itself. Anything else — a link anywhere, `..`, no `openat2` — is
+    /// answered by [`metadata`](Self::metadata), [`resolve`](Self::resolve) and
+    /// [`symlink_metadata`](Self::symlink_metadata), as before.
+    pub fn entry(&self, host_path: &Path) -> Result<Entry, ReadError> {
+        if let Some(entry) = self.plain_entry(host_path) {
+            return entry;
+        }
+        let metadata = self.metadata(host_path)?;
+        let real_path = self.resolve(host_path).ok();
+        let is_link = self
+            .symlink_metadata(host_path)
+            .is_ok_and(|meta| meta.file_type().is_symlink());
+        Ok(Entry {
+            metadata,
+            real_path,
+            is_link,
+        })
+    }
+
+    fn plain_entry(&self, host_path: &Path) -> Option<Result<Entry, ReadError>> {
+        let dir = self.dir.as_ref()?;
+        let mut parts = Vec::new();
+        for part in host_path.components() {
+            match part {
+                Component::RootDir => {}
+                Component::Normal(name) => parts.push(name),
+                _ => return None,
+            }
+        }
+        if parts.is_empty() {
+            return None;
+        }
+        let relative: PathBuf = parts.iter().collect();
+        let how = OpenHow::new()
+            .flags(OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC)
+            .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_SYMLINKS);
+        let opened = match openat2(dir.as_fd(), &relative, how) {
+            Ok(opened) => opened,
+            // A component missing (or not a directory) before any link: what following the
+            // links would meet too.
+            Err(Errno::ENOENT | Errno::ENOTDIR) => return Some(Err(ReadError::NotFound)),
+            Err(_) => return None,
+        };
+        let metadata = File::from(opened).metadata().ok()?;
+        if metadata.file_type().is_symlink() {
+            return None;
+        }
+        let mut real_path = self.prefix.clone();
+        real_path.extend(parts);
+        Some(Ok(Entry {
+            metadata,
+            real_path: Some(real_path),
+            is_link: false,
+        }))
+    }
+
     pub fn exists(&self, host_path: &Path) -> bool {
         self.symlink_metadata(host_path).is_ok()
     }
@@ -828,6 +901,64 @@ mod tests {
                     .is_symlink()
             );
         }
+    }
+
+    #[test]
+    fn an_entry_is_what_metadata_resolve_and_symlink_metadata_say() {
+        let (dir, root) = fixture();
+        fs::create_dir_all(dir.path().join("etc/kubernetes/pki/etcd")).expect("mkdir");
+        fs::write(dir.path().join("etc/kubernetes/pki/ca.crt"), "cert").expect("write");
+        fs::write(dir.path().join("etc/kubernetes/pki/etcd/ca.key"), "key").expect("write");
+        symlink("/etc/kubernetes/pki", dir.path().join("pki")).expect("symlink");
+        symlink("ca.crt", dir.path().join("etc/kubernetes/pki/link.crt")).expect("symlink");
+        symlink("../../../../etc", dir.path().join("etc/kubernetes/up")).expect("symlink");
+        symlink("nowhere", dir.path().join("etc/kubernetes/dangling")).expect("symlink");
+        symlink("loop", dir.path().join("loop")).expect("symlink");
+        for path in [
+            "/",
+            "/etc/kubernetes/pki",
+            "/etc/kubernetes/pki/ca.crt",
+            "/etc/kubernetes/pki/etcd/ca.key",
+            "/etc/kubernetes/pki/link.crt",
+            "/pki",
+            "/pki/ca.crt",
+            "/etc/kubernetes/up/kubernetes/pki/ca.crt",
+            "/etc/kubernetes/dangling",
+            "/loop",
+            "/missing/file",
+            "/etc/kubernetes/pki/ca.crt/below",
+            "/etc/kubernetes/../kubernetes/pki/ca.crt",
+        ] {
+            let host_path = Path::new(path);
+            let entry = root
+                .entry(host_path)
+                .map(|e| (e.metadata.ino(), e.metadata.mode(), e.real_path, e.is_link));
+            let separate = root.metadata(host_path).map(|meta| {
+                let is_link = root
+                    .symlink_metadata(host_path)
+                    .is_ok_and(|m| m.file_type().is_symlink());
+                (
+                    meta.ino(),
+                    meta.mode(),
+                    root.resolve(host_path).ok(),
+                    is_link,
+                )
+            });
+            assert_eq!(entry, separate, "{path}");
+        }
+        let link = root
+            .entry(Path::new("/pki/ca.crt"))
+            .expect("through a linked directory");
+        assert_eq!(
+            link.real_path,
+            Some(dir.path().join("etc/kubernetes/pki/ca.crt"))
+        );
+        assert!(!link.is_link);
+        assert!(
+            root.entry(Path::new("/etc/kubernetes/pki/link.crt"))
+                .expect("a linked file")
+                .is_link
+        );
     }
 
     #[test]

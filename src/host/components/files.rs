@@ -6,14 +6,16 @@
 //! second; the evidence always says which. Owners are numeric uid/gid, with names looked up in
 //! `<root>/etc/passwd` and `<root>/etc/group` (the host's, not the container's).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use serde::Serialize;
 
 use super::{ComponentFacts, ComponentKind, ComponentState, Source};
-use crate::host::root::{HostRoot, ReadError};
+use crate::host::root::{Entry, HostRoot, ReadError};
 
 /// At most this many files are examined under one directory tree.
 const MAX_ENTRIES: usize = 10_000;
@@ -73,6 +75,7 @@ pub fn gather(
     facts: &ComponentFacts,
     manifest_dir: &Path,
     owners: &Owners,
+    cache: &mut Looked,
 ) -> FileSet {
     let (paths, walk, how) = match request {
         FileRequest::Paths {
@@ -137,7 +140,7 @@ pub fn gather(
         ..Default::default()
     };
     for path in &paths {
-        examine(root, path, &walk, owners, &mut set, 0);
+        examine(root, path, &walk, owners, cache, &mut set, 0);
     }
     set
 }
@@ -212,6 +215,31 @@ fn is_in_process_root(path: &Path) -> bool {
     )
 }
 
+/// What one run's file rules have looked at, so a path several rules name (the pki directory:
+/// its owner, its certificates, its keys) is opened once and a directory listed once. A check
+/// is one snapshot of the node; nothing that writes uses this.
+#[derive(Default)]
+pub struct Looked {
+    entries: HashMap<PathBuf, Result<Entry, ReadError>>,
+    listings: HashMap<PathBuf, Result<Rc<[OsString]>, ReadError>>,
+}
+
+impl Looked {
+    fn entry(&mut self, root: &HostRoot, path: &Path) -> Result<Entry, ReadError> {
+        self.entries
+            .entry(path.to_path_buf())
+            .or_insert_with(|| root.entry(path))
+            .clone()
+    }
+
+    fn listing(&mut self, root: &HostRoot, path: &Path) -> Result<Rc<[OsString]>, ReadError> {
+        self.listings
+            .entry(path.to_path_buf())
+            .or_insert_with(|| root.read_dir_names(path).map(Rc::from))
+            .clone()
+    }
+}
+
 /// How a path is examined: walked below, and which entries count.
 struct Walk {
     recurse: bool,
@@ -224,6 +252,7 @@ fn examine(
     path: &Path,
     walk: &Walk,
     owners: &Owners,
+    cache: &mut Looked,
     set: &mut FileSet,
     depth: usize,
 ) {
@@ -241,26 +270,32 @@ fn examine(
 
     // A file inside a containerized component's mount namespace: the kernel's link, followed
     // only on the live procfs (see `HostRoot::read_in_process_root`).
-    let metadata = if is_in_process_root(path) {
-        root.metadata_in_process_root(path)
+    let looked = if is_in_process_root(path) {
+        root.metadata_in_process_root(path).map(|metadata| Entry {
+            metadata,
+            real_path: None,
+            is_link: root
+                .symlink_metadata(path)
+                .is_ok_and(|meta| meta.file_type().is_symlink()),
+        })
     } else {
-        root.metadata(path)
+        cache.entry(root, path)
     };
-    let metadata = match metadata {
-        Ok(metadata) => metadata,
+    let Entry {
+        metadata,
+        real_path,
+        is_link,
+    } = match looked {
+        Ok(entry) => entry,
         Err(ReadError::NotFound) => return,
         Err(error) => {
             set.errors.push(format!("{} {error}", path.display()));
             return;
         }
     };
-    let display = if is_in_process_root(path) {
-        path.to_path_buf()
-    } else {
-        root.resolve(path)
-            .map(|real| root.display_path(&real))
-            .unwrap_or_else(|_| path.to_path_buf())
-    };
+    let display = real_path
+        .map(|real| root.display_path(&real))
+        .unwrap_or_else(|| path.to_path_buf());
     if top {
         set.present.push(path.to_path_buf());
     }
@@ -286,21 +321,14 @@ fn examine(
             gid: metadata.gid(),
             user: owners.users.get(&metadata.uid()).cloned(),
             group: owners.groups.get(&metadata.gid()).cloned(),
-            via: root
-                .symlink_metadata(path)
-                .is_ok_and(|meta| meta.file_type().is_symlink())
-                .then(|| path.to_path_buf()),
+            via: is_link.then(|| path.to_path_buf()),
         });
     }
     if !is_dir || !(walk.recurse || top && walk.glob.is_some()) {
         return;
     }
     // Symlinked directories are not descended into (as `find` without -L).
-    if !top
-        && root
-            .symlink_metadata(path)
-            .is_ok_and(|m| m.file_type().is_symlink())
-    {
+    if !top && is_link {
         return;
     }
     if depth > MAX_DEPTH {
@@ -310,10 +338,10 @@ fn examine(
         ));
         return;
     }
-    match root.read_dir_names(path) {
+    match cache.listing(root, path) {
         Ok(names) => {
-            for name in names {
-                examine(root, &path.join(name), walk, owners, set, depth + 1);
+            for name in names.iter() {
+                examine(root, &path.join(name), walk, owners, cache, set, depth + 1);
             }
         }
         Err(error) => set.errors.push(format!("{} {error}", path.display())),

@@ -292,8 +292,9 @@ pub fn gather_with(
         facts.components.insert(kind, state);
     }
     let owners = files::Owners::read(root);
+    let mut looked = files::Looked::default();
     for request in &needs.files {
-        let set = files::gather(root, request, &facts, &manifest_dir, &owners);
+        let set = files::gather(root, request, &facts, &manifest_dir, &owners, &mut looked);
         facts.files.insert(request.key(), set);
     }
     for name in &needs.documents {
