@@ -7,7 +7,7 @@
 set -euo pipefail
 out="$(dirname "$0")/../src/seccomp/syscalls"
 mkdir -p "$out"
-extract() { grep -oE '^#define __NR_[a-z0-9_]+' "$1" | sed 's/^#define __NR_//' | grep -vE '^(syscalls|arch_specific_syscall)$' | sort -u; }
+extract() { grep -oE '^#define __NR_[a-z0-9_]+' "$1" | sed 's/^#define __NR_//' | grep -vE '^(syscalls|arch_specific_syscall)$' | LC_ALL=C sort -u; }
 extract /usr/include/x86_64-linux-gnu/asm/unistd_64.h > "$out/x86_64.txt"
 extract /usr/include/asm-generic/unistd.h > "$out/aarch64.txt"
 wc -l "$out"/*.txt

@@ -5,9 +5,7 @@
 //! runtime would reject makes a pod fail to start on this node, which is why names are checked
 //! against the syscall tables of the architectures Kubernetes nodes run (x86_64, aarch64).
 
-use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::OnceLock;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -70,21 +68,38 @@ pub const ALLOW: &str = "SCMP_ACT_ALLOW";
 const X86_64_SYSCALLS: &str = include_str!("syscalls/x86_64.txt");
 const AARCH64_SYSCALLS: &str = include_str!("syscalls/aarch64.txt");
 
-fn known_syscalls() -> &'static BTreeSet<&'static str> {
-    static TABLE: OnceLock<BTreeSet<&'static str>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        X86_64_SYSCALLS
-            .lines()
-            .chain(AARCH64_SYSCALLS.lines())
-            .map(str::trim)
-            .filter(|line| !line.is_empty())
-            .collect()
-    })
-}
-
 /// True when `name` is a syscall of x86_64 or aarch64.
 pub fn is_known_syscall(name: &str) -> bool {
-    known_syscalls().contains(name)
+    sorted_lines_contain(X86_64_SYSCALLS, name) || sorted_lines_contain(AARCH64_SYSCALLS, name)
+}
+
+/// Whether `table`, lines sorted in byte order (`scripts/gen-syscalls.sh` writes them so; a test
+/// keeps them so), has the line `name`: a binary search over byte offsets, each probe widened to
+/// the line it falls in. No set is built at run time for a few lookups per profile.
+fn sorted_lines_contain(table: &str, name: &str) -> bool {
+    let bytes = table.as_bytes();
+    // [low, high): the part of `table` still searched; `low` is always a line start.
+    let (mut low, mut high) = (0, bytes.len());
+    while low < high {
+        let middle = low + (high - low) / 2;
+        let start = bytes
+            .get(..middle)
+            .and_then(|before| before.iter().rposition(|&byte| byte == b'\n'))
+            .map_or(0, |newline| newline + 1);
+        let end = bytes
+            .get(middle..)
+            .and_then(|after| after.iter().position(|&byte| byte == b'\n'))
+            .map_or(bytes.len(), |offset| middle + offset);
+        let Some(line) = table.get(start..end) else {
+            return false;
+        };
+        match line.cmp(name) {
+            std::cmp::Ordering::Equal => return true,
+            std::cmp::Ordering::Less => low = end + 1,
+            std::cmp::Ordering::Greater => high = start,
+        }
+    }
+    false
 }
 
 /// What a valid profile does, for evidence.
@@ -414,6 +429,40 @@ mod tests {
                 .contains("object")
         );
         assert_eq!(validate(b"{}").expect_err("bad")[0].path, "$.defaultAction");
+    }
+
+    #[test]
+    fn syscall_tables_are_byte_sorted_and_searched_like_a_set() {
+        for table in [X86_64_SYSCALLS, AARCH64_SYSCALLS] {
+            let lines: Vec<&str> = table.lines().collect();
+            assert!(lines.len() > 300);
+            assert!(
+                lines.windows(2).all(|pair| pair[0] < pair[1]),
+                "a syscall table is not sorted in byte order with unique lines"
+            );
+            assert!(
+                lines
+                    .iter()
+                    .all(|line| !line.is_empty() && line.trim() == *line)
+            );
+            for line in &lines {
+                assert!(sorted_lines_contain(table, line), "{line}");
+                for near in [
+                    format!("{line}x"),
+                    format!("{line} "),
+                    line[1..].to_string(),
+                ] {
+                    assert_eq!(
+                        sorted_lines_contain(table, &near),
+                        lines.contains(&near.as_str()),
+                        "{near:?}"
+                    );
+                }
+            }
+            for absent in ["", "\n", "0", "zzzz", "_", "a", "read\nwrite"] {
+                assert!(!sorted_lines_contain(table, absent), "{absent:?}");
+            }
+        }
     }
 
     #[test]
