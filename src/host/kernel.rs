@@ -125,25 +125,32 @@ pub fn parse_kernel_options(
         return Err("is binary, not a kernel config".into());
     }
     let mut options = BTreeMap::new();
-    let mut recognised = 0usize;
-    for line in bytes.split(|&byte| byte == b'\n') {
+    let mut recognised = false;
+    let mut line_of = |line: &[u8]| {
         let line = line.trim_ascii();
-        if let Some(rest) = line.strip_prefix(b"# CONFIG_") {
-            if rest.ends_with(b" is not set") {
-                recognised += 1;
-            }
-        } else if line.starts_with(b"CONFIG_")
-            && let Some(equals) = line.iter().position(|&byte| byte == b'=')
-        {
-            recognised += 1;
-            let key = String::from_utf8_lossy(&line[..equals]);
+        if let Some(rest) = line.strip_prefix(b"CONFIG_") {
+            let Some(equals) = rest.iter().position(|&byte| byte == b'=') else {
+                return;
+            };
+            recognised = true;
+            let key_length = "CONFIG_".len() + equals;
+            let (key, value) = line.split_at(key_length);
+            let key = String::from_utf8_lossy(key);
             if keep(&key) {
-                let value = String::from_utf8_lossy(&line[equals + 1..]);
+                let value = String::from_utf8_lossy(value.get(1..).unwrap_or_default());
                 options.insert(key.into_owned(), value.trim_matches('"').to_string());
             }
+        } else if !recognised && line.starts_with(b"# CONFIG_") && line.ends_with(b" is not set") {
+            recognised = true;
         }
+    };
+    // A config is text: its lines are found with `memchr` (`str::split`); bytes that are not
+    // UTF-8 are split byte by byte, to the same lines.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.split('\n').for_each(|line| line_of(line.as_bytes())),
+        Err(_) => bytes.split(|&byte| byte == b'\n').for_each(line_of),
     }
-    if recognised == 0 {
+    if !recognised {
         return Err("has no CONFIG_ lines: not a kernel config".into());
     }
     Ok(options)
@@ -207,6 +214,26 @@ mod tests {
         assert_eq!(
             options.into_iter().collect::<Vec<_>>(),
             vec![("CONFIG_SECCOMP".to_string(), "y".to_string())]
+        );
+    }
+
+    #[test]
+    fn a_config_with_bytes_that_are_not_utf8_gives_the_same_lines() {
+        let text = b"CONFIG_A=\"x\"\n  CONFIG_B=m  \n# CONFIG_C is not set\nCONFIG_A=y\n";
+        let mut broken = text.to_vec();
+        broken.extend_from_slice(b"CONFIG_LOCALVERSION=\"\xff\xfe\"\n");
+        let valid = parse_kernel_config(text).expect("utf-8 config");
+        let mut other = parse_kernel_config(&broken).expect("non-utf-8 config");
+        assert_eq!(
+            other.remove("CONFIG_LOCALVERSION").as_deref(),
+            Some("\u{fffd}\u{fffd}")
+        );
+        assert_eq!(valid, other);
+        assert_eq!(valid.get("CONFIG_A").map(String::as_str), Some("y"));
+        assert_eq!(valid.get("CONFIG_B").map(String::as_str), Some("m"));
+        assert_eq!(
+            parse_kernel_config(b"# CONFIG_C is not set\n"),
+            Ok(BTreeMap::new())
         );
     }
 
