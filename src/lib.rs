@@ -42,6 +42,9 @@ pub mod value;
 // Vocabulary: the rule language, the site policy, the firewall and pod-manifest models.
 pub mod benchmark;
 pub mod config;
+// The build-time step `build.rs` runs; here only for its tests.
+#[cfg(test)]
+mod embedded;
 pub mod firewall;
 pub mod manifest;
 pub mod netfilter;
