@@ -11,7 +11,7 @@
 //! 1. primitives: [`lines`], [`date`], [`parallel`], [`cidr`], [`value`], [`error`], [`names`],
 //!    [`command`], [`procstatus`], [`probe`];
 //! 2. vocabulary: [`seccomp`], [`netfilter`], [`firewall`], [`benchmark`], [`manifest`],
-//!    [`config`], [`privilege`];
+//!    [`config`], [`privilege`], and `embedded` (the build-time step, here only for its tests);
 //! 3. [`host`]; 4. [`engine`]; 5. [`remedy`]; 6. [`report`]; 7. [`cli`].
 
 // A root tool must not die on what a host file or a syscall returns: outside tests, no
