@@ -2,8 +2,8 @@
 //! the line: this crate's sources are copied to a temp directory, one file is broken, and
 //! `cargo check` is run on the copy. The build script fails before the library is compiled, so
 //! with the build dependencies kept in one directory across runs (`CARGO_TARGET_TMPDIR`) a case
-//! takes about a second (the first run compiles serde, toml and thiserror for the script: ~25 s
-//! on the 2-core VM). `src/embedded/mod.rs` tests the same step as a function, per kind.
+//! takes about a second (the first run compiles serde, toml and thiserror for the script: 15 to
+//! 25 s on the 2-core VM). `src/embedded/mod.rs` tests the same step as a function, per kind.
 
 mod common;
 
