@@ -285,15 +285,13 @@ pub fn profiles_items(profiles: &[Profile]) -> String {
             origin,
         } = item;
         let _ = writeln!(out, "fn profile_{index}() -> Profile {{");
-        out.push_str("    let mut ids = BTreeMap::new();\n");
+        // In key order already: `BTreeMap::from` finds the array sorted and builds the tree in
+        // one pass instead of one insert per id.
+        out.push_str("    let ids = BTreeMap::from([\n");
         for (rule, profile_id) in ids {
-            let _ = writeln!(
-                out,
-                "    ids.insert({}, {});",
-                string(rule),
-                string(profile_id)
-            );
+            let _ = writeln!(out, "        ({}, {}),", string(rule), string(profile_id));
         }
+        out.push_str("    ]);\n");
         let _ = writeln!(
             out,
             "    Profile {{ id: {}, title: {}, version: {}, platforms: {}, ids, origin: {} }}\n}}",
