@@ -35,10 +35,20 @@ done
 for format in text json sarif; do
   run "manifest-scan-$format" manifest scan tests/fixtures/manifests --format "$format"
 done
+for level in baseline restricted; do
+  for format in text json sarif; do
+    run "manifest-scan-$level-$format" manifest scan tests/fixtures/manifests --standard "$level" --format "$format"
+  done
+done
+run manifest-scan-standard-1.21 manifest scan tests/fixtures/manifests --standard restricted --standard-version 1.21
+run manifest-scan-standard-unknown manifest scan tests/fixtures/manifests --standard baseline --standard-version 1.99
 run manifest-rules manifest rules
 run manifest-rules-json manifest rules --format json
 run seccomp-lint seccomp lint examples/seccomp/profiles/*.json
 run usage-error check --only no-such-rule
+run check-profile-eks check --root "$root" --profile cis-eks-1.5.0 --format json
+run check-profile-only check --root "$root" --profile cis-eks-1.5.0 --only 3.2 --format text
+run check-profile-unknown check --root "$root" --profile no-such-profile
 run help --help
 # The merge input is named relative to the output directory, so two snapshots compare equal.
 "$bin" check --root "$root" --format json >"$out/merge-input.json" 2>/dev/null || true

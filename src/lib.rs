@@ -11,7 +11,7 @@
 //! 1. primitives: [`lines`], [`date`], [`parallel`], [`cidr`], [`value`], [`error`], [`names`],
 //!    [`command`], [`procstatus`], [`probe`];
 //! 2. vocabulary: [`seccomp`], [`netfilter`], [`firewall`], [`benchmark`], [`manifest`],
-//!    [`config`], [`privilege`];
+//!    [`config`], [`privilege`], and `embedded` (the build-time step, here only for its tests);
 //! 3. [`host`]; 4. [`engine`]; 5. [`remedy`]; 6. [`report`]; 7. [`cli`].
 
 // A root tool must not die on what a host file or a syscall returns: outside tests, no
@@ -42,6 +42,9 @@ pub mod value;
 // Vocabulary: the rule language, the site policy, the firewall and pod-manifest models.
 pub mod benchmark;
 pub mod config;
+// The build-time step `build.rs` runs; here only for its tests.
+#[cfg(test)]
+mod embedded;
 pub mod firewall;
 pub mod manifest;
 pub mod netfilter;

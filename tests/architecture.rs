@@ -37,6 +37,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "manifest",
             "config",
             "privilege",
+            "embedded",
         ],
     ),
     ("host", &["host"]),

@@ -109,10 +109,15 @@ const PARSE_SPLIT: Split = Split {
 /// Every embedded rule parsed from its TOML now, in file order: what `build.rs` runs (a broken
 /// file fails the build with this error) and what the compiled rules are tested against.
 pub fn parse_embedded() -> Result<Vec<Rule>, InputError> {
-    let parsed =
-        parallel::for_each_block(EMBEDDED, &PARSE_SPLIT, Vec::new, |files, (name, text)| {
-            files.push((*name, load_str(name, text)))
-        });
+    parse_files(EMBEDDED)
+}
+
+/// Rule files given as (file, text), parsed in order; an id defined twice across them is refused.
+/// `parse_embedded` over other texts: what the build-time step's tests feed broken rules to.
+pub fn parse_files(files: &[(&str, &str)]) -> Result<Vec<Rule>, InputError> {
+    let parsed = parallel::for_each_block(files, &PARSE_SPLIT, Vec::new, |files, (name, text)| {
+        files.push((*name, load_str(name, text)))
+    });
     let mut rules: Vec<Rule> = Vec::new();
     let mut ids = BTreeSet::new();
     for (name, file) in parsed.into_iter().flatten() {

@@ -3,7 +3,10 @@
 //! operator and an expected value; anything invalid is refused at load time with the file, the
 //! line and the rule named, so a typo never turns into a silently skipped check.
 
+#[cfg(test)]
+pub(crate) mod codegen;
 mod compiled;
+mod compiled_profiles;
 mod load;
 mod model;
 pub mod ops;
@@ -13,7 +16,8 @@ mod select;
 pub use compiled::load_embedded;
 pub(crate) use load::parse_expect;
 pub use load::{
-    EMBEDDED, load_file, load_str, merge, parse_embedded, parse_mode as parse_mode_value,
+    EMBEDDED, load_file, load_str, merge, parse_embedded, parse_files,
+    parse_mode as parse_mode_value,
 };
 pub use model::{
     AccountCheck, Check, ComponentKind, Condition, ContainerCheck, Expect, FileRequest, Operator,

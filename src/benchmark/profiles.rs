@@ -4,13 +4,17 @@
 //! judged as always, carrying both its CIS Kubernetes id and the profile's id.
 //!
 //! One file per benchmark and version in `benchmarks/profiles/`, embedded; an unknown key, a
-//! missing field or an id map naming no rule is refused with the file named.
+//! missing field or an id map naming no rule is refused with the file named. `build.rs` runs
+//! this loader over the embedded files (a broken one fails the build with its file and line) and
+//! writes them as Rust: a run takes them from `compiled_profiles.rs` without parsing TOML.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
 
 use super::model::Rule;
+use crate::lines::LineIndex;
 
 /// The embedded profiles: (file, text).
 pub const EMBEDDED_PROFILES: &[(&str, &str)] = &[
@@ -54,7 +58,8 @@ pub struct Profile {
 #[serde(deny_unknown_fields)]
 struct ProfileFile {
     profile: Header,
-    ids: BTreeMap<String, String>,
+    /// Spanned keys: an id naming a missing rule is refused with its line.
+    ids: BTreeMap<Spanned<String>, String>,
 }
 
 #[derive(Deserialize)]
@@ -75,34 +80,66 @@ pub enum ProfileError {
 
 /// Parses one profile file.
 pub fn parse_profile(file: &str, text: &str) -> Result<Profile, ProfileError> {
+    parse_with_offsets(file, text).map(|(profile, _)| profile)
+}
+
+/// The profile, and the byte offset of each id map key in `text` (for errors).
+fn parse_with_offsets(
+    file: &str,
+    text: &str,
+) -> Result<(Profile, BTreeMap<String, usize>), ProfileError> {
     let parsed: ProfileFile = toml::from_str(text).map_err(|error| ProfileError::Invalid {
         file: file.to_string(),
         message: error.to_string(),
     })?;
-    Ok(Profile {
+    let offsets = parsed
+        .ids
+        .keys()
+        .map(|key| (key.get_ref().clone(), key.span().start))
+        .collect();
+    let profile = Profile {
         id: parsed.profile.id,
         title: parsed.profile.title,
         version: parsed.profile.version,
         platforms: parsed.profile.platforms,
-        ids: parsed.ids,
+        ids: parsed
+            .ids
+            .into_iter()
+            .map(|(key, value)| (key.into_inner(), value))
+            .collect(),
         origin: file.to_string(),
-    })
+    };
+    Ok((profile, offsets))
 }
 
-/// Every embedded profile, each checked against the rules: an id map naming a rule that does not
-/// exist is refused (a renamed rule must not silently lose its profile id).
+/// Every embedded profile, as the build parsed and checked them against the embedded rules
+/// (`compiled_profiles.rs` says why `rules` needs no check at run time).
 pub fn load_profiles(rules: &[Rule]) -> Result<Vec<Profile>, ProfileError> {
+    super::compiled_profiles::load_profiles(rules)
+}
+
+/// Every embedded profile parsed from its TOML now and checked against `rules`: what `build.rs`
+/// runs over the embedded rules, and what the compiled profiles are tested against.
+pub fn parse_embedded(rules: &[Rule]) -> Result<Vec<Profile>, ProfileError> {
+    parse_profiles(EMBEDDED_PROFILES, rules)
+}
+
+/// Profile files given as (file, text), each checked against the rules: an id map naming a rule
+/// that does not exist is refused with its line (a renamed rule must not silently lose its
+/// profile id).
+pub fn parse_profiles(
+    files: &[(&str, &str)],
+    rules: &[Rule],
+) -> Result<Vec<Profile>, ProfileError> {
+    let ids: std::collections::BTreeSet<&str> = rules.iter().map(|rule| rule.id.as_str()).collect();
     let mut profiles = Vec::new();
-    for (file, text) in EMBEDDED_PROFILES {
-        let profile = parse_profile(file, text)?;
-        if let Some(unknown) = profile
-            .ids
-            .keys()
-            .find(|id| !rules.iter().any(|rule| &rule.id == *id))
-        {
+    for (file, text) in files {
+        let (profile, offsets) = parse_with_offsets(file, text)?;
+        if let Some(unknown) = profile.ids.keys().find(|id| !ids.contains(id.as_str())) {
+            let line = LineIndex::new(text).line_of(offsets.get(unknown).copied().unwrap_or(0));
             return Err(ProfileError::Invalid {
                 file: file.to_string(),
-                message: format!("names rule {unknown}, which does not exist"),
+                message: format!("line {line}: names rule {unknown}, which does not exist"),
             });
         }
         profiles.push(profile);

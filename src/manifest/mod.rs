@@ -7,6 +7,7 @@
 //! verdict is unit tested without a filesystem. This pipeline is separate from `check`'s, but
 //! compares values with the same typed operators (`engine::ops`).
 
+mod compiled;
 pub mod objects;
 pub mod profiles;
 pub mod pss;

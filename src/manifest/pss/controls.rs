@@ -7,10 +7,16 @@
 //! [`Controls::at`] picks, for a level and a version, the definitions that apply — the same
 //! selection the admission controller makes: a control's newest definition not newer than the
 //! version; at `restricted`, every baseline control except those a restricted one replaces.
+//!
+//! `build.rs` runs [`parse`] over the embedded file (a mistake fails the build with the file and
+//! line) and writes the controls as Rust: [`load_embedded`] returns them without parsing TOML.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::lines::LineIndex;
 
 /// The shipped controls.
 pub const EMBEDDED: (&str, &str) = (
@@ -209,14 +215,14 @@ struct RawControl {
     name: String,
     level: Level,
     description: String,
-    version: Vec<RawVersion>,
+    version: Vec<Spanned<RawVersion>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
     latest: String,
-    control: Vec<RawControl>,
+    control: Vec<Spanned<RawControl>>,
 }
 
 /// One control's definition from a version on.
@@ -306,8 +312,14 @@ impl Controls {
     }
 }
 
-/// The shipped controls.
+/// The shipped controls, as the build parsed and validated them (`manifest::compiled`).
 pub fn load_embedded() -> Result<Controls, ControlsError> {
+    crate::manifest::compiled::controls()
+}
+
+/// The shipped controls parsed from their TOML now: what `build.rs` runs, and what the compiled
+/// controls are tested against.
+pub fn parse_embedded() -> Result<Controls, ControlsError> {
     parse(EMBEDDED.0, EMBEDDED.1)
 }
 
@@ -320,11 +332,21 @@ pub fn parse(file: &str, text: &str) -> Result<Controls, ControlsError> {
     let raw: RawFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
     let latest = Version::parse(&raw.latest)
         .ok_or_else(|| invalid(format!("latest = {:?} is not a version 1.N", raw.latest)))?;
+    let lines = LineIndex::new(text);
     let mut controls: Vec<Control> = Vec::new();
-    for control in raw.control {
-        let fail = |message: String| invalid(format!("control {}: {message}", control.id));
+    // The line of each control, for the check across controls below.
+    let mut control_lines: Vec<usize> = Vec::new();
+    for spanned in raw.control {
+        let line = lines.line_of(spanned.span().start);
+        let control = spanned.into_inner();
+        let fail_at = |line: usize, message: String| {
+            invalid(format!("line {line}: control {}: {message}", control.id))
+        };
+        let fail = |message: String| fail_at(line, message);
         if control.id.trim().is_empty() || control.name.trim().is_empty() {
-            return Err(invalid("a control without id or name".into()));
+            return Err(invalid(format!(
+                "line {line}: a control without id or name"
+            )));
         }
         if controls.iter().any(|c| c.id == control.id) {
             return Err(fail("defined twice".into()));
@@ -333,7 +355,10 @@ pub fn parse(file: &str, text: &str) -> Result<Controls, ControlsError> {
             return Err(fail("has no [[control.version]]".into()));
         }
         let mut definitions: Vec<Definition> = Vec::new();
-        for version in control.version {
+        for spanned in control.version {
+            let version_line = lines.line_of(spanned.span().start);
+            let version = spanned.into_inner();
+            let fail = |message: String| fail_at(version_line, message);
             let since = Version::parse(&version.since)
                 .ok_or_else(|| fail(format!("since = {:?} is not a version 1.N", version.since)))?;
             if since > latest {
@@ -360,6 +385,7 @@ pub fn parse(file: &str, text: &str) -> Result<Controls, ControlsError> {
                 fields: version.field,
             });
         }
+        control_lines.push(line);
         controls.push(Control {
             id: control.id,
             name: control.name,
@@ -369,7 +395,7 @@ pub fn parse(file: &str, text: &str) -> Result<Controls, ControlsError> {
         });
     }
     // A replaced id must name a baseline control, or the replacement would silently do nothing.
-    for control in &controls {
+    for (control, line) in controls.iter().zip(&control_lines) {
         for definition in &control.definitions {
             for id in &definition.replaces {
                 if !controls
@@ -377,7 +403,7 @@ pub fn parse(file: &str, text: &str) -> Result<Controls, ControlsError> {
                     .any(|c| &c.id == id && c.level == Level::Baseline)
                 {
                     return Err(invalid(format!(
-                        "control {}: replaces {id}, which is not a baseline control",
+                        "line {line}: control {}: replaces {id}, which is not a baseline control",
                         control.id
                     )));
                 }
