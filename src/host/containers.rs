@@ -626,18 +626,51 @@ pub fn status_value<'a>(text: &'a str, field: &str) -> Option<&'a str> {
 }
 
 pub fn parse_status(text: &str) -> ProcStatus {
-    let mask = |field| status_value(text, field).and_then(|v| u64::from_str_radix(v, 16).ok());
+    // One pass over the lines, each field's first line kept: what `status_value` gives per field.
+    const FIELDS: [&str; 7] = [
+        "Uid",
+        "PPid",
+        "CapEff",
+        "CapBnd",
+        "NoNewPrivs",
+        "Seccomp",
+        "Seccomp_filters",
+    ];
+    let mut values: [Option<&str>; 7] = [None; 7];
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        if let Some(slot) = FIELDS
+            .iter()
+            .position(|field| *field == key)
+            .and_then(|index| values.get_mut(index))
+            && slot.is_none()
+        {
+            *slot = Some(value.trim());
+        }
+    }
+    let [
+        uid,
+        ppid,
+        cap_eff,
+        cap_bnd,
+        no_new_privs,
+        seccomp,
+        seccomp_filters,
+    ] = values;
+    let mask = |value: Option<&str>| value.and_then(|v| u64::from_str_radix(v, 16).ok());
     ProcStatus {
         // Uid: real effective saved filesystem
-        uid: status_value(text, "Uid")
+        uid: uid
             .and_then(|v| v.split_whitespace().nth(1))
             .and_then(|v| v.parse().ok()),
-        ppid: status_value(text, "PPid").and_then(|v| v.parse().ok()),
-        cap_eff: mask("CapEff"),
-        cap_bnd: mask("CapBnd"),
-        no_new_privs: status_value(text, "NoNewPrivs").map(|v| v != "0"),
-        seccomp: status_value(text, "Seccomp").and_then(|v| v.parse().ok()),
-        seccomp_filters: status_value(text, "Seccomp_filters").and_then(|v| v.parse().ok()),
+        ppid: ppid.and_then(|v| v.parse().ok()),
+        cap_eff: mask(cap_eff),
+        cap_bnd: mask(cap_bnd),
+        no_new_privs: no_new_privs.map(|v| v != "0"),
+        seccomp: seccomp.and_then(|v| v.parse().ok()),
+        seccomp_filters: seccomp_filters.and_then(|v| v.parse().ok()),
     }
 }
 
@@ -989,10 +1022,16 @@ fn runtime_record(
     };
     candidates.into_iter().find_map(|(path, runtime)| {
         let bytes = root.read_capped(&path, RECORD_CAP).ok()?;
-        let json: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        let table = json
-            .get("annotations")
-            .or_else(|| json.get("Config").and_then(|config| config.get("Labels")))
+        let record = RecordFields::parse(&bytes)?;
+        let table = record
+            .annotations
+            .as_ref()
+            .or_else(|| {
+                record
+                    .config
+                    .as_ref()
+                    .and_then(|config| config.get("Labels"))
+            })
             .and_then(serde_json::Value::as_object);
         let labels = table
             .into_iter()
@@ -1001,6 +1040,41 @@ fn runtime_record(
             .collect();
         Some((labels, path, runtime))
     })
+}
+
+/// The two parts of a runtime's record that name a container: the OCI `annotations`
+/// (containerd, CRI-O) and Docker's `Config` (its `Labels`). Only they are built as JSON values;
+/// the rest of the record (the whole OCI spec) is read past. A key present with any value, `null`
+/// included, is `Some`: only an absent `annotations` falls back to `Config.Labels`.
+#[derive(serde::Deserialize)]
+struct RecordFields {
+    #[serde(default, deserialize_with = "present")]
+    annotations: Option<serde_json::Value>,
+    #[serde(default, rename = "Config", deserialize_with = "present")]
+    config: Option<serde_json::Value>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}
+
+impl RecordFields {
+    /// `None` when the record is not JSON. Any JSON document that is not an object with each key
+    /// once (an array, a duplicated key) is read as a whole value, as every record once was.
+    fn parse(bytes: &[u8]) -> Option<RecordFields> {
+        // Only an object: serde would read an array into the fields by position.
+        let object = bytes.trim_ascii_start().first() == Some(&b'{');
+        if object && let Ok(record) = serde_json::from_slice::<RecordFields>(bytes) {
+            return Some(record);
+        }
+        let json: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+        Some(RecordFields {
+            annotations: json.get("annotations").cloned(),
+            config: json.get("Config").cloned(),
+        })
+    }
 }
 
 /// containerd's task records: `<namespace>/<id>/config.json` (the OCI bundle).
@@ -1041,6 +1115,85 @@ mod tests {
 
     const ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     const UID: &str = "0d8a3f7e-1c2b-4d5e-9f60-7a8b9c0d1e2f";
+
+    /// The field-by-field parse the one-pass `parse_status` replaced.
+    fn status_field_by_field(text: &str) -> ProcStatus {
+        let mask = |field| status_value(text, field).and_then(|v| u64::from_str_radix(v, 16).ok());
+        ProcStatus {
+            uid: status_value(text, "Uid")
+                .and_then(|v| v.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok()),
+            ppid: status_value(text, "PPid").and_then(|v| v.parse().ok()),
+            cap_eff: mask("CapEff"),
+            cap_bnd: mask("CapBnd"),
+            no_new_privs: status_value(text, "NoNewPrivs").map(|v| v != "0"),
+            seccomp: status_value(text, "Seccomp").and_then(|v| v.parse().ok()),
+            seccomp_filters: status_value(text, "Seccomp_filters").and_then(|v| v.parse().ok()),
+        }
+    }
+
+    #[test]
+    fn one_pass_status_parse_is_the_field_by_field_one() {
+        let full = "Name:\tpause\nUmask:\t0022\nState:\tS (sleeping)\nPPid:\t4242\n\
+                    Uid:\t0\t65535\t0\t0\nCapInh:\t0000000000000000\n\
+                    CapBnd:\t000001ffffffffff\nCapEff:\t00000000a80425fb\nNoNewPrivs:\t1\n\
+                    Seccomp:\t2\nSeccomp_filters:\t1\n";
+        let texts = [
+            full.to_string(),
+            String::new(),
+            "Uid: x\nUid:\t1 2 3 4\n".to_string(),
+            "CapEff:\tzz\nCapEff:\t1\nSeccomp:\t300\nNoNewPrivs:\t0\n".to_string(),
+            "PPid 12\nPPid:12\n Seccomp:\t2\nSeccomp_filters\n".to_string(),
+            full.lines().rev().collect::<Vec<_>>().join("\n"),
+        ];
+        for text in &texts {
+            assert_eq!(parse_status(text), status_field_by_field(text), "{text:?}");
+        }
+        let parsed = parse_status(full);
+        assert_eq!(parsed.uid, Some(65535));
+        assert_eq!(parsed.cap_bnd, Some(0x1ff_ffff_ffff));
+        assert_eq!(parsed.no_new_privs, Some(true));
+    }
+
+    #[test]
+    fn record_fields_are_what_the_whole_json_value_gave() {
+        let whole =
+            |bytes: &[u8]| -> Option<(Option<serde_json::Value>, Option<serde_json::Value>)> {
+                let json: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+                let table = json
+                    .get("annotations")
+                    .or_else(|| json.get("Config").and_then(|config| config.get("Labels")))
+                    .cloned();
+                Some((table, json.get("Config").cloned()))
+            };
+        let fields = |bytes: &[u8]| {
+            RecordFields::parse(bytes).map(|record| {
+                let table = record.annotations.clone().or_else(|| {
+                    record
+                        .config
+                        .as_ref()
+                        .and_then(|c| c.get("Labels"))
+                        .cloned()
+                });
+                (table, record.config)
+            })
+        };
+        for text in [
+            r#"{"ociVersion":"1.1.0","process":{"args":["sh"]},"annotations":{"io.kubernetes.cri.container-name":"app"}}"#,
+            r#"{"annotations":null,"Config":{"Labels":{"a":"b"}}}"#,
+            r#"{"Config":{"Labels":{"io.kubernetes.pod.name":"p"}}}"#,
+            r#"{"Config":null}"#,
+            r#"{"annotations":{"a":"1"},"annotations":{"b":"2"}}"#,
+            r#"{"annotations":[1,2]}"#,
+            r#"[{"annotations":{"a":"b"}}]"#,
+            r#""text""#,
+            "{}",
+            "not json",
+            "",
+        ] {
+            assert_eq!(fields(text.as_bytes()), whole(text.as_bytes()), "{text}");
+        }
+    }
 
     #[test]
     fn cgroup_v2_systemd_containerd() {
