@@ -178,21 +178,31 @@ fn check_with_output_writes_only_the_output_file() {
     assert!(report.is_file());
 }
 
+/// The paths (relative to the root) of a trace's successful opens, with their lines. A failed
+/// `openat2` is retried by the component walk, so only successes count.
+fn successful_opens<'a>(
+    lines: &'a [String],
+    root: &Root,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    let absolute = format!("{}/", root.path().display());
+    lines
+        .iter()
+        .filter(|line| line.contains("openat") && !line.contains("= -1"))
+        .filter_map(move |line| {
+            let path = line.split('"').nth(1)?;
+            Some((
+                path.strip_prefix(absolute.as_str()).unwrap_or(path),
+                line.as_str(),
+            ))
+        })
+}
+
 /// `/proc/<pid>/<file>` opened more than once in one run, with how often. Reads name the path
 /// either absolutely (`openat(AT_FDCWD, "<root>/proc/1/status"`) or relative to the root opened
 /// once (`openat2(3, "proc/1/status"`): both count.
 fn repeated_proc_opens(lines: &[String], root: &Root) -> BTreeMap<String, usize> {
-    let absolute = format!("{}/", root.path().display());
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    // Successful opens only: a failed `openat2` is retried by the component walk.
-    for line in lines
-        .iter()
-        .filter(|l| l.contains("openat") && !l.contains("= -1"))
-    {
-        let Some(path) = line.split('"').nth(1) else {
-            continue;
-        };
-        let relative = path.strip_prefix(&absolute).unwrap_or(path);
+    for (relative, _) in successful_opens(lines, root) {
         let Some(rest) = relative.strip_prefix("proc/") else {
             continue;
         };
@@ -262,17 +272,9 @@ fn each_file_several_rules_name_is_opened_once_per_check() {
     }
     let root = control_plane();
     let lines = traced(&root, &["check"], "openat,openat2");
-    let absolute = format!("{}/", root.path().display());
     let mut looked: BTreeMap<String, usize> = BTreeMap::new();
     let mut listed: BTreeMap<String, usize> = BTreeMap::new();
-    for line in lines
-        .iter()
-        .filter(|l| l.contains("openat") && !l.contains("= -1"))
-    {
-        let Some(path) = line.split('"').nth(1) else {
-            continue;
-        };
-        let relative = path.strip_prefix(&absolute).unwrap_or(path);
+    for (relative, line) in successful_opens(&lines, &root) {
         if !relative.starts_with("etc/kubernetes/pki") {
             continue;
         }

@@ -417,31 +417,35 @@ fn is_plain(text: &str) -> bool {
 /// The wrapping itself: `emit` is handed each line, without indentation. Greedy: as many words
 /// as fit in `room` characters, a word longer than that on a line of its own.
 fn wrap_each(text: &str, room: usize, mut emit: impl FnMut(&str)) {
-    let mut line = String::new();
     for paragraph in text.lines() {
         if is_plain(paragraph) {
             wrap_plain(paragraph, room, &mut emit);
-            continue;
+        } else {
+            wrap_words(paragraph, room, &mut emit);
         }
-        line.clear();
-        // The width so far, in characters (a byte count would wrap non-ASCII text early).
-        let mut width = 0;
-        for word in paragraph.split_whitespace() {
-            let word_width = word.chars().count();
-            if !line.is_empty() && width + 1 + word_width > room {
-                emit(&line);
-                line.clear();
-                width = 0;
-            }
-            if !line.is_empty() {
-                line.push(' ');
-                width += 1;
-            }
-            line.push_str(word);
-            width += word_width;
-        }
-        emit(&line);
     }
+}
+
+/// [`wrap_each`] of any one paragraph, word by word.
+fn wrap_words(paragraph: &str, room: usize, emit: &mut impl FnMut(&str)) {
+    let mut line = String::new();
+    // The width so far, in characters (a byte count would wrap non-ASCII text early).
+    let mut width = 0;
+    for word in paragraph.split_whitespace() {
+        let word_width = word.chars().count();
+        if !line.is_empty() && width + 1 + word_width > room {
+            emit(&line);
+            line.clear();
+            width = 0;
+        }
+        if !line.is_empty() {
+            line.push(' ');
+            width += 1;
+        }
+        line.push_str(word);
+        width += word_width;
+    }
+    emit(&line);
 }
 
 /// [`wrap_each`] of a [plain](is_plain) paragraph, without copying a word: each line is a slice
@@ -467,30 +471,6 @@ fn wrap_plain(paragraph: &str, room: usize, emit: &mut impl FnMut(&str)) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The greedy wrapping, word by word, as it was before plain paragraphs had a fast path.
-    fn reference_wrap(text: &str, room: usize) -> Vec<String> {
-        let mut lines = Vec::new();
-        for paragraph in text.lines() {
-            let mut line = String::new();
-            let mut width = 0;
-            for word in paragraph.split_whitespace() {
-                let word_width = word.chars().count();
-                if !line.is_empty() && width + 1 + word_width > room {
-                    lines.push(std::mem::take(&mut line));
-                    width = 0;
-                }
-                if !line.is_empty() {
-                    line.push(' ');
-                    width += 1;
-                }
-                line.push_str(word);
-                width += word_width;
-            }
-            lines.push(line);
-        }
-        lines
-    }
 
     #[test]
     fn plain_paragraphs_wrap_as_word_by_word_wrapping_does() {
@@ -521,13 +501,25 @@ mod tests {
             }
             texts.push(text.trim_end().to_string());
         }
+        let mut plain = 0;
         for text in &texts {
             for room in 0..=16 {
                 let mut got = Vec::new();
                 wrap_each(text, room, |line| got.push(line.to_string()));
-                assert_eq!(got, reference_wrap(text, room), "{text:?} in {room}");
+                let mut word_by_word = Vec::new();
+                for paragraph in text.lines() {
+                    plain += usize::from(is_plain(paragraph));
+                    wrap_words(paragraph, room, &mut |line| {
+                        word_by_word.push(line.to_string())
+                    });
+                }
+                assert_eq!(got, word_by_word, "{text:?} in {room}");
             }
         }
+        assert!(
+            plain > 10_000,
+            "too few plain paragraphs to test the fast path: {plain}"
+        );
     }
 
     #[test]
