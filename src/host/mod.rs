@@ -121,7 +121,10 @@ fn gather_processes(root: &HostRoot, needs: &Needs) -> ProcessFacts {
     let mut container_walk = needs
         .containers
         .then(|| containers::ContainerWalk::new(root));
-    let mut walk_proc = || match container_walk.as_mut() {
+    let components_walk = !needs.components.is_empty() && components::walks_proc(&needs.components);
+    let runtime_walks = !needs.runtime.is_empty() && needs.runtime.needs_processes();
+    // The walk comes first, before the container audit is finished (it is what feeds it).
+    let scan = (components_walk || runtime_walks).then(|| match container_walk.as_mut() {
         Some(walk) => {
             let scan = process::scan_visiting(root, walk.share());
             if let Some(error) = &scan.error {
@@ -130,37 +133,60 @@ fn gather_processes(root: &HostRoot, needs: &Needs) -> ProcessFacts {
             scan
         }
         None => process::scan(root),
-    };
-    let components = (!needs.components.is_empty())
-        .then(|| components::gather_with(root, &needs.components, &mut walk_proc));
-    let static_pods = needs
-        .static_pods
-        .as_ref()
-        .map(|request| manifests::gather_static_pods(root, request, components.as_ref()));
-    // The runtime audit reuses the components' scan; without one it walks /proc here, still
-    // once, and before the container audit is finished (it may be what feeds it).
-    let components_scanned = components
-        .as_ref()
-        .is_some_and(|found| found.processes.scanned > 0 || found.processes.error.is_some());
-    let runtime_scan =
-        (!needs.runtime.is_empty() && !components_scanned && needs.runtime.needs_processes())
-            .then(&mut walk_proc);
-    let containers = container_walk.map(containers::ContainerWalk::finish);
-    let runtime = (!needs.runtime.is_empty()).then(|| {
-        let empty = process::ProcessScan::default();
-        let scan = match (&runtime_scan, &components) {
-            (Some(own), _) => own,
-            (None, Some(found)) if components_scanned => &found.processes,
-            _ => &empty,
-        };
-        runtime::gather(root, &needs.runtime, scan, containers.as_ref())
     });
-    ProcessFacts {
-        components,
-        static_pods,
-        containers,
-        runtime,
-    }
+    let (components_scan, runtime_scan) = if components_walk {
+        (scan, None)
+    } else {
+        (None, scan)
+    };
+    // After the walk, naming the containers (their runtime records, pod directories) and
+    // resolving the components' settings and files read different files: on two threads.
+    let naming = std::sync::Mutex::new(container_walk);
+    let finish = || {
+        naming
+            .lock()
+            .ok()
+            .and_then(|mut walk| walk.take())
+            .map(containers::ContainerWalk::finish)
+    };
+    std::thread::scope(|scope| {
+        let finishing = std::thread::Builder::new()
+            .name("hardnode-containers".into())
+            .spawn_scoped(scope, finish)
+            .ok();
+        let components = (!needs.components.is_empty()).then(|| {
+            components::gather_with(root, &needs.components, || {
+                components_scan.unwrap_or_default()
+            })
+        });
+        let static_pods = needs
+            .static_pods
+            .as_ref()
+            .map(|request| manifests::gather_static_pods(root, request, components.as_ref()));
+        let containers = match finishing {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: the audit is finished here.
+            None => finish(),
+        };
+        // The runtime audit reuses the components' scan, or the walk made for it alone.
+        let runtime = (!needs.runtime.is_empty()).then(|| {
+            let empty = process::ProcessScan::default();
+            let scan = match (&runtime_scan, &components) {
+                (Some(own), _) => own,
+                (None, Some(found)) if components_walk => &found.processes,
+                _ => &empty,
+            };
+            runtime::gather(root, &needs.runtime, scan, containers.as_ref())
+        });
+        ProcessFacts {
+            components,
+            static_pods,
+            containers,
+            runtime,
+        }
+    })
 }
 
 /// A small text file's trimmed content, observed with its path.

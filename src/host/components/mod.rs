@@ -247,11 +247,8 @@ pub fn gather(root: &HostRoot, needs: &ComponentNeeds) -> ComponentFacts {
 
 /// Like [`gather`], with the walk of `/proc` supplied by the caller (run only when a component
 /// is needed), so it can share that walk with another reader.
-pub fn gather_with(
-    root: &HostRoot,
-    needs: &ComponentNeeds,
-    walk_proc: impl FnOnce() -> ProcessScan,
-) -> ComponentFacts {
+/// The components the rules ask about: those named by a setting, a file or a document.
+fn wanted(needs: &ComponentNeeds) -> BTreeSet<ComponentKind> {
     let mut wanted: BTreeSet<ComponentKind> = needs.settings.keys().copied().collect();
     for request in &needs.files {
         wanted.extend(request.components());
@@ -259,6 +256,20 @@ pub fn gather_with(
     if !needs.documents.is_empty() {
         wanted.insert(ComponentKind::Apiserver);
     }
+    wanted
+}
+
+/// Whether [`gather_with`] walks `/proc` for `needs` (not for literal paths alone).
+pub fn walks_proc(needs: &ComponentNeeds) -> bool {
+    !wanted(needs).is_empty()
+}
+
+pub fn gather_with(
+    root: &HostRoot,
+    needs: &ComponentNeeds,
+    walk_proc: impl FnOnce() -> ProcessScan,
+) -> ComponentFacts {
+    let wanted = wanted(needs);
     // /proc is walked only when some rule needs a component (not for literal paths).
     let processes = if wanted.is_empty() {
         ProcessScan::default()
