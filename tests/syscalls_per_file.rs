@@ -30,10 +30,15 @@ fn result_of(line: &str) -> Option<i64> {
         .ok()
 }
 
-/// The first argument of `name(...)` in `line`, when it is a descriptor.
+/// The first argument of `name(...)` in `line`, when it is a descriptor (also in a call strace
+/// shows `<unfinished ...>`: `close(5 <unfinished ...>`).
 fn fd_argument(line: &str, name: &str) -> Option<i64> {
     let start = line.find(&format!(" {name}("))? + name.len() + 2;
-    line[start..].split([',', ')']).next()?.trim().parse().ok()
+    line[start..]
+        .split([',', ')', ' '])
+        .find(|part| !part.is_empty())?
+        .parse()
+        .ok()
 }
 
 #[test]
@@ -66,13 +71,30 @@ fn a_procfs_file_is_read_without_fstat_and_a_regular_file_with_it() {
     // (thread, fd) -> the file it was opened for; finished records are kept.
     let mut open: BTreeMap<(String, i64), Opened> = BTreeMap::new();
     let mut done: Vec<Opened> = Vec::new();
+    // With threads, strace splits a call another thread interrupts into `openat2(3, "path",
+    // ... <unfinished ...>` and, later on the same thread, `<... openat2 resumed>) = 5`.
+    let mut pending_open: BTreeMap<String, String> = BTreeMap::new();
     for line in text.lines() {
         let Some((thread, call)) = line.split_once(' ') else {
             continue;
         };
         let call = format!(" {}", call.trim_start());
-        if call.contains(" openat2(") && !call.contains("O_PATH") && !call.contains("unfinished") {
-            let (Some(fd), Some(path)) = (result_of(&call), call.split('"').nth(1)) else {
+        let opened_path = if call.contains(" openat2(") && !call.contains("O_PATH") {
+            let path = call.split('"').nth(1).map(str::to_string);
+            if call.contains("<unfinished") {
+                if let Some(path) = path {
+                    pending_open.insert(thread.to_string(), path);
+                }
+                continue;
+            }
+            path
+        } else if call.contains("<... openat2 resumed>") {
+            pending_open.remove(thread)
+        } else {
+            None
+        };
+        if let Some(path) = opened_path {
+            let Some(fd) = result_of(&call) else {
                 continue;
             };
             if fd >= 0 {
@@ -132,4 +154,20 @@ fn a_procfs_file_is_read_without_fstat_and_a_regular_file_with_it() {
         regular.iter().all(|opened| opened.stat),
         "a regular file was read without its type check: {regular:?}"
     );
+}
+
+#[test]
+fn descriptors_are_read_from_finished_and_unfinished_calls() {
+    assert_eq!(fd_argument(" close(5) = 0", "close"), Some(5));
+    assert_eq!(fd_argument(" close(5 <unfinished ...>", "close"), Some(5));
+    assert_eq!(fd_argument(" read(7, <unfinished ...>", "read"), Some(7));
+    assert_eq!(
+        fd_argument(
+            " statx(4, \"\", AT_STATX_SYNC_AS_STAT|AT_EMPTY_PATH",
+            "statx"
+        ),
+        Some(4)
+    );
+    assert_eq!(fd_argument(" <... close resumed>) = 0", "close"), None);
+    assert_eq!(result_of(" <... openat2 resumed>) = 9"), Some(9));
 }
