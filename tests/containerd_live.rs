@@ -191,6 +191,15 @@ fn rootfs(dir: &Path) -> PathBuf {
     rootfs
 }
 
+/// `hardnode check --root / --format json --only RULE` on this machine, as a report.
+fn live_check(rule: &str) -> serde_json::Value {
+    let output = hardnode()
+        .args(["check", "--root", "/", "--format", "json", "--only", rule])
+        .output()
+        .expect("hardnode check");
+    serde_json::from_slice(&output.stdout).expect("report")
+}
+
 fn containers_json() -> serde_json::Value {
     let output = hardnode()
         .args(["containers", "--root", "/", "--format", "json"])
@@ -362,19 +371,7 @@ fn privileged_and_plain_containers_agree_with_their_oci_spec() {
     assert_eq!(shown["runtime"], "containerd", "{shown}");
     assert_eq!(shown["privileged"], true, "{shown}");
     assert!(spec_caps(&by_hand.spec(), "bounding").contains(&"SYS_ADMIN".to_string()));
-    let output = hardnode()
-        .args([
-            "check",
-            "--root",
-            "/",
-            "--format",
-            "json",
-            "--only",
-            "containers.privileged",
-        ])
-        .output()
-        .expect("hardnode check");
-    let check: serde_json::Value = serde_json::from_slice(&output.stdout).expect("report");
+    let check = live_check("containers.privileged");
     let rule = check["results"][0].to_string();
     assert!(
         rule.contains(&privileged.id[..12]),
@@ -392,19 +389,7 @@ fn privileged_and_plain_containers_agree_with_their_oci_spec() {
         .output()
         .expect("dpkg-query");
     let version = String::from_utf8_lossy(&installed.stdout).into_owned();
-    let output = hardnode()
-        .args([
-            "check",
-            "--root",
-            "/",
-            "--format",
-            "json",
-            "--only",
-            "runtime.containerd-apparmor",
-        ])
-        .output()
-        .expect("hardnode check");
-    let check: serde_json::Value = serde_json::from_slice(&output.stdout).expect("report");
+    let check = live_check("runtime.containerd-apparmor");
     let evidence = check["results"][0].to_string();
     if installed.status.success() && !version.is_empty() {
         let upstream = version

@@ -214,6 +214,24 @@ impl HostRoot {
     /// on the way (`RESOLVE_NO_SYMLINKS`; with `O_NOFOLLOW` a final link is the link itself) is
     /// its own resolution, exactly what the walk would find. `None`: the walk decides.
     fn resolve_plain(&self, host_path: &Path, follow_final: bool) -> Option<PathBuf> {
+        let flags = if follow_final {
+            OFlag::O_PATH
+        } else {
+            OFlag::O_PATH | OFlag::O_NOFOLLOW
+        };
+        let (opened, real_path) = self.open_plain(host_path, flags)?;
+        opened.ok()?;
+        Some(real_path)
+    }
+
+    /// `host_path` opened inside the root with `flags`, refusing every symbolic link on the way
+    /// (`RESOLVE_NO_SYMLINKS`), with the path it names under the prefix. `None`: not a path of
+    /// plain names (a `..` or `.` in it), or no root handle — the caller's walk decides.
+    fn open_plain(
+        &self,
+        host_path: &Path,
+        flags: OFlag,
+    ) -> Option<(Result<OwnedFd, Errno>, PathBuf)> {
         let dir = self.dir.as_ref()?;
         let mut parts = Vec::new();
         for part in host_path.components() {
@@ -228,18 +246,13 @@ impl HostRoot {
         } else {
             parts.iter().collect()
         };
-        let flags = if follow_final {
-            OFlag::O_PATH
-        } else {
-            OFlag::O_PATH | OFlag::O_NOFOLLOW
-        };
         let how = OpenHow::new()
             .flags(flags | OFlag::O_CLOEXEC)
             .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_SYMLINKS);
-        openat2(dir.as_fd(), &relative, how).ok()?;
-        let mut path = self.prefix.clone();
-        path.extend(parts);
-        Some(path)
+        let opened = openat2(dir.as_fd(), &relative, how);
+        let mut real_path = self.prefix.clone();
+        real_path.extend(parts);
+        Some((opened, real_path))
     }
 
     fn join(&self, parts: &[OsString]) -> PathBuf {
@@ -587,23 +600,8 @@ impl HostRoot {
     }
 
     fn plain_entry(&self, host_path: &Path) -> Option<Result<Entry, ReadError>> {
-        let dir = self.dir.as_ref()?;
-        let mut parts = Vec::new();
-        for part in host_path.components() {
-            match part {
-                Component::RootDir => {}
-                Component::Normal(name) => parts.push(name),
-                _ => return None,
-            }
-        }
-        if parts.is_empty() {
-            return None;
-        }
-        let relative: PathBuf = parts.iter().collect();
-        let how = OpenHow::new()
-            .flags(OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC)
-            .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_SYMLINKS);
-        let opened = match openat2(dir.as_fd(), &relative, how) {
+        let (opened, real_path) = self.open_plain(host_path, OFlag::O_PATH | OFlag::O_NOFOLLOW)?;
+        let opened = match opened {
             Ok(opened) => opened,
             // A component missing (or not a directory) before any link: what following the
             // links would meet too.
@@ -614,8 +612,6 @@ impl HostRoot {
         if metadata.file_type().is_symlink() {
             return None;
         }
-        let mut real_path = self.prefix.clone();
-        real_path.extend(parts);
         Some(Ok(Entry {
             metadata,
             real_path: Some(real_path),
