@@ -47,6 +47,21 @@ fn expected_counts(files: &[PathBuf]) -> Vec<(String, serde_json::Value)> {
         .collect()
 }
 
+/// `report merge --format html --output <dir>/fleet.html` of `files` (failing nodes among them:
+/// exit 1), and the page it wrote.
+fn merged_page(dir: &Path, files: &[PathBuf]) -> (PathBuf, String) {
+    let page = dir.join("fleet.html");
+    let output = hardnode()
+        .args(["report", "merge", "--format", "html", "--output"])
+        .arg(&page)
+        .args(files)
+        .output()
+        .expect("run merge");
+    assert_eq!(code(&output), 1);
+    let html = std::fs::read_to_string(&page).expect("page");
+    (page, html)
+}
+
 #[test]
 fn text_matrix_lists_failing_rules_first_and_exit_code_follows_fails() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -306,15 +321,7 @@ fn html_page_renders_in_chromium_with_counts_matching_the_input() {
             ("worker-3", false),
         ],
     );
-    let page = dir.path().join("fleet.html");
-    let output = hardnode()
-        .args(["report", "merge", "--format", "html", "--output"])
-        .arg(&page)
-        .args(&files)
-        .output()
-        .expect("run merge");
-    assert_eq!(code(&output), 1);
-    let html = std::fs::read_to_string(&page).expect("page");
+    let (page, html) = merged_page(dir.path(), &files);
     // Self-contained: nothing is loaded from anywhere.
     for external in ["src=", "href=", "@import", "url("] {
         assert!(!html.contains(external), "page references {external}");
@@ -634,15 +641,7 @@ fn evidence_shows_on_focus_and_click_as_well_as_hover() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let files = write_reports(dir.path(), &[("node-a", true), ("node-b", false)]);
-    let page = dir.path().join("fleet.html");
-    let output = hardnode()
-        .args(["report", "merge", "--format", "html", "--output"])
-        .arg(&page)
-        .args(&files)
-        .output()
-        .expect("run merge");
-    assert_eq!(code(&output), 1);
-    let html = std::fs::read_to_string(&page).expect("page");
+    let (_, html) = merged_page(dir.path(), &files);
     assert!(!html.contains("<script"), "the page itself needs no script");
     assert!(html.contains("td:hover > .tip"), "hover shows the evidence");
     // A probe script added to a copy of the page, run by Chromium: the evidence is hidden, then
